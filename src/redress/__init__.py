@@ -1,0 +1,3 @@
+"""Redress: advance compensation for securities fraud."""
+
+__version__ = "0.1.0"

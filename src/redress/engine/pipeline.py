@@ -1,0 +1,372 @@
+"""From a case directory to one result row per (investor, security).
+
+``prepare`` reads and validates the case once (tables, base dates, ex-rights restatement, grouping of
+the trades by investor); ``compute`` runs the compiled walk for one plan and applies the vectorised
+formulas of loss-rules.md sections 6 and 7.  ``redress compare`` prepares once and computes per plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from redress.engine import kernel as K
+from redress.engine.rounding import PRICE_UNITS, half_up_units, to_fen
+from redress.errors import CaseError, Problem
+from redress.law.plan import CaseConfig, CostMethod, Direction, Plan, SystemicMethod, load_case
+from redress.market.base_date import BaseDate, ExRights, compute_base_dates, ex_rights_by_security
+from redress.market.calendar import day_number, from_day_number
+from redress.trades.tables import CaseTables, read_case_tables
+
+OUTPUT_COLUMNS = [
+    "investor_id", "security", "status", "flags", "eligible_bought", "q_sold", "q_held", "avg_buy", "avg_sell",
+    "base_price", "difference_loss", "systemic_deduction", "net_loss", "commission", "stamp_duty", "interest",
+    "compensation",
+]
+MONEY_COLUMNS = ["difference_loss", "systemic_deduction", "net_loss", "commission", "stamp_duty", "interest",
+                 "compensation"]
+PRICE_COLUMNS = ["avg_buy", "avg_sell", "base_price"]
+QUANTITY_COLUMNS = ["eligible_bought", "q_sold", "q_held"]
+STATUSES = ["excluded", "no_eligible_shares", "no_loss", "below_minimum", "eligible"]
+COST_CODES = {CostMethod.MOVING_AVERAGE: K.COST_MOVING, CostMethod.WEIGHTED_AVERAGE: K.COST_WEIGHTED,
+              CostMethod.ACTUAL_COST: K.COST_ACTUAL, CostMethod.FIFO: K.COST_FIFO}
+OPENING_DAY = np.iinfo(np.int32).min + 1
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+@dataclass
+class Prepared:
+    """A validated case with its trades grouped by (investor, security), ready for any plan."""
+
+    case_dir: Path
+    case: CaseConfig
+    tables: CaseTables
+    ex_rights: dict[str, ExRights]
+    base: dict[str, BaseDate]
+    n_trades: int
+    kind: np.ndarray
+    sec: np.ndarray
+    day: np.ndarray
+    tsec: np.ndarray
+    seq: np.ndarray
+    qty: np.ndarray
+    price: np.ndarray
+    order: np.ndarray
+    starts: np.ndarray
+    max_len: int
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.starts) - 1
+
+    def investor_ids(self, rows: np.ndarray) -> pl.Series:
+        """Investor ids of combined row numbers (trades first, then opening positions)."""
+        trades_ids = self.tables.trades["investor_id"]
+        pos_ids = self.tables.positions["investor_id"]
+        is_trade = rows < self.n_trades
+        out = pl.Series("investor_id", [None] * 0, dtype=pl.String)
+        if is_trade.all():
+            return trades_ids.gather(rows).alias("investor_id")
+        idx = pl.Series(np.arange(rows.size))
+        a = pl.DataFrame({"i": idx.filter(pl.Series(is_trade)),
+                          "investor_id": trades_ids.gather(rows[is_trade])})
+        b = pl.DataFrame({"i": idx.filter(pl.Series(~is_trade)),
+                          "investor_id": pos_ids.gather(rows[~is_trade] - self.n_trades)})
+        out = pl.concat([a, b]).sort("i")["investor_id"]
+        return out
+
+
+def _timed(timings: dict[str, float], name: str):
+    import time
+
+    class _T:
+        def __enter__(self):
+            self.t = time.perf_counter()
+
+        def __exit__(self, *exc):
+            timings[name] = timings.get(name, 0.0) + time.perf_counter() - self.t
+
+    return _T()
+
+
+def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: tuple[str, ...] = (),
+            progress: Progress = _quiet, case: CaseConfig | None = None) -> Prepared:
+    case_dir = Path(case_dir)
+    timings: dict[str, float] = {}
+    case = case or load_case(case_dir)
+    progress("reading and checking the tables")
+    with _timed(timings, "read_validate"):
+        tables = read_case_tables(case_dir, case, skip_bad_rows=skip_bad_rows, extra_index_codes=extra_index_codes)
+    ex = ex_rights_by_security(case, tables.actions)
+    progress("base dates")
+    base = compute_base_dates(case, tables.market, ex, tables.files["market"])
+
+    progress("restating ex-rights and grouping trades by investor")
+    with _timed(timings, "arrays"):
+        t, p = tables.trades, tables.positions
+        sec_codes = {s: i for i, s in enumerate(case.securities)}
+        n_t, n_p = t.height, p.height
+        sec_t = _codes(t["security"], sec_codes)
+        sec_p = _codes(p["security"], sec_codes)
+        day_t = t["date"].cast(pl.Int32).to_numpy()
+        qty_t = t["quantity"].cast(pl.Float64).to_numpy().copy()
+        price_t = t["price"].cast(pl.Float64).to_numpy().copy()
+        qty_p = p["quantity"].cast(pl.Float64).to_numpy().copy()
+        for s, code in sec_codes.items():
+            e = ex[s]
+            if e.ratios.size:
+                m = sec_t == code
+                f = e.factor(day_t[m].astype(np.int64))
+                qty_t[m] *= f
+                price_t[m] /= f
+                qty_p[sec_p == code] *= e.total()
+        kind = np.concatenate([t["side"].cast(pl.Int8).to_numpy(), np.full(n_p, K.KIND_OPENING, np.int8)])
+        sec = np.concatenate([sec_t, sec_p]).astype(np.int32)
+        day = np.concatenate([day_t, np.full(n_p, OPENING_DAY, np.int32)]).astype(np.int32)
+        tsec = np.concatenate([t["time"].to_numpy(), np.full(n_p, -2, np.int32)]).astype(np.int32)
+        seq = np.concatenate([t["seq"].to_numpy(), np.zeros(n_p, np.int64)]).astype(np.int64)
+        qty = np.concatenate([qty_t, qty_p])
+        price = np.concatenate([price_t, np.zeros(n_p)])
+    with _timed(timings, "group"):
+        order, starts = _group(t["investor_id"], p["investor_id"], sec, len(case.securities))
+    max_len = int(np.max(np.diff(starts))) if len(starts) > 1 else 1
+    return Prepared(case_dir, case, tables, ex, base, n_t, kind, sec, day, tsec, seq, qty, price, order, starts,
+                    max_len, timings)
+
+
+def _codes(series: pl.Series, codes: dict[str, int]) -> np.ndarray:
+    if len(codes) == 1:
+        return np.zeros(len(series), dtype=np.int32)
+    return series.replace_strict(codes, return_dtype=pl.Int32).to_numpy()
+
+
+def _group(trade_ids: pl.Series, pos_ids: pl.Series, sec: np.ndarray, n_sec: int) -> tuple[np.ndarray, np.ndarray]:
+    """Group rows by (investor, security): sort a 64-bit key, verify with a second, independent hash.
+
+    Hashing the id strings is linear and parallel, where sorting the strings themselves is not; should
+    two different ids ever share a 64-bit hash (the second hash differing inside a group), the grouping
+    falls back to exact dense ranks of the strings.
+    """
+    def hashes(seed: int) -> np.ndarray:
+        return np.concatenate([trade_ids.hash(seed=seed).to_numpy(), pos_ids.hash(seed=seed).to_numpy()])
+
+    key = hashes(0)
+    if n_sec > 1:
+        key = key ^ (sec.astype(np.uint64) * _MIX)
+    order = pl.Series(key).arg_sort().to_numpy().astype(np.int64)
+    starts = K.group_starts(key[order])
+    check = hashes(0x5EED) ^ sec.astype(np.uint64)
+    if K.runs_constant(order, starts, check) and K.runs_constant(order, starts, sec.astype(np.int64)):
+        return order, starts
+    ids = pl.concat([trade_ids, pos_ids])
+    exact = ids.rank("dense").cast(pl.Int64).to_numpy() * n_sec + sec
+    order = np.argsort(exact, kind="stable").astype(np.int64)
+    return order, K.group_starts(exact[order])
+
+
+def index_inputs(prep: Prepared, plan: Plan) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, list[str]]:
+    """Forward-filled index closes by day, each security's index base level, and the weights."""
+    codes = [c for c, _ in plan.systemic_risk.indices] if plan.systemic_risk.method == SystemicMethod.RELATIVE_RATIO else []
+    weights = np.array([w for c, w in plan.systemic_risk.indices if c in codes], dtype=np.float64)
+    n_sec = len(prep.case.securities)
+    if not codes:
+        return np.zeros((0, 1)), 0, np.zeros((n_sec, 0)), np.zeros(0), []
+    idx = prep.tables.indices
+    first = int(idx["date"].cast(pl.Int32).min())
+    trade_days = prep.day[prep.day != OPENING_DAY]
+    last = max([int(idx["date"].cast(pl.Int32).max())] + [b.base_day for b in prep.base.values()]
+               + ([int(trade_days.max())] if trade_days.size else []))
+    table = np.full((len(codes), last - first + 1), np.nan)
+    for k, code in enumerate(codes):
+        rows = idx.filter(pl.col("index") == code).sort("date")
+        days = rows["date"].cast(pl.Int32).to_numpy().astype(np.int64) - first
+        marks = np.full(last - first + 1, -1, dtype=np.int64)
+        marks[days] = np.arange(days.size)
+        marks = np.maximum.accumulate(marks)
+        closes = rows["close"].to_numpy()
+        table[k] = np.where(marks >= 0, closes[np.maximum(marks, 0)], np.nan)
+    base_levels = np.zeros((n_sec, len(codes)))
+    for s, sec in enumerate(prep.case.securities):
+        b = prep.base[sec]
+        for k in range(len(codes)):
+            base_levels[s, k] = np.mean([_close_at(table[k], first, int(d)) for d in b.days])
+    return table, first, base_levels, weights, codes
+
+
+def _close_at(row: np.ndarray, first: int, day: int) -> float:
+    if day < first:
+        return np.nan
+    return float(row[min(day - first, row.size - 1)])
+
+
+@dataclass(frozen=True)
+class Result:
+    """The results of one plan: the output table plus what summaries and comparisons need."""
+
+    table: pl.DataFrame  # OUTPUT_COLUMNS, Float64 money rounded to the fen, sorted by investor, security
+    compensation_fen: np.ndarray  # aligned with table rows
+    plan: Plan
+    timings: dict[str, float]
+
+    def write(self, path: Path) -> None:
+        write_results(self.table, path)
+
+
+def compute(prep: Prepared, plan: Plan | None = None, *, progress: Progress = _quiet) -> Result:
+    case = prep.case
+    plan = plan or case.plan
+    timings: dict[str, float] = {}
+    secs = case.securities
+    b_days = np.array([prep.base[s].base_day for s in secs], dtype=np.int64)
+    base_prices = np.array([prep.base[s].base_price for s in secs], dtype=np.float64)
+    table, idx_day0, idx_base, weights, codes = index_inputs(prep, plan)
+    use_index = bool(codes)
+    progress("walking every investor's trades")
+    with _timed(timings, "kernel"):
+        out, levels, oversold, first_row = K.walk_all(
+            prep.order, prep.starts, prep.kind, prep.sec, prep.day, prep.tsec, prep.seq, prep.qty, prep.price,
+            day_number(case.implementation_date), day_number(case.disclosure_date), b_days, base_prices,
+            case.direction == Direction.DEFLATION, COST_CODES[plan.cost_method], table, idx_day0,
+            idx_base, weights, use_index, max(prep.max_len, 1), _chunks(prep.n_groups))
+    progress("applying the formulas")
+    with _timed(timings, "formulas"):
+        result = _formulas(prep, plan, out, oversold, first_row, codes, levels)
+    return Result(result[0], result[1], plan, {**prep.timings, **timings})
+
+
+def _chunks(n_groups: int) -> int:
+    threads = os.cpu_count() or 1
+    return max(1, min(n_groups, threads * 16))
+
+
+def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray, first_row: np.ndarray,
+              codes: list[str], levels: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
+    case = prep.case
+    diff = out[:, K.O_DIFF_LOSS]
+    surviving = out[:, K.O_SURVIVING] > 0
+    loss = np.maximum(diff, 0.0)
+    method = plan.systemic_risk.method
+    if method == SystemicMethod.UNIFORM_RATIO:
+        ratio = np.full(diff.shape, plan.systemic_risk.ratio)
+    elif method == SystemicMethod.RELATIVE_RATIO:
+        ratio = out[:, K.O_RATIO]
+        bad = surviving & (loss > 0) & np.isnan(ratio)
+        if bad.any():
+            _missing_index(prep, codes, levels, bad)
+    else:
+        ratio = np.zeros(diff.shape)
+    deduction = np.where(surviving, loss * np.nan_to_num(ratio), 0.0)
+    net = diff - deduction
+    has_loss = surviving & (net > 1e-11 * out[:, K.O_GROSS] + 1e-9)
+    commission = np.where(has_loss, net * plan.commission_rate, 0.0)
+    stamp = np.where(has_loss, net * plan.stamp_duty_rate, 0.0)
+    if plan.interest:
+        interest = np.where(has_loss, net * plan.interest_rate * out[:, K.O_DAYS] / 365.0, 0.0)
+    else:
+        interest = np.zeros(diff.shape)
+    comp_fen = to_fen(net + commission + stamp + interest)
+
+    ids = prep.investor_ids(first_row)
+    sec_names = np.array(case.securities, dtype=object)[prep.sec[first_row]]
+    excluded = ids.is_in(prep.tables.exclusions["investor_id"].implode()).to_numpy() if prep.tables.exclusions.height \
+        else np.zeros(len(ids), dtype=bool)
+    min_fen = plan.minimum_payment * 100 - 1e-9
+    status = np.select(
+        [excluded, ~surviving, ~has_loss, comp_fen < min_fen],
+        [0, 1, 2, 3], default=4).astype(np.int8)
+    truncated = np.array(["base_date_truncated" in prep.base[s].flags for s in case.securities])[prep.sec[first_row]]
+    flags = np.where(oversold & truncated, "oversold;base_date_truncated",
+                     np.where(oversold, "oversold", np.where(truncated, "base_date_truncated", "")))
+    reports_loss = status >= 2  # no_loss, below_minimum, eligible
+    fees_paid = status >= 3
+    money = {
+        "difference_loss": np.where(reports_loss, diff, 0.0),
+        "systemic_deduction": np.where(reports_loss, deduction, 0.0),
+        "net_loss": np.where(reports_loss, net, 0.0),
+        "commission": np.where(fees_paid, commission, 0.0),
+        "stamp_duty": np.where(fees_paid, stamp, 0.0),
+        "interest": np.where(fees_paid, interest, 0.0),
+    }
+    paid_fen = np.where(status == 4, comp_fen, 0)
+    cols: dict[str, object] = {
+        "investor_id": ids,
+        "security": pl.Series("security", sec_names.tolist() if len(sec_names) < 1 else sec_names, dtype=pl.String),
+        "status": pl.Series("status", np.array(STATUSES, dtype=object)[status], dtype=pl.String),
+        "flags": pl.Series("flags", flags, dtype=pl.String),
+    }
+    for name, j in (("eligible_bought", K.O_ELIGIBLE_BOUGHT), ("q_sold", K.O_Q_SOLD), ("q_held", K.O_Q_HELD)):
+        cols[name] = np.round(out[:, j], 6) + 0.0
+    cols["avg_buy"] = half_up_units(out[:, K.O_AVG_BUY], PRICE_UNITS) / PRICE_UNITS
+    cols["avg_sell"] = half_up_units(out[:, K.O_AVG_SELL], PRICE_UNITS) / PRICE_UNITS
+    cols["base_price"] = half_up_units(np.array([prep.base[s].base_price for s in case.securities])[
+        prep.sec[first_row]], PRICE_UNITS) / PRICE_UNITS
+    for name, values in money.items():
+        cols[name] = to_fen(values) / 100
+    cols["compensation"] = paid_fen / 100
+    df = pl.DataFrame(cols).with_columns(pl.Series("__fen", paid_fen), pl.Series("__raw_fen", comp_fen))
+    df = df.sort("investor_id", "security")
+    return df.drop("__fen", "__raw_fen"), df["__fen"].to_numpy()
+
+
+def _missing_index(prep: Prepared, codes: list[str], levels: np.ndarray, bad: np.ndarray) -> None:
+    g = int(np.nonzero(bad)[0][0])
+    k = int(np.nonzero(np.isnan(levels[g, :, 0]) | np.isnan(levels[g, :, 1]))[0][0]) if levels.size else 0
+    code = codes[k]
+    first = prep.tables.indices.filter(pl.col("index") == code)["date"].min()
+    raise CaseError(Problem(prep.tables.files["indices"], None,
+                            f"index {code} has no close on or before a date the relative_ratio method needs "
+                            f"(its first close is {first}; the buy window starts {prep.case.implementation_date})"),
+                    "Add earlier closes for the index, or choose another systemic-risk method.")
+
+
+def write_results(table: pl.DataFrame, path: Path) -> None:
+    """Write results: Parquet (Float64 money) or CSV (money with 2 decimals, prices with 4)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    if path.suffix.lower() == ".parquet":
+        table.write_parquet(tmp)
+    else:
+        text_cols = [_fixed(c, 100, 2) for c in MONEY_COLUMNS] + [_fixed(c, PRICE_UNITS, 4) for c in PRICE_COLUMNS]
+        text_cols += [_quantity(c) for c in QUANTITY_COLUMNS]
+        table.with_columns(text_cols).select(OUTPUT_COLUMNS).write_csv(tmp)
+    os.replace(tmp, path)
+
+
+def _fixed(name: str, units: int, decimals: int) -> pl.Expr:
+    v = (pl.col(name) * units).round(0).cast(pl.Int64)
+    a = v.abs()
+    return pl.format("{}{}.{}", pl.when(v < 0).then(pl.lit("-")).otherwise(pl.lit("")), a // units,
+                     (a % units).cast(pl.String).str.zfill(decimals)).alias(name)
+
+
+def _quantity(name: str) -> pl.Expr:
+    c = pl.col(name)
+    return pl.when(c == c.round(0)).then(c.cast(pl.Int64).cast(pl.String)).otherwise(
+        c.round(6).cast(pl.String)).alias(name)
+
+
+def compute_case_dir(case_dir: Path, *, skip_bad_rows: bool = False) -> pl.DataFrame:
+    """The output table of ``redress compute`` for a case directory (used by tests and the API)."""
+    return compute(prepare(Path(case_dir), skip_bad_rows=skip_bad_rows)).table
+
+
+def base_date_json(prep: Prepared) -> list[dict]:
+    return [prep.base[s].as_json() for s in prep.case.securities]
+
+
+def date_of(day: int) -> dt.date:
+    return from_day_number(day)

@@ -1,0 +1,39 @@
+"""The one rounding rule (loss-rules.md section 7): compute in full precision, round half-up once.
+
+Money is reported in yuan to 0.01 (integer fen internally), prices to 4 decimals.  Computation is in
+binary floating point, so a value that is exactly a half in decimal (2.325) may arrive as
+2.3249999999999997; a nudge far below a hundredth of a fen (1e-9 absolute plus 1e-13 relative) lets such
+values round as their decimal reading says.  Halves round away from zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FEN_PER_YUAN = 100
+PRICE_UNITS = 10_000
+
+
+def half_up_units(values: np.ndarray, units_per_one: int) -> np.ndarray:
+    """Round ``values`` half away from zero to integer units of 1/units_per_one."""
+    v = np.asarray(values, dtype=np.float64) * units_per_one
+    a = np.abs(v)
+    rounded = np.floor(a + 0.5 + (1e-9 + a * 1e-13))
+    return (np.sign(v) * rounded).astype(np.int64)
+
+
+def to_fen(yuan: np.ndarray) -> np.ndarray:
+    return half_up_units(yuan, FEN_PER_YUAN)
+
+
+def fen_to_text(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    a = abs(int(fen))
+    return f"{sign}{a // 100}.{a % 100:02d}"
+
+
+def units_to_text(units: int, decimals: int) -> str:
+    sign = "-" if units < 0 else ""
+    a = abs(int(units))
+    scale = 10**decimals
+    return f"{sign}{a // scale}.{a % scale:0{decimals}d}"

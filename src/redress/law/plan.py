@@ -1,0 +1,333 @@
+"""The case file ``case.toml``: the case, its key dates and its compensation plan.
+
+Loading is strict: an unknown key, an impossible value or inconsistent dates is an error naming the key.
+Keys the plan leaves out take their defaults from the dated law data (``law/data``), and the plan records
+where each value came from so that ``redress explain`` can cite it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import tomllib
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from redress.errors import CaseError, Problem
+from redress.law import parameters
+
+
+class Rules(StrEnum):
+    """Which judicial interpretation governs the computation."""
+
+    SPC2022 = "spc2022"  # 法释〔2022〕2号, in force 2022-01-22
+    SPC2003 = "spc2003"  # 法释〔2003〕2号, in force 2003-02-01, repealed 2022
+
+
+class Direction(StrEnum):
+    INFLATION = "inflation"  # induced buying 诱多 (SPC-2022 Art. 27)
+    DEFLATION = "deflation"  # induced selling 诱空 (SPC-2022 Art. 28)
+
+
+class CostMethod(StrEnum):
+    MOVING_AVERAGE = "moving_average"  # 移动加权平均 from the first eligible buy
+    WEIGHTED_AVERAGE = "weighted_average"  # 综合加权平均 over all eligible buys
+    ACTUAL_COST = "actual_cost"  # 实际成本法: net cost of the eligible shares held at D
+    FIFO = "fifo"  # 先进先出: each eligible share keeps its lot price
+
+
+class SystemicMethod(StrEnum):
+    NONE = "none"
+    UNIFORM_RATIO = "uniform_ratio"  # one ratio for every investor
+    RELATIVE_RATIO = "relative_ratio"  # 个体相对比例法: per investor, stock against index moves
+
+
+@dataclass(frozen=True)
+class SystemicRisk:
+    method: SystemicMethod = SystemicMethod.NONE
+    ratio: float = 0.0
+    indices: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Plan:
+    cost_method: CostMethod
+    commission_rate: float
+    stamp_duty_rate: float
+    interest: bool
+    interest_rate: float
+    minimum_payment: float
+    systemic_risk: SystemicRisk
+    # key -> where the value came from ("case.toml" or a law-data citation)
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def source(self, key: str) -> str:
+        return dict(self.sources).get(key, "case.toml")
+
+
+@dataclass(frozen=True)
+class CaseConfig:
+    id: str
+    name: str
+    rules: Rules
+    direction: Direction
+    securities: tuple[str, ...]
+    implementation_date: dt.date
+    disclosure_date: dt.date
+    base_date: dt.date | None
+    base_price: float | None
+    plan: Plan
+
+    def with_plan(self, plan: Plan) -> CaseConfig:
+        return replace(self, plan=plan)
+
+
+_CASE_KEYS = {
+    "id", "name", "rules", "direction", "securities", "implementation_date", "disclosure_date",
+    "base_date", "base_price",
+}
+_PLAN_KEYS = {
+    "cost_method", "commission_rate", "stamp_duty_rate", "interest", "interest_rate", "minimum_payment",
+    "systemic_risk",
+}
+_SYSTEMIC_KEYS = {"method", "ratio", "indices"}
+
+
+class _Reader:
+    """Collects problems while reading one TOML document, so all of them are reported at once."""
+
+    def __init__(self, origin: str):
+        self.origin = origin
+        self.problems: list[Problem] = []
+
+    def problem(self, key: str, reason: str) -> None:
+        self.problems.append(Problem(self.origin, None, reason, key))
+
+    def unknown(self, table: dict[str, Any], allowed: set[str], prefix: str) -> None:
+        for key in table:
+            if key not in allowed:
+                self.problem(f"{prefix}{key}", f"unknown key (allowed: {', '.join(sorted(allowed))})")
+
+    def string(self, table: dict, key: str, prefix: str, *, required: bool, choices=None) -> str | None:
+        if key not in table:
+            if required:
+                self.problem(prefix + key, "missing required key")
+            return None
+        value = table[key]
+        if not isinstance(value, str) or not value.strip():
+            self.problem(prefix + key, f"must be a non-empty string, got {value!r}")
+            return None
+        if choices is not None and value not in choices:
+            self.problem(prefix + key, f"unknown value {value!r} (allowed: {', '.join(choices)})")
+            return None
+        return value
+
+    def date(self, table: dict, key: str, prefix: str, *, required: bool) -> dt.date | None:
+        if key not in table:
+            if required:
+                self.problem(prefix + key, "missing required key")
+            return None
+        value = table[key]
+        if isinstance(value, dt.datetime):
+            self.problem(prefix + key, f"must be a date (YYYY-MM-DD), got a date-time {value}")
+            return None
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value) if len(value) == 10 else _bad_date()
+            except ValueError:
+                pass
+        self.problem(prefix + key, f"not a valid date (YYYY-MM-DD): {value!r}")
+        return None
+
+    def number(self, table: dict, key: str, prefix: str, *, low: float = 0.0, high: float | None = None,
+               low_open: bool = False) -> float | None:
+        if key not in table:
+            return None
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            self.problem(prefix + key, f"must be a number, got {value!r}")
+            return None
+        value = float(value)
+        if value < low or (low_open and value == low):
+            self.problem(prefix + key, f"must be {'>' if low_open else '>='} {low:g}, got {value:g}")
+            return None
+        if high is not None and value > high:
+            self.problem(prefix + key, f"must be <= {high:g}, got {value:g}")
+            return None
+        return value
+
+
+def _bad_date() -> dt.date:
+    raise ValueError("not YYYY-MM-DD")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CaseError(Problem(path.name, None, "file not found"),
+                        "A case directory needs case.toml, market.csv and trades.csv (see formats.md).") from None
+    except UnicodeDecodeError as exc:
+        raise CaseError(Problem(path.name, None, f"not UTF-8 text ({exc.reason})")) from None
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise CaseError(Problem(path.name, line, f"invalid TOML: {exc}")) from None
+
+
+def _read_plan(r: _Reader, raw: dict[str, Any], rules: Rules | None, disclosure: dt.date | None,
+               base: Plan | None) -> Plan | None:
+    """Read a ``[plan]`` table.  Absent keys come from ``base`` when given, else from the law data."""
+    if not isinstance(raw, dict):
+        r.problem("plan", "must be a table")
+        return None
+    r.unknown(raw, _PLAN_KEYS, "plan.")
+    p = "plan."
+    sources: dict[str, str] = {}
+    cost = r.string(raw, "cost_method", p, required=False, choices=[m.value for m in CostMethod])
+    commission = r.number(raw, "commission_rate", p, high=1.0)
+    stamp = r.number(raw, "stamp_duty_rate", p, high=1.0)
+    interest_rate = r.number(raw, "interest_rate", p, high=1.0)
+    minimum = r.number(raw, "minimum_payment", p)
+    interest = raw.get("interest")
+    if interest is not None and not isinstance(interest, bool):
+        r.problem("plan.interest", f"must be true or false, got {interest!r}")
+        interest = None
+    systemic = _read_systemic(r, raw.get("systemic_risk", {}), base)
+
+    day = disclosure or dt.date.today()
+    if base is not None:
+        d = base
+        sources = dict(base.sources)
+        for key, given in (("commission_rate", commission), ("stamp_duty_rate", stamp),
+                           ("interest_rate", interest_rate)):
+            if given is not None:
+                sources.pop(key, None)
+    else:
+        d = None
+    if commission is None:
+        if d is not None:
+            commission = d.commission_rate
+        else:
+            v = parameters.customary_commission_rate(day)
+            commission, sources["commission_rate"] = v.value, f"law/data/conventions.toml: {v.source}"
+    if stamp is None:
+        if d is not None:
+            stamp = d.stamp_duty_rate
+        else:
+            v = parameters.stamp_duty_seller_rate(day)
+            stamp = v.value
+            sources["stamp_duty_rate"] = (f"law/data/stamp_duty.toml, seller rate in force on the disclosure "
+                                          f"date {day.isoformat()} (since {v.effective}): {v.source}")
+    if interest_rate is None:
+        if d is not None:
+            interest_rate = d.interest_rate
+        else:
+            v = parameters.demand_deposit_rate(day)
+            interest_rate = v.value
+            sources["interest_rate"] = (f"law/data/deposit_rate.toml, demand deposit rate in force on the "
+                                        f"disclosure date {day.isoformat()} (since {v.effective}): {v.source}")
+    if interest is None:
+        interest = d.interest if d is not None else rules == Rules.SPC2003
+    if systemic is None:
+        return None
+    return Plan(
+        cost_method=CostMethod(cost) if cost else (d.cost_method if d else CostMethod.MOVING_AVERAGE),
+        commission_rate=commission,
+        stamp_duty_rate=stamp,
+        interest=bool(interest),
+        interest_rate=interest_rate,
+        minimum_payment=minimum if minimum is not None else (d.minimum_payment if d else 0.0),
+        systemic_risk=systemic,
+        sources=tuple(sorted(sources.items())),
+    )
+
+
+def _read_systemic(r: _Reader, raw: Any, base: Plan | None) -> SystemicRisk | None:
+    """Read ``[plan.systemic_risk]``; keys it omits come from ``base`` (a plan override) or the defaults."""
+    p = "plan.systemic_risk."
+    if not isinstance(raw, dict):
+        r.problem("plan.systemic_risk", "must be a table")
+        return None
+    r.unknown(raw, _SYSTEMIC_KEYS, p)
+    default = base.systemic_risk if base is not None else SystemicRisk()
+    method = r.string(raw, "method", p, required=False, choices=[m.value for m in SystemicMethod])
+    ratio = r.number(raw, "ratio", p, high=1.0)
+    raw_indices = raw.get("indices")
+    indices: list[tuple[str, float]] = list(default.indices)
+    if raw_indices is not None:
+        if not isinstance(raw_indices, dict):
+            r.problem(p + "indices", "must be a table of index code = weight")
+            return None
+        indices = []
+        for code in raw_indices:
+            w = r.number(raw_indices, code, f"{p}indices.")
+            if w is not None:
+                indices.append((str(code), w))
+        if len(indices) != len(raw_indices):
+            return None
+    method_e = SystemicMethod(method) if method else default.method
+    if method_e == SystemicMethod.RELATIVE_RATIO:
+        if not indices:
+            r.problem(p + "indices", "relative_ratio needs at least one index with a weight")
+        elif abs(sum(w for _, w in indices) - 1.0) > 1e-9:
+            total = sum(w for _, w in indices)
+            r.problem(p + "indices", f"weights must sum to 1, they sum to {total:g}")
+    return SystemicRisk(method_e, ratio if ratio is not None else default.ratio, tuple(indices))
+
+
+def load_case(case_dir: Path) -> CaseConfig:
+    """Read and validate ``case.toml``.  Raises CaseError listing every problem, each naming its key."""
+    path = Path(case_dir) / "case.toml"
+    data = _read_toml(path)
+    r = _Reader("case.toml")
+    r.unknown(data, {"case", "plan"}, "")
+    case = data.get("case")
+    if not isinstance(case, dict):
+        r.problem("case", "missing [case] table")
+        raise CaseError(r.problems)
+    r.unknown(case, _CASE_KEYS, "case.")
+    p = "case."
+    case_id = r.string(case, "id", p, required=True)
+    name = r.string(case, "name", p, required=False) or case_id
+    rules = r.string(case, "rules", p, required=True, choices=[x.value for x in Rules])
+    direction = r.string(case, "direction", p, required=True, choices=[x.value for x in Direction])
+    securities = case.get("securities")
+    if not isinstance(securities, list) or not securities or not all(
+            isinstance(s, str) and s.strip() for s in securities):
+        r.problem("case.securities", "must be a non-empty list of security codes")
+        securities = []
+    elif len(set(securities)) != len(securities):
+        r.problem("case.securities", "lists a security twice")
+    impl = r.date(case, "implementation_date", p, required=True)
+    disc = r.date(case, "disclosure_date", p, required=True)
+    base_date = r.date(case, "base_date", p, required=False)
+    base_price = r.number(case, "base_price", p, low_open=True)
+    if impl and disc and disc <= impl:
+        r.problem("case.disclosure_date",
+                  f"{disc} is not after the implementation date {impl} (the buy window [I, D) would be empty)")
+    if base_date and disc and base_date < disc:
+        r.problem("case.base_date", f"{base_date} is before the disclosure date {disc}")
+    if base_price is not None and len(securities) != 1:
+        r.problem("case.base_price", "a fixed base price needs exactly one security in case.securities")
+    rules_e = Rules(rules) if rules else None
+    plan = _read_plan(r, data.get("plan", {}), rules_e, disc, None)
+    if r.problems:
+        raise CaseError(r.problems, "Fix case.toml and run the command again; nothing was written.")
+    assert case_id and rules_e and direction and impl and disc and plan
+    return CaseConfig(case_id, name, rules_e, Direction(direction), tuple(securities), impl, disc,
+                      base_date, base_price, plan)
+
+
+def load_plan_override(path: Path, case: CaseConfig) -> Plan:
+    """Read a plan file for ``redress compare``: a ``[plan]`` table; keys it omits keep the case's values."""
+    data = _read_toml(Path(path))
+    r = _Reader(Path(path).name)
+    r.unknown(data, {"plan"}, "")
+    plan = _read_plan(r, data.get("plan", {}), case.rules, case.disclosure_date, case.plan)
+    if r.problems or plan is None:
+        raise CaseError(r.problems)
+    return plan

@@ -1,0 +1,317 @@
+"""Reading and validating the tables of a case directory (formats.md).
+
+Every table may be CSV or Parquet.  Each row is checked; a bad row is reported with its file, line and
+reason.  By default any bad row refuses the whole case; with ``skip_bad_rows`` the bad rows are set
+aside (returned as ``rejected``) and the rest is used, so nothing is lost silently.
+
+CSV lines are counted as in a text editor: the header is line 1, the first record line 2.  Parquet rows
+are numbered from 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from redress.errors import CaseError, Problem
+from redress.law.plan import CaseConfig, SystemicMethod
+from redress.market.calendar import sessions
+
+LINE = "__line"
+REASON = "__reason"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # text | code | date | time | seq | side | pos_int | nonneg_int | pos_num | nonneg_num
+    required: bool = True  # the column must exist
+    optional_value: bool = False  # an empty cell is allowed
+
+
+TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "market": (Column("security", "code"), Column("date", "date"), Column("close", "pos_num"),
+               Column("volume", "nonneg_num"), Column("tradable_shares", "pos_num")),
+    "trades": (Column("investor_id", "code"), Column("security", "code"), Column("date", "date"),
+               Column("time", "time", optional_value=True), Column("seq", "seq", optional_value=True),
+               Column("side", "side"), Column("quantity", "pos_int"), Column("price", "pos_num")),
+    "positions": (Column("investor_id", "code"), Column("security", "code"),
+                  Column("quantity", "nonneg_int")),
+    "indices": (Column("index", "code"), Column("date", "date"), Column("close", "pos_num")),
+    "actions": (Column("security", "code"), Column("ex_date", "date"), Column("share_ratio", "pos_num"),
+                Column("cash_dividend", "nonneg_num", required=False, optional_value=True)),
+    "exclusions": (Column("investor_id", "code"), Column("reason", "text", required=False, optional_value=True)),
+}
+REQUIRED_TABLES = ("market", "trades")
+_EXTRA = {"trades": ("account_id",), "positions": ("account_id",)}
+
+
+@dataclass(frozen=True)
+class CaseTables:
+    """The validated tables, typed: dates as Date, times as seconds (-1 when empty), sides as is_buy."""
+
+    market: pl.DataFrame
+    trades: pl.DataFrame
+    positions: pl.DataFrame
+    indices: pl.DataFrame
+    actions: pl.DataFrame
+    exclusions: pl.DataFrame
+    rejected: pl.DataFrame  # file, line, reason, row
+    files: dict[str, str]  # table -> file name it was read from
+
+
+def table_path(case_dir: Path, name: str) -> Path | None:
+    csv, parquet = case_dir / f"{name}.csv", case_dir / f"{name}.parquet"
+    if csv.exists() and parquet.exists():
+        raise CaseError(Problem(parquet.name, None, f"both {csv.name} and {parquet.name} exist; keep one"))
+    if parquet.exists():
+        return parquet
+    if csv.exists():
+        return csv
+    return None
+
+
+def _read_raw(path: Path, wanted: list[str]) -> pl.DataFrame:
+    """Read a table with a 1-based line number column; CSV cells stay text for exact checking."""
+    if path.suffix == ".parquet":
+        try:
+            schema = pl.read_parquet_schema(path)
+            cols = [c for c in wanted if c in schema]
+            df = pl.read_parquet(path, columns=cols)
+        except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
+            raise CaseError(Problem(path.name, None, f"cannot read Parquet file: {exc}")) from None
+        return df.with_row_index(LINE, offset=1)
+    try:
+        header = pl.read_csv(path, n_rows=0, infer_schema=False)
+    except Exception as exc:  # noqa: BLE001
+        raise CaseError(Problem(path.name, 1, f"cannot read CSV header: {exc}")) from None
+    names = [c.lstrip("\ufeff").strip() for c in header.columns]
+    try:
+        df = pl.read_csv(path, infer_schema=False, new_columns=names, missing_utf8_is_empty_string=True,
+                         columns=[i for i, c in enumerate(names) if c in wanted], raise_if_empty=False)
+    except Exception:  # noqa: BLE001 - ragged lines or bad bytes: find the lines with the slow reader
+        df = _read_csv_slowly(path, names, wanted)
+    return df.with_row_index(LINE, offset=2) if LINE not in df.columns else df
+
+
+def _read_csv_slowly(path: Path, names: list[str], wanted: list[str]) -> pl.DataFrame:
+    """Line-by-line reader for CSV files the fast reader refuses; marks each malformed line."""
+    import csv
+
+    rows: dict[str, list] = {c: [] for c in names if c in wanted}
+    lines: list[int] = []
+    bad: list[str | None] = []
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            next(reader, None)
+            for record in reader:
+                lines.append(reader.line_num)
+                if not record:
+                    bad.append("empty line")
+                elif len(record) != len(names):
+                    bad.append(f"{len(record)} fields, the header has {len(names)}")
+                else:
+                    bad.append(None)
+                for i, c in enumerate(names):
+                    if c in rows:
+                        rows[c].append(record[i] if i < len(record) else "")
+    except UnicodeDecodeError as exc:
+        raise CaseError(Problem(path.name, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")) from None
+    df = pl.DataFrame({**rows, LINE: lines, "__malformed": bad},
+                      schema={**{c: pl.String for c in rows}, LINE: pl.Int64, "__malformed": pl.String})
+    return df
+
+
+def _parse(col: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value, reason or null) for one column."""
+    c = pl.col(col.name)
+    is_text = dtype == pl.String
+    raw = c.str.strip_chars() if is_text else c
+    empty = (raw.is_null() | (raw == "")) if is_text else c.is_null()
+    shown = pl.format("'{}'", c.cast(pl.String)) if not is_text else pl.format("'{}'", c)
+    missing = pl.lit(f"missing {col.name}")
+    k = col.kind
+
+    if k in ("text", "code"):
+        value = raw.cast(pl.String)
+        bad = pl.when(empty & pl.lit(not col.optional_value)).then(missing)
+        return value, bad
+    if k == "date":
+        if is_text:
+            value = raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+            value = pl.when(raw.str.len_chars() == 10).then(value)
+        else:
+            value = c.cast(pl.Date, strict=False)
+        bad = pl.when(empty).then(missing).when(value.is_null()).then(
+            pl.format("{} is not a valid date (YYYY-MM-DD)", shown))
+        return value, bad
+    if k == "time":
+        if is_text:
+            parsed = raw.str.strptime(pl.Time, "%H:%M:%S", strict=False)
+            parsed = pl.when(raw.str.len_chars() == 8).then(parsed)
+        else:
+            parsed = c.cast(pl.Time, strict=False)
+        seconds = (parsed.cast(pl.Int64) // 1_000_000_000).cast(pl.Int32)
+        value = pl.when(empty).then(pl.lit(-1, pl.Int32)).otherwise(seconds)
+        bad = pl.when(~empty & parsed.is_null()).then(pl.format("time {} is not HH:MM:SS", shown))
+        return value, bad
+    if k == "side":
+        s = raw.cast(pl.String).str.to_uppercase()
+        value = s == "B"
+        bad = pl.when(empty).then(missing).when(~s.is_in(["B", "S"])).then(
+            pl.format("side {} must be B (buy) or S (sell)", shown))
+        return value, bad
+    if k in ("seq", "pos_int", "nonneg_int"):
+        as_float = raw.cast(pl.Float64, strict=False)
+        integral = as_float.is_finite() & (as_float == as_float.floor()) & (as_float.abs() < 2**53)
+        value = pl.when(integral).then(as_float.cast(pl.Int64))
+        if k == "seq":
+            value = pl.when(empty).then(pl.lit(0, pl.Int64)).otherwise(value)
+            bad = pl.when(~empty & value.is_null()).then(pl.format("seq {} must be an integer", shown))
+            return value, bad
+        floor = 1 if k == "pos_int" else 0
+        word = "a positive" if k == "pos_int" else "a non-negative"
+        bad = pl.when(empty).then(missing).when(value.is_null() | (value < floor)).then(
+            pl.format(f"{col.name} {{}} must be {word} integer", shown))
+        return value, bad
+    if k in ("pos_num", "nonneg_num"):
+        value = raw.cast(pl.Float64, strict=False)
+        ok = value.is_finite() & ((value > 0) if k == "pos_num" else (value >= 0))
+        word = "a positive" if k == "pos_num" else "a non-negative"
+        if col.optional_value:
+            return pl.when(empty).then(pl.lit(0.0)).otherwise(value), pl.when(~empty & ~ok).then(
+                pl.format(f"{col.name} {{}} must be {word} number", shown))
+        bad = pl.when(empty).then(missing).when(value.is_null() | ~ok).then(
+            pl.format(f"{col.name} {{}} must be {word} number", shown))
+        return value, bad
+    raise AssertionError(k)
+
+
+def _validate(df: pl.DataFrame, table: str, file: str) -> pl.DataFrame:
+    """Typed columns plus LINE and REASON (null for a good row); missing columns are a file-level error."""
+    columns = TABLE_COLUMNS[table]
+    absent = [c.name for c in columns if c.required and c.name not in df.columns]
+    if absent:
+        raise CaseError(Problem(file, 1, f"missing column(s) {', '.join(absent)}; "
+                                         f"expected {', '.join(c.name for c in columns)}"))
+    values, reasons = [], []
+    if "__malformed" in df.columns:
+        reasons.append(pl.col("__malformed"))
+    for col in columns:
+        if col.name not in df.columns:
+            values.append(pl.lit(None, pl.String).alias(col.name))
+            continue
+        value, bad = _parse(col, df.schema[col.name])
+        values.append(value.alias(col.name))
+        reasons.append(bad)
+    return df.select(pl.col(LINE), *values, pl.coalesce(reasons).alias(REASON), _raw_row(df, table))
+
+
+def _raw_row(df: pl.DataFrame, table: str) -> pl.Expr:
+    names = [c.name for c in TABLE_COLUMNS[table] if c.name in df.columns]
+    return pl.concat_str([pl.col(n).cast(pl.String).fill_null("") for n in names], separator=",").alias("__row")
+
+
+def _flag(df: pl.DataFrame, mask: pl.Expr, reason: pl.Expr) -> pl.DataFrame:
+    """Give rows matching ``mask`` (and still good) the reason ``reason``."""
+    return df.with_columns(pl.when(pl.col(REASON).is_null() & mask).then(reason).otherwise(pl.col(REASON))
+                           .alias(REASON))
+
+
+def _closed_dates(df: pl.DataFrame, date_col: str = "date") -> pl.Series:
+    """Mask of rows dated on a day the security's exchange was closed (within calendar coverage)."""
+    days = df[date_col].cast(pl.Int32).fill_null(0).to_numpy()
+    closed = np.zeros(len(df), dtype=bool)
+    sec = df["security"].fill_null("")
+    shanghai = sec.str.starts_with("6").to_numpy()
+    for exchange, mask in (("XSHG", shanghai), ("XSHE", ~shanghai)):
+        if mask.any():
+            table = sessions(exchange)
+            closed[mask] = table.is_closed(days[mask])
+    return pl.Series("closed", closed) & df[date_col].is_not_null()
+
+
+def _duplicates(df: pl.DataFrame, keys: list[str], what: str) -> pl.DataFrame:
+    good = pl.col(REASON).is_null()
+    first = pl.col(LINE).filter(good).min().over(keys)
+    return _flag(df, good & (pl.col(LINE) != first) & pl.all_horizontal([pl.col(k).is_not_null() for k in keys]),
+                 pl.format(f"duplicate {what} (first given on line {{}})", first))
+
+
+def _concerns(column: str, codes: list[str]) -> pl.Expr:
+    """Rows about the case's codes, and rows whose code is missing (those are bad rows, not someone else's)."""
+    return pl.col(column).is_in(codes) | pl.col(column).is_null() | (pl.col(column) == "")
+
+
+def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = False,
+                     extra_index_codes: tuple[str, ...] = ()) -> CaseTables:
+    case_dir = Path(case_dir)
+    securities = list(case.securities)
+    uses_index = case.plan.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
+    index_codes = [code for code, _ in case.plan.systemic_risk.indices] if uses_index else []
+    index_codes += [c for c in extra_index_codes if c not in index_codes]
+    frames: dict[str, pl.DataFrame] = {}
+    files: dict[str, str] = {}
+    for table, columns in TABLE_COLUMNS.items():
+        path = table_path(case_dir, table)
+        if path is None:
+            if table in REQUIRED_TABLES:
+                raise CaseError(Problem(f"{table}.csv", None, "file not found"),
+                                f"A case directory needs {table}.csv or {table}.parquet (see formats.md).")
+            frames[table] = _validate(pl.DataFrame({LINE: []}, schema={LINE: pl.Int64}).with_columns(
+                [pl.lit(None, pl.String).alias(c.name) for c in columns]), table, f"{table}.csv")
+            files[table] = f"{table}.csv"
+            continue
+        files[table] = path.name
+        raw = _read_raw(path, [c.name for c in columns] + list(_EXTRA.get(table, ())))
+        frames[table] = _validate(raw, table, path.name)
+
+    # Cross-row checks, table by table.
+    m = frames["market"].filter(_concerns("security", securities))
+    m = _duplicates(m, ["security", "date"], "market row for this security and date")
+    frames["market"] = m
+    t = frames["trades"]
+    t = _flag(t, ~pl.col("security").is_in(securities),
+              pl.format("unknown security '{}' (case.securities lists {})", pl.col("security"),
+                        pl.lit(", ".join(securities))))
+    t = _flag(t, pl.lit(_closed_dates(t)),
+              pl.format("the exchange was closed on {}", pl.col("date").cast(pl.String)))
+    frames["trades"] = t
+    frames["positions"] = _flag(frames["positions"], ~pl.col("security").is_in(securities),
+                                pl.format("unknown security '{}'", pl.col("security")))
+    idx = frames["indices"].filter(_concerns("index", index_codes))
+    frames["indices"] = _duplicates(idx, ["index", "date"], "close for this index and date")
+    a = frames["actions"].filter(_concerns("security", securities))
+    frames["actions"] = _duplicates(a, ["security", "ex_date"], "action for this security and ex-date")
+
+    rejected = pl.concat([
+        frames[t].filter(pl.col(REASON).is_not_null()).select(
+            pl.lit(files[t]).alias("file"), pl.col(LINE).cast(pl.Int64).alias("line"),
+            pl.col(REASON).alias("reason"), pl.col("__row").alias("row"))
+        for t in TABLE_COLUMNS
+    ])
+    if rejected.height and not skip_bad_rows:
+        problems = [Problem(r["file"], r["line"], r["reason"]) for r in rejected.head(50).iter_rows(named=True)]
+        err = CaseError(problems, f"{rejected.height} bad row(s): nothing was written. Fix the rows, or run with "
+                                  f"--skip-bad-rows to compute the rest and list these rows in rejected.csv.")
+        err.problems_total = rejected.height  # type: ignore[attr-defined]
+        raise err
+    clean = {t: frames[t].filter(pl.col(REASON).is_null()).drop(REASON, "__row") for t in TABLE_COLUMNS}
+
+    problems = []
+    market_secs = set(clean["market"]["security"].unique().to_list())
+    for s in securities:
+        if s not in market_secs:
+            problems.append(Problem(files["market"], None, f"no market data for security {s}"))
+    for code in index_codes:
+        if clean["indices"].filter(pl.col("index") == code).height == 0:
+            problems.append(Problem(files["indices"], None, f"no closes for index {code} "
+                                                            f"(named in plan.systemic_risk.indices)"))
+    if problems:
+        raise CaseError(problems)
+    return CaseTables(clean["market"], clean["trades"], clean["positions"], clean["indices"], clean["actions"],
+                      clean["exclusions"], rejected.sort("file", "line"), files)
