@@ -60,7 +60,10 @@ def sessions(exchange: str) -> SessionTable:
     import exchange_calendars as xcals
 
     calendar = xcals.get_calendar("XSHG")
-    days = (calendar.sessions.values.astype("datetime64[D]").astype(np.int64)).astype(np.int64)
+    index = calendar.sessions
+    if index.tz is not None:
+        index = index.tz_convert(None)
+    days = index.to_numpy().astype("datetime64[D]").astype(np.int64)
     first, last = int(days[0]), int(days[-1])
     mask = np.zeros(last - first + 1, dtype=bool)
     mask[days - first] = True

@@ -1,0 +1,283 @@
+"""The ``redress`` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from redress.errors import CaseError
+
+app = typer.Typer(
+    name="redress",
+    help="Redress: exact, explainable compensation for investors harmed by false statements.\n\n"
+         "Redress 证券虚假陈述投资者损失计算与先行赔付。",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+law_app = typer.Typer(help="Dated legal parameters (stamp duty, deposit rates) / 法定参数", no_args_is_help=True)
+app.add_typer(law_app, name="law")
+
+out = Console()
+err = Console(stderr=True)
+
+CaseDir = Annotated[Path, typer.Argument(help="Case directory (case.toml, market.csv, trades.csv, ...) / 案件目录",
+                                         exists=True, file_okay=False, resolve_path=True)]
+SkipBad = Annotated[bool, typer.Option("--skip-bad-rows", help="Compute the rest and list bad rows in rejected.csv "
+                                                              "beside the output / 跳过错误行")]
+
+
+def _fail(exc: CaseError) -> typer.Exit:
+    err.print("[bold red]Error / 错误:[/] the case was refused; nothing was written.")
+    total = getattr(exc, "problems_total", len(exc.problems))
+    for p in exc.problems[:50]:
+        err.print(f"  {p}", highlight=False, markup=False)
+    if total > 50:
+        err.print(f"  ... and {total - 50} more", highlight=False)
+    if exc.hint:
+        err.print(exc.hint, highlight=False, markup=False)
+    return typer.Exit(code=2)
+
+
+@contextmanager
+def _progress(enabled: bool, total: int):
+    if not enabled:
+        yield lambda _msg: None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("starting", total=total)
+
+        def step(message: str) -> None:
+            bar.update(task, description=message, advance=1)
+
+        yield step
+
+
+@app.command()
+def compute(
+    case_dir: CaseDir,
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="Output file, .csv or .parquet / 输出文件")],
+    skip_bad_rows: SkipBad = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress")] = False,
+    summary_json: Annotated[Path | None, typer.Option("--summary-json", help="Also write the summary as JSON")] = None,
+) -> None:
+    """Compute every investor's compensation and write one row per (investor, security).
+
+    计算每位投资者的损失与赔付金额。
+    """
+    from redress.engine.pipeline import compute as run, prepare
+    from redress.engine.summary import summarize
+
+    try:
+        with _progress(not quiet and sys.stderr.isatty(), 7) as step:
+            prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, progress=step)
+            result = run(prep, progress=step)
+            step("writing results")
+            result.write(out_path)
+    except CaseError as exc:
+        raise _fail(exc) from None
+    rejected = prep.tables.rejected
+    if skip_bad_rows:
+        rej_path = out_path.parent / "rejected.csv"
+        if rejected.height:
+            rejected.write_csv(rej_path)
+        elif rej_path.exists():
+            rej_path.unlink()
+    summary = summarize(result.table, result.compensation_fen)
+    if summary_json:
+        summary_json.write_text(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
+    if not quiet:
+        print_summary(prep, summary, out_path, rejected.height if skip_bad_rows else 0)
+
+
+def print_summary(prep, summary, out_path: Path | None, n_rejected: int = 0) -> None:
+    case = prep.case
+    out.print(f"[bold]{case.name}[/] ({case.id}) · {case.rules.value} · {case.direction.value} · "
+              f"{prep.n_trades:,} trades / 笔交易", highlight=False)
+    for b in prep.base.values():
+        flags = f" [yellow]{', '.join(b.flags)}[/]" if b.flags else ""
+        out.print(f"  {b.security}: base date 基准日 {b.base_date} · base price 基准价 {b.base_price:.4f} · "
+                  f"{b.trading_days} trading days{flags}", highlight=False)
+    t = Table(title="Investors by status / 按状态统计", title_justify="left")
+    t.add_column("status 状态")
+    t.add_column("rows 行数", justify="right")
+    t.add_column("compensation 赔付金额 (yuan)", justify="right")
+    for s in summary.by_status:
+        t.add_row(s["label"], f"{s['rows']:,}", f"{s['compensation_fen'] / 100:,.2f}")
+    t.add_row("[bold]total 合计[/]", f"{summary.rows:,}", f"[bold]{summary.total_fen / 100:,.2f}[/]")
+    out.print(t)
+    d = Table(title="Distribution by size of compensation / 赔付金额分布 (eligible investors)", title_justify="left")
+    d.add_column("band 区间")
+    d.add_column("investors 人数", justify="right")
+    d.add_column("compensation 金额 (yuan)", justify="right")
+    for band in summary.bands:
+        d.add_row(band["label"], f"{band['investors']:,}", f"{band['compensation_fen'] / 100:,.2f}")
+    out.print(d)
+    notes = [f"{n:,} {f}" for f, n in summary.flags.items() if n]
+    if notes:
+        out.print("Flags / 标记: " + ", ".join(notes), highlight=False)
+    if n_rejected:
+        out.print(f"[yellow]{n_rejected:,} bad rows set aside in {out_path.parent / 'rejected.csv'} / 错误行已另存[/]")
+    if out_path:
+        out.print(f"Results written to / 结果已写入 {out_path}", highlight=False)
+
+
+@app.command("base-date")
+def base_date(
+    case_dir: CaseDir,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (one object per security)")] = False,
+    skip_bad_rows: SkipBad = False,
+) -> None:
+    """Base date and base price of each security (SPC-2022 Art. 26 / SPC-2003 Art. 33).
+
+    计算基准日与基准价。
+    """
+    from redress.law.plan import load_case
+    from redress.market.base_date import compute_base_dates, ex_rights_by_security
+    from redress.trades.tables import read_case_tables
+
+    try:
+        case = load_case(case_dir)
+        tables = read_case_tables(case_dir, case, skip_bad_rows=skip_bad_rows)
+        bases = compute_base_dates(case, tables.market, ex_rights_by_security(case, tables.actions),
+                                   tables.files["market"])
+    except CaseError as exc:
+        raise _fail(exc) from None
+    items = [bases[s].as_json() for s in case.securities]
+    if as_json:
+        sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
+        return
+    for s in case.securities:
+        b = bases[s]
+        out.print(f"[bold]{s}[/]: base date 基准日 {b.base_date}, base price 基准价 {b.base_price:.4f}, "
+                  f"{b.trading_days} trading days, cumulative turnover {b.cumulative_turnover:.2%}"
+                  + (f", flags {', '.join(b.flags)}" if b.flags else ""), highlight=False)
+        out.print(f"  {b.rule}", highlight=False)
+
+
+@app.command()
+def explain(
+    case_dir: CaseDir,
+    investor_id: Annotated[str, typer.Argument(help="Investor id as in trades.csv / 投资者编号")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON")] = False,
+    skip_bad_rows: SkipBad = False,
+) -> None:
+    """Show how one investor's compensation was computed: trades, lots, formulas and articles.
+
+    逐笔说明某位投资者的赔偿计算过程及法律依据。
+    """
+    from redress.engine.explain import explain as run
+    from redress.engine.pipeline import prepare
+
+    try:
+        expl = run(prepare(case_dir, skip_bad_rows=skip_bad_rows), investor_id)
+    except CaseError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        sys.stdout.write(json.dumps(expl.as_dict(), ensure_ascii=False, indent=2, default=str) + "\n")
+        return
+    from redress.cli.render import render_explanation
+
+    render_explanation(out if out.is_terminal else Console(width=160), expl)
+
+
+@app.command()
+def compare(
+    case_dir: CaseDir,
+    plans: Annotated[list[Path], typer.Option("--plan", help="A plan file ([plan] table); repeat for each plan",
+                                              exists=True, dir_okay=False)],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON")] = False,
+    csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write the comparison table as CSV")] = None,
+    skip_bad_rows: SkipBad = False,
+    without_case_plan: Annotated[bool, typer.Option("--without-case-plan",
+                                                    help="Do not include case.toml's own plan as the baseline")] = False,
+) -> None:
+    """Compute the same case under several plans and compare them side by side.
+
+    对比不同赔付方案的效果（听证用）。The first plan is the baseline for gainers and losers.
+    """
+    from redress.engine.compare import compare as run
+    from redress.engine.pipeline import prepare
+    from redress.law.plan import SystemicMethod, load_case, load_plan_override
+
+    try:
+        case = load_case(case_dir)
+        named = [] if without_case_plan else [("case.toml", case.plan)]
+        named += [(p.stem, load_plan_override(p, case)) for p in plans]
+        extra = tuple(c for _, pl_ in named if pl_.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
+                      for c, _w in pl_.systemic_risk.indices)
+        with _progress(not as_json and sys.stderr.isatty(), 5 + 3 * len(named)) as step:
+            prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, extra_index_codes=extra, progress=step, case=case)
+            comparison = run(prep, named, progress=step)
+    except CaseError as exc:
+        raise _fail(exc) from None
+    if csv_out:
+        comparison.table.write_csv(csv_out)
+    if as_json:
+        sys.stdout.write(json.dumps(comparison.table.to_dicts(), ensure_ascii=False, indent=2) + "\n")
+        return
+    t = Table(title=f"Plan comparison / 方案对比 · {case.name}", title_justify="left")
+    for col, label in [("plan", "plan 方案"), ("eligible_investors", "eligible 获赔人数"),
+                       ("total_compensation", "total 总额"), ("mean", "mean 均值"), ("p50", "median 中位数"),
+                       ("p90", "p90"), ("p99", "p99"), ("max", "max 最大"), ("gainers", "gain 增加"),
+                       ("losers", "lose 减少")]:
+        t.add_column(label, justify="left" if col == "plan" else "right")
+    for r in comparison.table.iter_rows(named=True):
+        t.add_row(r["plan"], f"{r['eligible_investors']:,}", f"{r['total_compensation']:,.2f}",
+                  f"{r['mean']:,.2f}", f"{r['p50']:,.2f}", f"{r['p90']:,.2f}", f"{r['p99']:,.2f}",
+                  f"{r['max']:,.2f}", f"{r['gainers']:,}", f"{r['losers']:,}")
+    out.print(t)
+    out.print("Gainers and losers are counted against the first plan / 增减人数以第一个方案为基准。")
+
+
+@law_app.command("show")
+def law_show(
+    name: Annotated[str, typer.Argument(help="stamp_duty | deposit_rate | conventions")],
+    on: Annotated[str | None, typer.Option("--on", help="Only the value in force on this date (YYYY-MM-DD)")] = None,
+) -> None:
+    """Show a dated legal parameter with its sources."""
+    import datetime as dt
+
+    from redress.law import parameters
+
+    try:
+        param = parameters.load(name)
+    except FileNotFoundError:
+        err.print(f"Unknown parameter {name!r}; known: stamp_duty, deposit_rate, conventions")
+        raise typer.Exit(2) from None
+    out.print(f"[bold]{param.name}[/] ({param.unit}): {param.description}", highlight=False)
+    if on:
+        try:
+            date = dt.date.fromisoformat(on)
+            for key in param.value_keys:
+                v = param.at(date, key)
+                out.print(f"  {key} on {on}: {v.value:g} (since {v.effective}; {v.source})", highlight=False)
+        except (ValueError, LookupError) as exc:
+            err.print(f"--on: {exc}")
+            raise typer.Exit(2) from None
+        return
+    t = Table()
+    t.add_column("effective 生效日")
+    for key in param.value_keys:
+        t.add_column(key, justify="right")
+    t.add_column("source 依据")
+    for p in param.periods:
+        t.add_row(p.effective.isoformat(), *[f"{p.value(k):g}" for k in param.value_keys], p.source)
+    out.print(t)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

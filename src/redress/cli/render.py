@@ -1,0 +1,57 @@
+"""Rendering an explanation for the terminal."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from redress.engine.explain import Explanation
+
+
+WINDOWS = {"before the first trade": "opening", "before I": "< I", "[I, D) buy window": "[I, D)",
+           "[D, B]": "[D, B]", "after B": "> B"}
+
+
+def _num(x: float, decimals: int = 4) -> str:
+    if abs(x - round(x)) < 1e-9:
+        return f"{x:,.0f}"
+    return f"{x:,.{decimals}f}".rstrip("0")
+
+
+def render_explanation(console: Console, expl: Explanation) -> None:
+    console.print(f"[bold]Investor 投资者 {expl.investor_id}[/] · case {expl.case_id} · {expl.rules} · "
+                  f"{expl.direction} · cost method {expl.plan['cost_method']}", highlight=False)
+    if expl.exclusion:
+        console.print(f"[yellow]Excluded 排除: {expl.exclusion}[/]", highlight=False)
+    for sec in expl.securities:
+        r = sec.result
+        console.rule(f"{sec.security} · {r['status']}" + (f" · {r['flags']}" if r["flags"] else ""))
+        for a in sec.actions:
+            console.print(f"Ex-rights 除权: ex-date {a['ex_date']}, share ratio {a['share_ratio']:g}: quantities "
+                          f"before it x{a['share_ratio']:g}, prices /{a['share_ratio']:g} ({a['article']})",
+                          highlight=False)
+        t = Table(title="Trades and lots / 交易与批次 (first in, first out)", title_justify="left")
+        for col in ("#", "date time seq", "side", "qty", "price", "window", "lot", "FIFO consumed", "H", "C"):
+            t.add_column(col, justify="right" if col in ("qty", "price", "H", "C", "#") else "left")
+        for tr in sec.trades:
+            restated = abs(tr.quantity - tr.quantity_given) > 1e-9
+            qty = _num(tr.quantity) + (f" ({_num(tr.quantity_given)})" if restated else "")
+            price = "" if tr.side == "open" else _num(tr.price) + (f" ({_num(tr.price_given)})" if restated else "")
+            lot = f"#{tr.lot} {tr.lot_class}" if tr.lot else ""
+            consumed = "; ".join(f"#{c.lot} {c.lot_class} {_num(c.quantity)}" for c in tr.consumed)
+            when = tr.date if tr.side == "open" else f"{tr.date} {tr.time or '--:--:--'} #{tr.seq}"
+            t.add_row(str(tr.number), when, tr.side, qty, price, WINDOWS.get(tr.window, tr.window), lot, consumed,
+                      _num(tr.holding_eligible), _num(tr.cost_eligible))
+        console.print(t)
+        console.print("H, C: eligible holding and its moving average cost after each trade. Figures in brackets "
+                      "are as given, before ex-rights restatement.", style="dim", highlight=False)
+        s = Table(title="Computation / 计算过程", title_justify="left")
+        s.add_column("step 步骤")
+        s.add_column("formula 公式")
+        s.add_column("value 数值", justify="right")
+        s.add_column("article 依据")
+        for step in sec.steps:
+            s.add_row(step.label, step.formula, step.value, step.article)
+        console.print(s)
+        console.print(f"[bold]Compensation 赔偿金额: {r['compensation']:,.2f} yuan[/] (status {r['status']})",
+                      highlight=False)

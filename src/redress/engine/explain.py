@@ -1,0 +1,343 @@
+"""``redress explain``: how one investor's compensation was computed, step by step.
+
+The explanation runs the very kernel that ``compute`` runs, on the investor's rows only, in trace mode:
+each trade with its restated quantity and price, the lot it opened or the lots it consumed (first in,
+first out), the moving average after it; then each formula line with its numbers and the article behind
+it.  The final figures are the ones ``compute`` writes, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+from redress.engine import kernel as K
+from redress.engine.pipeline import OPENING_DAY, Prepared, compute, index_inputs
+from redress.errors import CaseError, Problem
+from redress.law.articles import article
+from redress.law.plan import CostMethod, Direction, Plan, SystemicMethod
+from redress.market.calendar import day_number, from_day_number
+
+CLASS_NAMES = {K.CLASS_PRE: "pre", K.CLASS_ELIGIBLE: "eligible", K.CLASS_POST: "post", -1: ""}
+
+
+@dataclass(frozen=True)
+class Consumption:
+    lot: int  # 1-based number of the lot in the investor's FIFO queue
+    lot_class: str
+    lot_price: float
+    quantity: float
+
+
+@dataclass(frozen=True)
+class TradeLine:
+    number: int
+    date: str
+    time: str
+    seq: int
+    side: str  # B, S or "open" (opening position)
+    account_id: str
+    quantity_given: float
+    price_given: float
+    quantity: float  # after ex-rights restatement
+    price: float
+    lot: int | None  # lot number opened by a buy
+    lot_class: str
+    window: str
+    consumed: tuple[Consumption, ...]
+    holding_eligible: float  # H after the trade (moving average)
+    cost_eligible: float  # C after the trade (moving average)
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    formula: str
+    value: str
+    article: str
+
+
+@dataclass
+class SecurityExplanation:
+    security: str
+    result: dict
+    base: dict
+    base_rule: str
+    actions: list[dict]
+    trades: list[TradeLine]
+    steps: list[Step] = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    investor_id: str
+    case_id: str
+    rules: str
+    direction: str
+    plan: dict
+    exclusion: str | None
+    securities: list[SecurityExplanation]
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _fmt(x: float, decimals: int = 4) -> str:
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text and decimals > 2 else text
+
+
+def _q(x: float) -> str:
+    return f"{x:,.0f}" if abs(x - round(x)) < 1e-9 else f"{x:,.6f}".rstrip("0")
+
+
+def explain(prep: Prepared, investor_id: str, plan: Plan | None = None) -> Explanation:
+    case = prep.case
+    plan = plan or case.plan
+    trade_rows = np.nonzero((prep.tables.trades["investor_id"] == investor_id).to_numpy())[0]
+    pos_rows = np.nonzero((prep.tables.positions["investor_id"] == investor_id).to_numpy())[0] + prep.n_trades
+    rows = np.concatenate([trade_rows, pos_rows]).astype(np.int64)
+    if rows.size == 0:
+        raise CaseError(Problem(prep.tables.files["trades"], None,
+                                f"investor {investor_id!r} has no trades or opening positions in this case"))
+    groups = [rows[prep.sec[rows] == code] for code in range(len(case.securities))]
+    groups = [g for g in groups if g.size]
+    starts = np.concatenate([[0], np.cumsum([g.size for g in groups])]).astype(np.int64)
+    sub = dataclasses.replace(prep, order=np.concatenate(groups), starts=starts,
+                              max_len=int(max(g.size for g in groups)), timings={})
+    result = compute(sub, plan).table
+    excl = prep.tables.exclusions.filter(pl.col("investor_id") == investor_id)
+    exclusion = (excl["reason"][0] or "excluded") if excl.height else None
+    table, idx_day0, idx_base, weights, codes = index_inputs(prep, plan)
+    out = []
+    for g in groups:
+        sec = case.securities[int(prep.sec[g[0]])]
+        row = result.filter(pl.col("security") == sec).row(0, named=True)
+        out.append(_explain_group(prep, plan, g.copy(), sec, row, table, idx_day0, idx_base, weights, codes))
+    plan_dict = {k: (v.value if hasattr(v, "value") else v) for k, v in dataclasses.asdict(plan).items()
+                 if k not in ("systemic_risk", "sources")}
+    plan_dict["systemic_risk"] = {"method": plan.systemic_risk.method.value, "ratio": plan.systemic_risk.ratio,
+                                  "indices": dict(plan.systemic_risk.indices)}
+    plan_dict["defaults_from"] = dict(plan.sources)
+    return Explanation(investor_id, case.id, case.rules.value, case.direction.value, plan_dict, exclusion, out)
+
+
+def _explain_group(prep: Prepared, plan: Plan, rows: np.ndarray, sec: str, row: dict, table, idx_day0, idx_base,
+                   weights, codes) -> SecurityExplanation:
+    case = prep.case
+    rules = case.rules
+    base = prep.base[sec]
+    s_code = case.securities.index(sec)
+    K.sort_rows(rows, prep.day, prep.tsec, prep.seq, np.empty(rows.size, np.int64))
+    m = rows.size
+    lot_qty, lot_price, lot_class = np.empty(m), np.empty(m), np.empty(m, np.int8)
+    outv = np.zeros(K.N_OUT)
+    idx_out = np.zeros((len(codes), K.N_INDEX_OUT))
+    tr_class, tr_h, tr_c = np.zeros(m, np.int8), np.zeros(m), np.zeros(m)
+    ev_sell, ev_lot, ev_qty = np.zeros(2 * m + 2, np.int64), np.zeros(2 * m + 2, np.int64), np.zeros(2 * m + 2)
+    deflation = case.direction == Direction.DEFLATION
+    i_day, d_day, b_day = day_number(case.implementation_date), day_number(case.disclosure_date), base.base_day
+    _, n_ev = K.walk_group(rows, prep.kind, prep.day, prep.qty, prep.price, i_day, d_day, b_day, base.base_price,
+                           deflation, _cost_code(plan), table, idx_day0,
+                           idx_base[s_code] if len(codes) else np.zeros(0), weights, bool(codes),
+                           lot_qty, lot_price, lot_class, outv, idx_out, True, tr_class, tr_h, tr_c,
+                           ev_sell, ev_lot, ev_qty)
+    lots_by_pos: dict[int, int] = {}
+    pos_by_lot: dict[int, int] = {}
+    for pos in range(m):
+        if prep.kind[rows[pos]] != K.KIND_SELL:
+            pos_by_lot[len(lots_by_pos)] = pos
+            lots_by_pos[pos] = len(lots_by_pos)
+    consumed: dict[int, list[Consumption]] = {}
+    for e in range(n_ev):
+        lot = int(ev_lot[e])
+        lp = pos_by_lot[lot]
+        consumed.setdefault(int(ev_sell[e]), []).append(
+            Consumption(lot + 1, CLASS_NAMES[int(tr_class[lp])], float(prep.price[rows[lp]]), float(ev_qty[e])))
+    trades = [_trade_line(prep, rows, pos, lots_by_pos, consumed, tr_class, tr_h, tr_c, i_day, d_day, b_day)
+              for pos in range(m)]
+    actions = [{"ex_date": from_day_number(int(d)).isoformat(), "share_ratio": float(r), "cash_dividend": float(c),
+                "article": article(rules, "ex_rights")}
+               for d, r, c in zip(prep.ex_rights[sec].ex_days, prep.ex_rights[sec].ratios, prep.ex_rights[sec].cash,
+                                  strict=True)]
+    se = SecurityExplanation(sec, row, base.as_json(), base.rule, actions, trades)
+    se.steps = _steps(prep, plan, sec, row, outv, idx_out, codes, weights, trades, idx_base[s_code] if codes else [])
+    return se
+
+
+def _cost_code(plan: Plan) -> int:
+    from redress.engine.pipeline import COST_CODES
+
+    return COST_CODES[plan.cost_method]
+
+
+def _trade_line(prep, rows, pos, lots_by_pos, consumed, tr_class, tr_h, tr_c, i_day, d_day, b_day) -> TradeLine:
+    r = int(rows[pos])
+    kind = int(prep.kind[r])
+    d = int(prep.day[r])
+    if r < prep.n_trades:
+        src = prep.tables.trades.row(r, named=True)
+        given_q, given_p = float(src["quantity"]), float(src["price"])
+        account = src.get("account_id") or ""
+        tsec = int(prep.tsec[r])
+        time = "" if tsec < 0 else f"{tsec // 3600:02d}:{tsec // 60 % 60:02d}:{tsec % 60:02d}"
+    else:
+        src = prep.tables.positions.row(r - prep.n_trades, named=True)
+        given_q, given_p, account, time = float(src["quantity"]), 0.0, src.get("account_id") or "", ""
+    if kind == K.KIND_OPENING:
+        date, window = "(opening)", "before the first trade"
+    else:
+        date = from_day_number(d).isoformat()
+        window = ("before I" if d < i_day else "[I, D) buy window" if d < d_day
+                  else "[D, B]" if d <= b_day else "after B")
+    return TradeLine(pos + 1, date, time, int(prep.seq[r]), {0: "S", 1: "B", 2: "open"}[kind], account,
+                     given_q, given_p, float(prep.qty[r]), float(prep.price[r]),
+                     lots_by_pos[pos] + 1 if pos in lots_by_pos else None, CLASS_NAMES[int(tr_class[pos])],
+                     window, tuple(consumed.get(pos, [])), float(tr_h[pos]), float(tr_c[pos]))
+
+
+def _steps(prep, plan, sec, row, outv, idx_out, codes, weights, trades, idx_base) -> list[Step]:
+    case = prep.case
+    rules = case.rules
+    art = lambda step: article(rules, step)  # noqa: E731
+    base = prep.base[sec]
+    steps = [
+        Step("buy window [I, D)", f"I = {case.implementation_date}, D = {case.disclosure_date}",
+             f"[{case.implementation_date}, {case.disclosure_date})",
+             f"{art('implementation_date')}; {art('disclosure_date')}; {art('window_boundaries')}"),
+        Step("base date B", base.rule, base.base_date.isoformat(), art("base_date")),
+        Step("base price P_B",
+             "fixed by case.base_price" if base.price_fixed else
+             f"mean of the ex-rights adjusted closes of {base.trading_days} trading days from D to B",
+             _fmt(base.base_price), art("base_price")),
+    ]
+    if row["status"] == "excluded":
+        excl = prep.tables.exclusions.filter(pl.col("investor_id") == row["investor_id"])
+        steps.append(Step("status", f"listed in exclusions: {excl['reason'][0] or ''}", "excluded (0)",
+                          art("exclusion")))
+        return steps
+    if case.direction == Direction.DEFLATION:
+        steps += _deflation_steps(plan, row, outv, art)
+    else:
+        steps += _inflation_steps(prep, plan, row, outv, trades, art)
+    steps += _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art)
+    return steps
+
+
+def _inflation_steps(prep, plan, row, outv, trades, art) -> list[Step]:
+    q_sold, q_held = outv[K.O_Q_SOLD], outv[K.O_Q_HELD]
+    avg_buy, avg_sell = outv[K.O_AVG_BUY], outv[K.O_AVG_SELL]
+    pb = float(row["base_price"])
+    base_price = prep.base[row["security"]].base_price
+    steps = [
+        Step("eligible shares bought", "shares bought in [I, D), after ex-rights restatement",
+             _q(outv[K.O_ELIGIBLE_BOUGHT]), art("causation")),
+        Step("q_sold", "eligible shares consumed (FIFO) by sells dated in [D, B]", _q(q_sold), art("fifo_scope")),
+        Step("avg_sell", "quantity-weighted price of those sells", _fmt(avg_sell), art("inflation")),
+        Step("q_held", "eligible shares not consumed by any sell dated on or before B", _q(q_held),
+             art("fifo_scope")),
+    ]
+    method = plan.cost_method
+    how = {
+        CostMethod.MOVING_AVERAGE: "moving weighted average C at D: each eligible buy sets C = (C*H + p*q) / (H + q)",
+        CostMethod.WEIGHTED_AVERAGE: "sum(p*q) / sum(q) over all eligible buys",
+        CostMethod.ACTUAL_COST: "(eligible buy amounts - proceeds of sells before D that consumed eligible lots) "
+                                "/ eligible shares left at D",
+        CostMethod.FIFO: "quantity-weighted lot price of the eligible shares in q_sold + q_held",
+    }[method]
+    steps.append(Step(f"avg_buy ({method.value})", how, _fmt(avg_buy), art("inflation")))
+    if row["status"] == "no_eligible_shares":
+        steps.append(Step("status", "no eligible share survives to D", "no_eligible_shares (0)", art("causation")))
+        return steps
+    if method == CostMethod.FIFO:
+        loss_sold = sum((c.lot_price - t.price) * c.quantity for t in trades if t.window == "[D, B]"
+                        for c in t.consumed if c.lot_class == "eligible")
+        sold_formula = "sum((lot price - sell price) * q) over [D, B] consumptions of eligible lots"
+        held_formula = "sum((lot price - P_B) * q) over the eligible shares held after B"
+    else:
+        loss_sold = (avg_buy - avg_sell) * q_sold
+        sold_formula = f"(avg_buy - avg_sell) * q_sold = ({_fmt(avg_buy)} - {_fmt(avg_sell)}) * {_q(q_sold)}"
+        held_formula = f"(avg_buy - P_B) * q_held = ({_fmt(avg_buy)} - {_fmt(base_price)}) * {_q(q_held)}"
+    diff = outv[K.O_DIFF_LOSS]
+    steps += [
+        Step("loss on shares sold in [D, B]", sold_formula, _fmt(loss_sold, 2), art("inflation")),
+        Step("loss on shares held after B", held_formula, _fmt(diff - loss_sold, 2), art("inflation")),
+        Step("difference loss", "loss_sold + loss_held (gains and losses net)", f"{row['difference_loss']:,.2f}",
+             art("inflation")),
+    ]
+    del pb
+    return steps
+
+
+def _deflation_steps(plan, row, outv, art) -> list[Step]:
+    q_short, q_bb, q_nbb = outv[K.O_ELIGIBLE_BOUGHT], outv[K.O_Q_SOLD], outv[K.O_Q_HELD]
+    avg_sell, avg_bb = outv[K.O_AVG_SELL], outv[K.O_AVG_BUY]
+    steps = [
+        Step("q_short", "max(0, shares sold in [I, D) - shares bought in [I, D))", _q(q_short), art("deflation")),
+        Step("avg_sell", "quantity-weighted price of all sells in [I, D)", _fmt(avg_sell), art("deflation")),
+        Step("q_bought_back", "buys dated in [D, B], in time order, up to q_short", _q(q_bb), art("deflation")),
+        Step("avg_buy_back", "quantity-weighted price of the units bought back", _fmt(avg_bb), art("deflation")),
+        Step("q_not_bought_back", "q_short - q_bought_back", _q(q_nbb), art("deflation")),
+    ]
+    if row["status"] == "no_eligible_shares":
+        steps.append(Step("status", "no net short position from the window", "no_eligible_shares (0)",
+                          art("deflation")))
+        return steps
+    steps.append(Step("difference loss",
+                      f"(avg_buy_back - avg_sell) * q_bought_back + (P_B - avg_sell) * q_not_bought_back = "
+                      f"({_fmt(avg_bb)} - {_fmt(avg_sell)}) * {_q(q_bb)} + (P_B - {_fmt(avg_sell)}) * {_q(q_nbb)}",
+                      f"{row['difference_loss']:,.2f}", art("deflation")))
+    return steps
+
+
+def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art) -> list[Step]:
+    steps = []
+    sr = plan.systemic_risk
+    diff = outv[K.O_DIFF_LOSS]
+    if sr.method == SystemicMethod.NONE:
+        steps.append(Step("systemic-risk deduction", "method none", "0.00", art("systemic_risk")))
+    elif sr.method == SystemicMethod.UNIFORM_RATIO:
+        steps.append(Step("systemic-risk deduction", f"max(0, difference loss) * ratio = max(0, {diff:.2f}) * "
+                          f"{sr.ratio:g}", f"{row['systemic_deduction']:,.2f}", art("systemic_risk")))
+    else:
+        start, end = outv[K.O_STOCK_START], outv[K.O_STOCK_END]
+        parts = []
+        for k, code in enumerate(codes):
+            parts.append(f"{code} (weight {weights[k]:g}): index {_fmt(idx_out[k, 0])} -> {_fmt(idx_out[k, 1])} "
+                         f"(base level {_fmt(idx_base[k])})")
+        steps.append(Step("stock move", "stock_start -> stock_end over the investor's own holding",
+                          f"{_fmt(start)} -> {_fmt(end)}", art("systemic_risk")))
+        steps.append(Step("index moves", "; ".join(parts), "", art("systemic_risk")))
+        steps.append(Step("relative ratio", "sum(w_k * min(1, x_k / s)), 0 where s <= 0 or x_k <= 0",
+                          _fmt(outv[K.O_RATIO], 6), art("systemic_risk")))
+        steps.append(Step("systemic-risk deduction", "max(0, difference loss) * ratio",
+                          f"{row['systemic_deduction']:,.2f}", art("systemic_risk")))
+    steps.append(Step("net loss", "difference loss - deduction", f"{row['net_loss']:,.2f}", art("systemic_risk")))
+    status = row["status"]
+    if status == "no_loss":
+        steps.append(Step("status", "net loss <= 0: nothing to compensate", "no_loss (0)", art("loss_scope")))
+        return steps
+    steps += [
+        Step("commission", f"net loss * {plan.commission_rate:g}", f"{row['commission']:,.2f}", art("loss_scope")),
+        Step("stamp duty", f"net loss * {plan.stamp_duty_rate:g}", f"{row['stamp_duty']:,.2f}", art("loss_scope")),
+    ]
+    if plan.interest:
+        steps.append(Step("interest", f"net loss * {plan.interest_rate:g} * {outv[K.O_DAYS]:.4f} days / 365",
+                          f"{row['interest']:,.2f}", art("interest")))
+    else:
+        steps.append(Step("interest", "not claimed under this plan", "0.00", art("interest")))
+    total = "net loss + commission + stamp duty + interest, rounded once (half up) to 0.01 yuan"
+    if status == "below_minimum":
+        steps.append(Step("compensation", f"{total}; below the plan's minimum payment "
+                          f"{plan.minimum_payment:.2f}", "below_minimum (0)", "plan.minimum_payment"))
+    else:
+        steps.append(Step("compensation", total, f"{row['compensation']:,.2f}", art("loss_scope")))
+    return steps
+
+
+def first_trading_day_text(day: int) -> str:
+    return "(opening)" if day == OPENING_DAY else dt.date.isoformat(from_day_number(day))

@@ -1,0 +1,106 @@
+"""Bad input is reported with file, line and reason; by default nothing is written."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from redress.engine.pipeline import compute_case_dir
+from redress.errors import CaseError
+from support.cases import day, write_case
+
+GOOD = f"A,a1,600001,{day(5)},10:00:00,1,B,1000,12.00"
+
+
+def refused(tmp_path, **kw) -> str:
+    write_case(tmp_path, **kw)
+    with pytest.raises(CaseError) as info:
+        compute_case_dir(tmp_path)
+    return str(info.value)
+
+
+@pytest.mark.parametrize("row, reason", [
+    (f"B,b1,600001,{day(6)},10:00:00,1,B,-100,12.00", "quantity '-100' must be a positive integer"),
+    (f"B,b1,600001,{day(6)},10:00:00,1,B,0,12.00", "must be a positive integer"),
+    (f"B,b1,600001,{day(6)},10:00:00,1,B,1.5,12.00", "must be a positive integer"),
+    (f"B,b1,600001,{day(6)},10:00:00,1,B,abc,12.00", "quantity 'abc'"),
+    (f"B,b1,600001,{day(6)},10:00:00,1,B,100,-1", "price '-1' must be a positive number"),
+    (f"B,b1,600001,{day(6)},10:00:00,1,X,100,12.00", "side 'X' must be B (buy) or S (sell)"),
+    (f"B,b1,999999,{day(6)},10:00:00,1,B,100,12.00", "unknown security '999999'"),
+    ("B,b1,600001,2021-03-06,10:00:00,1,B,100,12.00", "the exchange was closed on 2021-03-06"),
+    ("B,b1,600001,2021-13-01,10:00:00,1,B,100,12.00", "'2021-13-01' is not a valid date"),
+    (f"B,b1,600001,{day(6)},25:00:00,1,B,100,12.00", "time '25:00:00' is not HH:MM:SS"),
+    (f"B,b1,600001,{day(6)},10:00:00,x,B,100,12.00", "seq 'x' must be an integer"),
+    (f",b1,600001,{day(6)},10:00:00,1,B,100,12.00", "missing investor_id"),
+    (f"B,b1,600001,{day(6)},10:00:00,1,B,100", "fields, the header has 9"),
+])
+def test_bad_trade_row_is_named_with_line(tmp_path, row, reason):
+    msg = refused(tmp_path, trades=[GOOD, row])
+    assert "trades.csv:3" in msg
+    assert reason in msg
+
+
+def test_missing_column(tmp_path):
+    write_case(tmp_path)
+    (tmp_path / "trades.csv").write_text("investor_id,security,date\nA,600001,2021-03-05\n")
+    with pytest.raises(CaseError, match=r"trades.csv:1: missing column\(s\) time, seq, side, quantity, price"):
+        compute_case_dir(tmp_path)
+
+
+def test_security_without_market_data(tmp_path):
+    write_case(tmp_path)
+    text = (tmp_path / "case.toml").read_text().replace('["600001"]', '["600001", "000002"]')
+    (tmp_path / "case.toml").write_text(text)
+    with pytest.raises(CaseError, match="no market data for security 000002"):
+        compute_case_dir(tmp_path)
+
+
+def test_bad_market_and_position_rows(tmp_path):
+    msg = refused(tmp_path, positions=["A,a1,600001,-5"], files={})
+    assert "positions.csv:2" in msg and "non-negative integer" in msg
+    write_case(tmp_path)
+    with (tmp_path / "market.csv").open("a") as fh:
+        fh.write(f"600001,{day(1)},10.00,100,1000\n")
+    with pytest.raises(CaseError, match="duplicate market row"):
+        compute_case_dir(tmp_path)
+
+
+def test_skip_bad_rows_computes_the_rest_and_keeps_the_rejected(tmp_path):
+    write_case(tmp_path, trades=[GOOD, f"B,b1,600001,{day(6)},10:00:00,1,B,-100,12.00",
+                                 f"C,c1,600001,{day(6)},10:00:00,1,B,100,11.00"])
+    table = compute_case_dir(tmp_path, skip_bad_rows=True)
+    assert sorted(table["investor_id"].to_list()) == ["A", "C"]
+
+
+def test_no_trading_day_after_disclosure(tmp_path):
+    msg = refused(tmp_path, market_days=15)
+    assert "no trading day" in msg and "600001" in msg
+
+
+def test_both_csv_and_parquet_is_ambiguous(tmp_path):
+    write_case(tmp_path)
+    pl.read_csv(tmp_path / "trades.csv", infer_schema=False).write_parquet(tmp_path / "trades.parquet")
+    with pytest.raises(CaseError, match="both trades.csv and trades.parquet"):
+        compute_case_dir(tmp_path)
+
+
+def test_parquet_trades_give_the_same_result(tmp_path):
+    csv_dir = write_case(tmp_path / "csv")
+    pq_dir = write_case(tmp_path / "pq")
+    typed = pl.read_csv(pq_dir / "trades.csv", schema_overrides={"date": pl.Date, "investor_id": pl.String,
+                                                                "account_id": pl.String, "security": pl.String,
+                                                                "time": pl.String})
+    (pq_dir / "trades.csv").unlink()
+    typed.write_parquet(pq_dir / "trades.parquet")
+    assert compute_case_dir(csv_dir).equals(compute_case_dir(pq_dir))
+
+
+def test_parquet_bad_row_is_numbered(tmp_path):
+    write_case(tmp_path)
+    pl.DataFrame({"investor_id": ["A", "B"], "security": ["600001", "600001"], "date": [day(5), day(6)],
+                  "time": ["", ""], "seq": [1, 2], "side": ["B", "B"], "quantity": [100, -3],
+                  "price": [1.0, 2.0]}).with_columns(pl.col("date").str.to_date()).write_parquet(
+        tmp_path / "trades.parquet")
+    (tmp_path / "trades.csv").unlink()
+    with pytest.raises(CaseError, match=r"trades.parquet:2: quantity '-3'"):
+        compute_case_dir(tmp_path)
