@@ -104,20 +104,17 @@ def explain(prep: Prepared, investor_id: str, plan: Plan | None = None) -> Expla
     if rows.size == 0:
         raise CaseError(Problem(prep.tables.files["trades"], None,
                                 f"investor {investor_id!r} has no trades or opening positions in this case"))
-    groups = [rows[prep.sec[rows] == code] for code in range(len(case.securities))]
-    groups = [g for g in groups if g.size]
-    starts = np.concatenate([[0], np.cumsum([g.size for g in groups])]).astype(np.int64)
-    sub = dataclasses.replace(prep, order=np.concatenate(groups), starts=starts,
-                              max_len=int(max(g.size for g in groups)), timings={})
+    sub = prep.subset(rows)
     result = compute(sub, plan).table
     excl = prep.tables.exclusions.filter(pl.col("investor_id") == investor_id)
     exclusion = (excl["reason"][0] or "excluded") if excl.height else None
     table, idx_day0, idx_base, weights, codes = index_inputs(prep, plan)
     out = []
-    for g in groups:
-        sec = case.securities[int(prep.sec[g[0]])]
+    for g in range(sub.n_groups):
+        positions = np.arange(sub.starts[g], sub.starts[g + 1], dtype=np.int64)
+        sec = case.securities[int(sub.sec[positions[0]])]
         row = result.filter(pl.col("security") == sec).row(0, named=True)
-        out.append(_explain_group(prep, plan, g.copy(), sec, row, table, idx_day0, idx_base, weights, codes))
+        out.append(_explain_group(sub, plan, positions, sec, row, table, idx_day0, idx_base, weights, codes))
     plan_dict = {k: (v.value if hasattr(v, "value") else v) for k, v in dataclasses.asdict(plan).items()
                  if k not in ("systemic_risk", "sources")}
     plan_dict["systemic_risk"] = {"method": plan.systemic_risk.method.value, "ratio": plan.systemic_risk.ratio,
@@ -132,7 +129,7 @@ def _explain_group(prep: Prepared, plan: Plan, rows: np.ndarray, sec: str, row: 
     rules = case.rules
     base = prep.base[sec]
     s_code = case.securities.index(sec)
-    K.sort_rows(rows, prep.day, prep.tsec, prep.seq, np.empty(rows.size, np.int64))
+    K.sort_rows(rows, prep.day, prep.tsec, prep.seq, prep.rowid, np.empty(rows.size, np.int64))
     m = rows.size
     lot_qty, lot_price, lot_class = np.empty(m), np.empty(m), np.empty(m, np.int8)
     outv = np.zeros(K.N_OUT)
@@ -176,14 +173,15 @@ def _cost_code(plan: Plan) -> int:
 
 
 def _trade_line(prep, rows, pos, lots_by_pos, consumed, tr_class, tr_h, tr_c, i_day, d_day, b_day) -> TradeLine:
-    r = int(rows[pos])
-    kind = int(prep.kind[r])
-    d = int(prep.day[r])
+    p = int(rows[pos])
+    r = int(prep.rowid[p])
+    kind = int(prep.kind[p])
+    d = int(prep.day[p])
     if r < prep.n_trades:
         src = prep.tables.trades.row(r, named=True)
         given_q, given_p = float(src["quantity"]), float(src["price"])
         account = src.get("account_id") or ""
-        tsec = int(prep.tsec[r])
+        tsec = int(prep.tsec[p])
         time = "" if tsec < 0 else f"{tsec // 3600:02d}:{tsec // 60 % 60:02d}:{tsec % 60:02d}"
     else:
         src = prep.tables.positions.row(r - prep.n_trades, named=True)
@@ -194,8 +192,8 @@ def _trade_line(prep, rows, pos, lots_by_pos, consumed, tr_class, tr_h, tr_c, i_
         date = from_day_number(d).isoformat()
         window = ("before I" if d < i_day else "[I, D) buy window" if d < d_day
                   else "[D, B]" if d <= b_day else "after B")
-    return TradeLine(pos + 1, date, time, int(prep.seq[r]), {0: "S", 1: "B", 2: "open"}[kind], account,
-                     given_q, given_p, float(prep.qty[r]), float(prep.price[r]),
+    return TradeLine(pos + 1, date, time, int(prep.seq[p]), {0: "S", 1: "B", 2: "open"}[kind], account,
+                     given_q, given_p, float(prep.qty[p]), float(prep.price[p]),
                      lots_by_pos[pos] + 1 if pos in lots_by_pos else None, CLASS_NAMES[int(tr_class[pos])],
                      window, tuple(consumed.get(pos, [])), float(tr_h[pos]), float(tr_c[pos]))
 

@@ -29,25 +29,25 @@ N_INDEX_OUT = 2  # per index: start level, end level
 
 
 @njit(cache=True, inline="always")
-def _less(day, tsec, seq, a, b):
+def _less(day, tsec, seq, rowid, a, b):
     if day[a] != day[b]:
         return day[a] < day[b]
     if tsec[a] != tsec[b]:
         return tsec[a] < tsec[b]
     if seq[a] != seq[b]:
         return seq[a] < seq[b]
-    return a < b
+    return rowid[a] < rowid[b]
 
 
 @njit(cache=True)
-def sort_rows(rows, day, tsec, seq, tmp):
-    """Sort row numbers by (day, time, seq, row): insertion sort when short, merge sort otherwise."""
+def sort_rows(rows, day, tsec, seq, rowid, tmp):
+    """Sort positions by (day, time, seq, original row): insertion sort when short, merge sort otherwise."""
     m = rows.shape[0]
     if m <= 32:
         for i in range(1, m):
             x = rows[i]
             j = i - 1
-            while j >= 0 and _less(day, tsec, seq, x, rows[j]):
+            while j >= 0 and _less(day, tsec, seq, rowid, x, rows[j]):
                 rows[j + 1] = rows[j]
                 j -= 1
             rows[j + 1] = x
@@ -61,7 +61,7 @@ def sort_rows(rows, day, tsec, seq, tmp):
             hi = min(lo + 2 * width, m)
             i, j, k = lo, mid, lo
             while i < mid and j < hi:
-                if _less(day, tsec, seq, src[j], src[i]):
+                if _less(day, tsec, seq, rowid, src[j], src[i]):
                     dst[k] = src[j]
                     j += 1
                 else:
@@ -304,9 +304,9 @@ def walk_group(rows, kind, day, qty, price, i_day, d_day, b_day, base_price, def
 
 
 @njit(cache=True, parallel=True)
-def walk_all(order, starts, kind, sec, day, tsec, seq, qty, price, i_day, d_day, b_days, base_prices,
+def walk_all(starts, rowid, kind, sec, day, tsec, seq, qty, price, i_day, d_day, b_days, base_prices,
              deflation, cost_method, idx_table, idx_day0, idx_base, idx_weights, use_index, max_len, n_chunks):
-    """Walk every group.  ``order[starts[g]:starts[g+1]]`` are the rows of group g, in any order."""
+    """Walk every group.  Arrays are grouped: rows ``starts[g]:starts[g+1]`` are group g, in any order."""
     n_groups = starts.shape[0] - 1
     n_idx = idx_weights.shape[0]
     out = np.zeros((n_groups, N_OUT), dtype=np.float64)
@@ -329,10 +329,10 @@ def walk_all(order, starts, kind, sec, day, tsec, seq, qty, price, i_day, d_day,
             s = starts[g]
             m = starts[g + 1] - s
             for j in range(m):
-                rows[j] = order[s + j]
+                rows[j] = s + j
             group = rows[:m]
-            sort_rows(group, day, tsec, seq, tmp)
-            first_row[g] = group[0]
+            sort_rows(group, day, tsec, seq, rowid, tmp)
+            first_row[g] = rowid[group[0]]
             sc = sec[group[0]]
             ov, _ = walk_group(group, kind, day, qty, price, i_day, d_day, b_days[sc], base_prices[sc],
                                deflation, cost_method, idx_table, idx_day0, idx_base[sc], idx_weights,
@@ -343,6 +343,26 @@ def walk_all(order, starts, kind, sec, day, tsec, seq, qty, price, i_day, d_day,
                 idx_levels[g, k, 0] = idx_out[k, 0]
                 idx_levels[g, k, 1] = idx_out[k, 1]
     return out, idx_levels, oversold, first_row
+
+
+@njit(cache=True, parallel=True)
+def gather(order, kind, sec, day, tsec, seq, qty, price, check):
+    """Copy the columns into group order in one parallel pass (the only random access of the walk)."""
+    n = order.shape[0]
+    k2, s2, d2, t2, q2 = (np.empty(n, kind.dtype), np.empty(n, sec.dtype), np.empty(n, day.dtype),
+                          np.empty(n, tsec.dtype), np.empty(n, seq.dtype))
+    qt2, p2, c2 = np.empty(n, qty.dtype), np.empty(n, price.dtype), np.empty(n, check.dtype)
+    for i in prange(n):
+        r = order[i]
+        k2[i] = kind[r]
+        s2[i] = sec[r]
+        d2[i] = day[r]
+        t2[i] = tsec[r]
+        q2[i] = seq[r]
+        qt2[i] = qty[r]
+        p2[i] = price[r]
+        c2[i] = check[r]
+    return k2, s2, d2, t2, q2, qt2, p2, c2
 
 
 @njit(cache=True)
@@ -367,11 +387,47 @@ def group_starts(sorted_keys):
 
 
 @njit(cache=True)
-def runs_constant(order, starts, values):
-    """True when ``values`` is constant within every group (a check that no two keys collided)."""
+def runs_constant(starts, values):
+    """True when ``values`` (in group order) is constant within every group: no two keys collided."""
     for g in range(starts.shape[0] - 1):
-        v = values[order[starts[g]]]
+        v = values[starts[g]]
         for j in range(starts[g] + 1, starts[g + 1]):
-            if values[order[j]] != v:
+            if values[j] != v:
                 return False
     return True
+
+
+@njit(cache=True)
+def parse_hms(offsets, data):
+    """Parse HH:MM:SS byte strings (Arrow offsets and data) to seconds; empty is -1; returns (secs, bad)."""
+    n = offsets.shape[0] - 1
+    secs = np.empty(n, dtype=np.int32)
+    bad = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        a = offsets[i]
+        b = offsets[i + 1]
+        while a < b and data[a] == 32:
+            a += 1
+        while b > a and data[b - 1] == 32:
+            b -= 1
+        if a == b:
+            secs[i] = -1
+            continue
+        ok = b - a == 8 and data[a + 2] == 58 and data[a + 5] == 58
+        if ok:
+            for j in (0, 1, 3, 4, 6, 7):
+                if data[a + j] < 48 or data[a + j] > 57:
+                    ok = False
+        if not ok:
+            bad[i] = True
+            secs[i] = -1
+            continue
+        h = (data[a] - 48) * 10 + data[a + 1] - 48
+        m = (data[a + 3] - 48) * 10 + data[a + 4] - 48
+        s = (data[a + 6] - 48) * 10 + data[a + 7] - 48
+        if h > 23 or m > 59 or s > 59:
+            bad[i] = True
+            secs[i] = -1
+        else:
+            secs[i] = h * 3600 + m * 60 + s
+    return secs, bad

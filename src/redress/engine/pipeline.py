@@ -7,6 +7,7 @@ formulas of loss-rules.md sections 6 and 7.  ``redress compare`` prepares once a
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -63,14 +64,26 @@ class Prepared:
     seq: np.ndarray
     qty: np.ndarray
     price: np.ndarray
-    order: np.ndarray
-    starts: np.ndarray
+    rowid: np.ndarray  # original row of each position: trades first, then opening positions
+    starts: np.ndarray  # positions starts[g]:starts[g+1] hold group g (one investor, one security)
     max_len: int
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_groups(self) -> int:
         return len(self.starts) - 1
+
+    def subset(self, rows: np.ndarray) -> Prepared:
+        """The same case restricted to some original rows (for explaining one investor)."""
+        positions = np.nonzero(np.isin(self.rowid, rows))[0]
+        keys = self.sec[positions]
+        positions = positions[np.argsort(keys, kind="stable")]
+        starts = K.group_starts(self.sec[positions].astype(np.int64))
+        take = lambda a: a[positions]  # noqa: E731
+        return dataclasses.replace(
+            self, kind=take(self.kind), sec=take(self.sec), day=take(self.day), tsec=take(self.tsec),
+            seq=take(self.seq), qty=take(self.qty), price=take(self.price), rowid=take(self.rowid), starts=starts,
+            max_len=int(np.max(np.diff(starts))) if len(starts) > 1 else 1, timings={})
 
     def investor_ids(self, rows: np.ndarray) -> pl.Series:
         """Investor ids of combined row numbers (trades first, then opening positions)."""
@@ -141,10 +154,10 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
         qty = np.concatenate([qty_t, qty_p])
         price = np.concatenate([price_t, np.zeros(n_p)])
     with _timed(timings, "group"):
-        order, starts = _group(t["investor_id"], p["investor_id"], sec, len(case.securities))
+        arrays, rowid, starts = _group(t["investor_id"], p["investor_id"], (kind, sec, day, tsec, seq, qty, price),
+                                       len(case.securities))
     max_len = int(np.max(np.diff(starts))) if len(starts) > 1 else 1
-    return Prepared(case_dir, case, tables, ex, base, n_t, kind, sec, day, tsec, seq, qty, price, order, starts,
-                    max_len, timings)
+    return Prepared(case_dir, case, tables, ex, base, n_t, *arrays, rowid, starts, max_len, timings)
 
 
 def _codes(series: pl.Series, codes: dict[str, int]) -> np.ndarray:
@@ -153,13 +166,16 @@ def _codes(series: pl.Series, codes: dict[str, int]) -> np.ndarray:
     return series.replace_strict(codes, return_dtype=pl.Int32).to_numpy()
 
 
-def _group(trade_ids: pl.Series, pos_ids: pl.Series, sec: np.ndarray, n_sec: int) -> tuple[np.ndarray, np.ndarray]:
-    """Group rows by (investor, security): sort a 64-bit key, verify with a second, independent hash.
+def _group(trade_ids: pl.Series, pos_ids: pl.Series, arrays: tuple[np.ndarray, ...], n_sec: int):
+    """Group rows by (investor, security): sort a 64-bit hash key, verify with a second, independent hash.
 
     Hashing the id strings is linear and parallel, where sorting the strings themselves is not; should
     two different ids ever share a 64-bit hash (the second hash differing inside a group), the grouping
-    falls back to exact dense ranks of the strings.
+    falls back to exact dense ranks of the strings.  Returns the arrays in group order, the original row
+    of each position and the group offsets.
     """
+    sec = arrays[1]
+
     def hashes(seed: int) -> np.ndarray:
         return np.concatenate([trade_ids.hash(seed=seed).to_numpy(), pos_ids.hash(seed=seed).to_numpy()])
 
@@ -168,13 +184,16 @@ def _group(trade_ids: pl.Series, pos_ids: pl.Series, sec: np.ndarray, n_sec: int
         key = key ^ (sec.astype(np.uint64) * _MIX)
     order = pl.Series(key).arg_sort().to_numpy().astype(np.int64)
     starts = K.group_starts(key[order])
-    check = hashes(0x5EED) ^ sec.astype(np.uint64)
-    if K.runs_constant(order, starts, check) and K.runs_constant(order, starts, sec.astype(np.int64)):
-        return order, starts
-    ids = pl.concat([trade_ids, pos_ids])
-    exact = ids.rank("dense").cast(pl.Int64).to_numpy() * n_sec + sec
-    order = np.argsort(exact, kind="stable").astype(np.int64)
-    return order, K.group_starts(exact[order])
+    del key
+    check = hashes(0x5EED) ^ (sec.astype(np.uint64) << np.uint64(48))
+    *grouped, check = K.gather(order, *arrays, check)
+    if not K.runs_constant(starts, check):
+        ids = pl.concat([trade_ids, pos_ids])
+        exact = ids.rank("dense").cast(pl.Int64).to_numpy() * n_sec + sec
+        order = np.argsort(exact, kind="stable").astype(np.int64)
+        starts = K.group_starts(exact[order])
+        *grouped, _ = K.gather(order, *arrays, exact)
+    return tuple(grouped), order, starts
 
 
 def index_inputs(prep: Prepared, plan: Plan) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, list[str]]:
@@ -237,7 +256,7 @@ def compute(prep: Prepared, plan: Plan | None = None, *, progress: Progress = _q
     progress("walking every investor's trades")
     with _timed(timings, "kernel"):
         out, levels, oversold, first_row = K.walk_all(
-            prep.order, prep.starts, prep.kind, prep.sec, prep.day, prep.tsec, prep.seq, prep.qty, prep.price,
+            prep.starts, prep.rowid, prep.kind, prep.sec, prep.day, prep.tsec, prep.seq, prep.qty, prep.price,
             day_number(case.implementation_date), day_number(case.disclosure_date), b_days, base_prices,
             case.direction == Direction.DEFLATION, COST_CODES[plan.cost_method], table, idx_day0,
             idx_base, weights, use_index, max(prep.max_len, 1), _chunks(prep.n_groups))

@@ -15,10 +15,12 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
+from redress.engine import kernel as K
 from redress.errors import CaseError, Problem
 from redress.law.plan import CaseConfig, SystemicMethod
-from redress.market.calendar import sessions
+from redress.market.calendar import exchange_of, sessions
 
 LINE = "__line"
 REASON = "__reason"
@@ -126,69 +128,79 @@ def _read_csv_slowly(path: Path, names: list[str], wanted: list[str]) -> pl.Data
     return df
 
 
-def _parse(col: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr]:
-    """(typed value, reason or null) for one column."""
+def _parse(col: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(typed value, bad-row mask, reason text) for one column.
+
+    The mask is cheap and computed for every row; the reason text is only built for the bad rows.
+    """
     c = pl.col(col.name)
     is_text = dtype == pl.String
-    raw = c.str.strip_chars() if is_text else c
-    empty = (raw.is_null() | (raw == "")) if is_text else c.is_null()
-    shown = pl.format("'{}'", c.cast(pl.String)) if not is_text else pl.format("'{}'", c)
+    num = c.str.strip_chars() if is_text else c
+    empty = (c.is_null() | (c == "")) if is_text else c.is_null()
+    shown = pl.format("'{}'", c.cast(pl.String).fill_null(""))
     missing = pl.lit(f"missing {col.name}")
     k = col.kind
 
+    def reason(bad_text: pl.Expr) -> pl.Expr:
+        if col.optional_value:
+            return bad_text
+        return pl.when(empty).then(missing).otherwise(bad_text)
+
     if k in ("text", "code"):
-        value = raw.cast(pl.String)
-        bad = pl.when(empty & pl.lit(not col.optional_value)).then(missing)
-        return value, bad
+        return c.cast(pl.String), empty & pl.lit(not col.optional_value), missing
     if k == "date":
         if is_text:
-            value = raw.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
-            value = pl.when(raw.str.len_chars() == 10).then(value)
+            value = pl.when(c.str.len_bytes() == 10).then(c.str.strptime(pl.Date, "%Y-%m-%d", strict=False))
         else:
             value = c.cast(pl.Date, strict=False)
-        bad = pl.when(empty).then(missing).when(value.is_null()).then(
-            pl.format("{} is not a valid date (YYYY-MM-DD)", shown))
-        return value, bad
-    if k == "time":
-        if is_text:
-            parsed = raw.str.strptime(pl.Time, "%H:%M:%S", strict=False)
-            parsed = pl.when(raw.str.len_chars() == 8).then(parsed)
-        else:
-            parsed = c.cast(pl.Time, strict=False)
-        seconds = (parsed.cast(pl.Int64) // 1_000_000_000).cast(pl.Int32)
-        value = pl.when(empty).then(pl.lit(-1, pl.Int32)).otherwise(seconds)
-        bad = pl.when(~empty & parsed.is_null()).then(pl.format("time {} is not HH:MM:SS", shown))
-        return value, bad
+        return value, value.is_null(), reason(pl.format("{} is not a valid date (YYYY-MM-DD)", shown))
     if k == "side":
-        s = raw.cast(pl.String).str.to_uppercase()
-        value = s == "B"
-        bad = pl.when(empty).then(missing).when(~s.is_in(["B", "S"])).then(
+        value = (c == "B") | (c == "b")
+        return value, ~c.is_in(["B", "S", "b", "s"]).fill_null(False), reason(
             pl.format("side {} must be B (buy) or S (sell)", shown))
-        return value, bad
     if k in ("seq", "pos_int", "nonneg_int"):
-        as_float = raw.cast(pl.Float64, strict=False)
-        integral = as_float.is_finite() & (as_float == as_float.floor()) & (as_float.abs() < 2**53)
-        value = pl.when(integral).then(as_float.cast(pl.Int64))
+        if dtype.is_integer():
+            value = c.cast(pl.Int64)
+        else:
+            as_float = num.cast(pl.Float64, strict=False)
+            integral = as_float.is_finite() & (as_float == as_float.floor()) & (as_float.abs() < 2**53)
+            value = pl.when(integral).then(as_float.cast(pl.Int64))
         if k == "seq":
             value = pl.when(empty).then(pl.lit(0, pl.Int64)).otherwise(value)
-            bad = pl.when(~empty & value.is_null()).then(pl.format("seq {} must be an integer", shown))
-            return value, bad
+            return value, value.is_null(), pl.format("seq {} must be an integer", shown)
         floor = 1 if k == "pos_int" else 0
         word = "a positive" if k == "pos_int" else "a non-negative"
-        bad = pl.when(empty).then(missing).when(value.is_null() | (value < floor)).then(
+        return value, (value.is_null() | (value < floor)).fill_null(True), reason(
             pl.format(f"{col.name} {{}} must be {word} integer", shown))
-        return value, bad
     if k in ("pos_num", "nonneg_num"):
-        value = raw.cast(pl.Float64, strict=False)
+        value = num.cast(pl.Float64, strict=False)
         ok = value.is_finite() & ((value > 0) if k == "pos_num" else (value >= 0))
         word = "a positive" if k == "pos_num" else "a non-negative"
+        text = pl.format(f"{col.name} {{}} must be {word} number", shown)
         if col.optional_value:
-            return pl.when(empty).then(pl.lit(0.0)).otherwise(value), pl.when(~empty & ~ok).then(
-                pl.format(f"{col.name} {{}} must be {word} number", shown))
-        bad = pl.when(empty).then(missing).when(value.is_null() | ~ok).then(
-            pl.format(f"{col.name} {{}} must be {word} number", shown))
-        return value, bad
+            return pl.when(empty).then(pl.lit(0.0)).otherwise(value), (~empty & ~ok.fill_null(False)), text
+        return value, ~ok.fill_null(False), reason(text)
     raise AssertionError(k)
+
+
+def _parse_times(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds of the day from HH:MM:SS text (-1 when empty) and a mask of malformed values."""
+    if series.dtype == pl.Time:
+        secs = (series.cast(pl.Int64) // 1_000_000_000).fill_null(-1).to_numpy().astype(np.int32)
+        return secs, np.zeros(len(series), dtype=bool)
+    arr = series.cast(pl.String).cast(pl.Binary).to_arrow()
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_binary())
+    validity, offsets, data = arr.buffers()
+    offs = np.frombuffer(offsets, dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
+    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
+    secs, bad = K.parse_hms(offs, raw)
+    if validity is not None:
+        nulls = series.is_null().to_numpy()
+        secs[nulls] = -1
+        bad[nulls] = False
+    return secs, bad
 
 
 def _validate(df: pl.DataFrame, table: str, file: str) -> pl.DataFrame:
@@ -198,41 +210,68 @@ def _validate(df: pl.DataFrame, table: str, file: str) -> pl.DataFrame:
     if absent:
         raise CaseError(Problem(file, 1, f"missing column(s) {', '.join(absent)}; "
                                          f"expected {', '.join(c.name for c in columns)}"))
-    values, reasons = [], []
+    values: list[pl.Expr] = []
+    masks: list[pl.Expr] = []  # one Boolean per check, bit-packed: cheap even for 50M rows
+    texts: list[pl.Expr] = []
     if "__malformed" in df.columns:
-        reasons.append(pl.col("__malformed"))
+        masks.append(pl.col("__malformed").is_not_null())
+        texts.append(pl.col("__malformed"))
     for col in columns:
         if col.name not in df.columns:
             values.append(pl.lit(None, pl.String).alias(col.name))
             continue
-        value, bad = _parse(col, df.schema[col.name])
+        if col.kind == "time":
+            secs, time_bad = _parse_times(df[col.name])
+            values.append(pl.lit(pl.Series(col.name, secs)))
+            masks.append(pl.lit(pl.Series(time_bad)))
+            texts.append(pl.format("time '{}' is not HH:MM:SS", pl.col(col.name).cast(pl.String)))
+            continue
+        value, bad, text = _parse(col, df.schema[col.name])
         values.append(value.alias(col.name))
-        reasons.append(bad)
-    return df.select(pl.col(LINE), *values, pl.coalesce(reasons).alias(REASON), _raw_row(df, table))
+        masks.append(bad)
+        texts.append(text)
+    mask_names = [f"__m{i}" for i in range(len(masks))]
+    flags = df.select([m.alias(n) for m, n in zip(masks, mask_names, strict=True)])
+    bad = flags.select(pl.any_horizontal(mask_names)).to_series() if mask_names else pl.Series([False] * df.height)
+    parsed = df.select(pl.col(LINE), *values).with_columns(pl.lit(None, pl.String).alias(REASON))
+    if bad.any():
+        subset = pl.concat([df, flags], how="horizontal").filter(bad)
+        reasons = subset.select(pl.coalesce([pl.when(pl.col(n)).then(t) for n, t in zip(mask_names, texts,
+                                                                                        strict=True)]))
+        parsed = parsed.with_columns(parsed[REASON].scatter(np.nonzero(bad.to_numpy())[0], reasons.to_series()))
+    return parsed
 
 
-def _raw_row(df: pl.DataFrame, table: str) -> pl.Expr:
-    names = [c.name for c in TABLE_COLUMNS[table] if c.name in df.columns]
-    return pl.concat_str([pl.col(n).cast(pl.String).fill_null("") for n in names], separator=",").alias("__row")
+def _raw_rows(raw: pl.DataFrame, table: str, lines: pl.Series) -> pl.DataFrame:
+    names = [c.name for c in TABLE_COLUMNS[table] if c.name in raw.columns]
+    return raw.filter(pl.col(LINE).is_in(lines.implode())).select(
+        pl.col(LINE), pl.concat_str([pl.col(n).cast(pl.String).fill_null("") for n in names], separator=",")
+        .alias("row"))
 
 
-def _flag(df: pl.DataFrame, mask: pl.Expr, reason: pl.Expr) -> pl.DataFrame:
-    """Give rows matching ``mask`` (and still good) the reason ``reason``."""
-    return df.with_columns(pl.when(pl.col(REASON).is_null() & mask).then(reason).otherwise(pl.col(REASON))
-                           .alias(REASON))
+def _flag(df: pl.DataFrame, mask: pl.Expr | pl.Series, reason: pl.Expr) -> pl.DataFrame:
+    """Give rows matching ``mask`` (and still good) the reason ``reason``; text is built for those rows only."""
+    m = df.select((pl.col(REASON).is_null() & mask).fill_null(False)).to_series()
+    if not m.any():
+        return df
+    texts = df.filter(m).select(reason).to_series()
+    return df.with_columns(df[REASON].scatter(np.nonzero(m.to_numpy())[0], texts))
 
 
-def _closed_dates(df: pl.DataFrame, date_col: str = "date") -> pl.Series:
+def _closed_dates(df: pl.DataFrame, securities: list[str]) -> pl.Series:
     """Mask of rows dated on a day the security's exchange was closed (within calendar coverage)."""
-    days = df[date_col].cast(pl.Int32).fill_null(0).to_numpy()
-    closed = np.zeros(len(df), dtype=bool)
-    sec = df["security"].fill_null("")
-    shanghai = sec.str.starts_with("6").to_numpy()
-    for exchange, mask in (("XSHG", shanghai), ("XSHE", ~shanghai)):
-        if mask.any():
-            table = sessions(exchange)
-            closed[mask] = table.is_closed(days[mask])
-    return pl.Series("closed", closed) & df[date_col].is_not_null()
+    days = df["date"].cast(pl.Int32).fill_null(0).to_numpy()
+    by_exchange: dict[str, list[str]] = {}
+    for code in securities:
+        by_exchange.setdefault(exchange_of(code), []).append(code)
+    if len(by_exchange) == 1:
+        closed = sessions(next(iter(by_exchange))).is_closed(days)
+    else:
+        closed = np.zeros(len(df), dtype=bool)
+        for exchange, codes in by_exchange.items():
+            mask = df["security"].is_in(codes).to_numpy()
+            closed[mask] = sessions(exchange).is_closed(days[mask])
+    return pl.Series("closed", closed) & df["date"].is_not_null()
 
 
 def _duplicates(df: pl.DataFrame, keys: list[str], what: str) -> pl.DataFrame:
@@ -255,6 +294,7 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     index_codes = [code for code, _ in case.plan.systemic_risk.indices] if uses_index else []
     index_codes += [c for c in extra_index_codes if c not in index_codes]
     frames: dict[str, pl.DataFrame] = {}
+    raws: dict[str, pl.DataFrame] = {}
     files: dict[str, str] = {}
     for table, columns in TABLE_COLUMNS.items():
         path = table_path(case_dir, table)
@@ -269,6 +309,7 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
         files[table] = path.name
         raw = _read_raw(path, [c.name for c in columns] + list(_EXTRA.get(table, ())))
         frames[table] = _validate(raw, table, path.name)
+        raws[table] = raw
 
     # Cross-row checks, table by table.
     m = frames["market"].filter(_concerns("security", securities))
@@ -278,7 +319,7 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     t = _flag(t, ~pl.col("security").is_in(securities),
               pl.format("unknown security '{}' (case.securities lists {})", pl.col("security"),
                         pl.lit(", ".join(securities))))
-    t = _flag(t, pl.lit(_closed_dates(t)),
+    t = _flag(t, _closed_dates(t, securities),
               pl.format("the exchange was closed on {}", pl.col("date").cast(pl.String)))
     frames["trades"] = t
     frames["positions"] = _flag(frames["positions"], ~pl.col("security").is_in(securities),
@@ -288,19 +329,28 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     a = frames["actions"].filter(_concerns("security", securities))
     frames["actions"] = _duplicates(a, ["security", "ex_date"], "action for this security and ex-date")
 
-    rejected = pl.concat([
-        frames[t].filter(pl.col(REASON).is_not_null()).select(
-            pl.lit(files[t]).alias("file"), pl.col(LINE).cast(pl.Int64).alias("line"),
-            pl.col(REASON).alias("reason"), pl.col("__row").alias("row"))
-        for t in TABLE_COLUMNS
-    ])
+    parts = []
+    for t in TABLE_COLUMNS:
+        bad = frames[t].filter(pl.col(REASON).is_not_null()).select(pl.col(LINE), pl.col(REASON))
+        if bad.height:
+            rows = _raw_rows(raws[t], t, bad[LINE])
+            parts.append(bad.join(rows, on=LINE, how="left").select(
+                pl.lit(files[t]).alias("file"), pl.col(LINE).cast(pl.Int64).alias("line"),
+                pl.col(REASON).alias("reason"), pl.col("row")))
+    rejected = pl.concat(parts) if parts else pl.DataFrame(
+        schema={"file": pl.String, "line": pl.Int64, "reason": pl.String, "row": pl.String})
     if rejected.height and not skip_bad_rows:
         problems = [Problem(r["file"], r["line"], r["reason"]) for r in rejected.head(50).iter_rows(named=True)]
         err = CaseError(problems, f"{rejected.height} bad row(s): nothing was written. Fix the rows, or run with "
                                   f"--skip-bad-rows to compute the rest and list these rows in rejected.csv.")
         err.problems_total = rejected.height  # type: ignore[attr-defined]
         raise err
-    clean = {t: frames[t].filter(pl.col(REASON).is_null()).drop(REASON, "__row") for t in TABLE_COLUMNS}
+    clean = {}
+    for t in TABLE_COLUMNS:
+        good = frames[t]
+        if good[REASON].null_count() != good.height:
+            good = good.filter(pl.col(REASON).is_null())
+        clean[t] = good.drop(REASON)
 
     problems = []
     market_secs = set(clean["market"]["security"].unique().to_list())
