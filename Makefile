@@ -21,7 +21,7 @@ test: install
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: install
-	$(BIN)/python -m redress.bench --sizes 1000000,10000000,50000000
+	$(BIN)/python -m redress.bench --sizes $(or $(SIZES),1000000,10000000,50000000)
 
 clean:
 	rm -rf $(VENV) demo-output build dist .pytest_cache

@@ -225,17 +225,9 @@ def compare(
     if as_json:
         sys.stdout.write(json.dumps(comparison.table.to_dicts(), ensure_ascii=False, indent=2) + "\n")
         return
-    t = Table(title=f"Plan comparison / 方案对比 · {case.name}", title_justify="left")
-    for col, label in [("plan", "plan 方案"), ("eligible_investors", "eligible 获赔人数"),
-                       ("total_compensation", "total 总额"), ("mean", "mean 均值"), ("p50", "median 中位数"),
-                       ("p90", "p90"), ("p99", "p99"), ("max", "max 最大"), ("gainers", "gain 增加"),
-                       ("losers", "lose 减少")]:
-        t.add_column(label, justify="left" if col == "plan" else "right")
-    for r in comparison.table.iter_rows(named=True):
-        t.add_row(r["plan"], f"{r['eligible_investors']:,}", f"{r['total_compensation']:,.2f}",
-                  f"{r['mean']:,.2f}", f"{r['p50']:,.2f}", f"{r['p90']:,.2f}", f"{r['p99']:,.2f}",
-                  f"{r['max']:,.2f}", f"{r['gainers']:,}", f"{r['losers']:,}")
-    out.print(t)
+    from redress.cli.render import render_comparison
+
+    render_comparison(out, comparison.table, case.name)
     out.print("Gainers and losers are counted against the first plan / 增减人数以第一个方案为基准。")
 
 

@@ -55,3 +55,17 @@ def render_explanation(console: Console, expl: Explanation) -> None:
         console.print(s)
         console.print(f"[bold]Compensation 赔偿金额: {r['compensation']:,.2f} yuan[/] (status {r['status']})",
                       highlight=False)
+
+
+def render_comparison(console: Console, table, case_name: str) -> None:
+    t = Table(title=f"Plan comparison / 方案对比 · {case_name}", title_justify="left")
+    for col, label in [("plan", "plan 方案"), ("eligible_investors", "eligible 获赔人数"),
+                       ("total_compensation", "total 总额"), ("mean", "mean 均值"), ("p50", "median 中位数"),
+                       ("p90", "p90"), ("p99", "p99"), ("max", "max 最大"), ("gainers", "gain 增加"),
+                       ("losers", "lose 减少")]:
+        t.add_column(label, justify="left" if col == "plan" else "right")
+    for r in table.iter_rows(named=True):
+        t.add_row(r["plan"], f"{r['eligible_investors']:,}", f"{r['total_compensation']:,.2f}",
+                  f"{r['mean']:,.2f}", f"{r['p50']:,.2f}", f"{r['p90']:,.2f}", f"{r['p99']:,.2f}",
+                  f"{r['max']:,.2f}", f"{r['gainers']:,}", f"{r['losers']:,}")
+    console.print(t)

@@ -299,14 +299,15 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     comp_fen = to_fen(net + commission + stamp + interest)
 
     ids = prep.investor_ids(first_row)
-    sec_names = np.array(case.securities, dtype=object)[prep.sec[first_row]]
+    group_sec = prep.sec[prep.starts[:-1]]
+    sec_names = np.array(case.securities, dtype=object)[group_sec]
     excluded = ids.is_in(prep.tables.exclusions["investor_id"].implode()).to_numpy() if prep.tables.exclusions.height \
         else np.zeros(len(ids), dtype=bool)
     min_fen = plan.minimum_payment * 100 - 1e-9
     status = np.select(
         [excluded, ~surviving, ~has_loss, comp_fen < min_fen],
         [0, 1, 2, 3], default=4).astype(np.int8)
-    truncated = np.array(["base_date_truncated" in prep.base[s].flags for s in case.securities])[prep.sec[first_row]]
+    truncated = np.array(["base_date_truncated" in prep.base[s].flags for s in case.securities])[group_sec]
     flags = np.where(oversold & truncated, "oversold;base_date_truncated",
                      np.where(oversold, "oversold", np.where(truncated, "base_date_truncated", "")))
     reports_loss = status >= 2  # no_loss, below_minimum, eligible
@@ -322,7 +323,7 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     paid_fen = np.where(status == 4, comp_fen, 0)
     cols: dict[str, object] = {
         "investor_id": ids,
-        "security": pl.Series("security", sec_names.tolist() if len(sec_names) < 1 else sec_names, dtype=pl.String),
+        "security": pl.Series("security", sec_names.tolist(), dtype=pl.String),
         "status": pl.Series("status", np.array(STATUSES, dtype=object)[status], dtype=pl.String),
         "flags": pl.Series("flags", flags, dtype=pl.String),
     }
@@ -330,8 +331,8 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
         cols[name] = np.round(out[:, j], 6) + 0.0
     cols["avg_buy"] = half_up_units(out[:, K.O_AVG_BUY], PRICE_UNITS) / PRICE_UNITS
     cols["avg_sell"] = half_up_units(out[:, K.O_AVG_SELL], PRICE_UNITS) / PRICE_UNITS
-    cols["base_price"] = half_up_units(np.array([prep.base[s].base_price for s in case.securities])[
-        prep.sec[first_row]], PRICE_UNITS) / PRICE_UNITS
+    cols["base_price"] = half_up_units(np.array([prep.base[s].base_price for s in case.securities])[group_sec],
+                                       PRICE_UNITS) / PRICE_UNITS
     for name, values in money.items():
         cols[name] = to_fen(values) / 100
     cols["compensation"] = paid_fen / 100

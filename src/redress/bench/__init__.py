@@ -1,0 +1,1 @@
+"""Benchmarks of the loss engine (``make bench``)."""

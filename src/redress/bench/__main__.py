@@ -1,0 +1,121 @@
+"""``python -m redress.bench``: measure the engine on synthetic cases of several sizes.
+
+For each size a synthetic case is written once (Parquet trades, string investor ids, rows in no
+particular order, about 20 trades per investor) under ``bench-data/``.  Then, each in a fresh process so
+that peak memory is its own:
+
+- floor: read the Parquet trades and sort them by (investor_id, date, time, seq) with Polars;
+- end to end: ``prepare`` + ``compute`` + writing the results, as ``redress compute`` does, after the
+  compiled kernels were loaded on a tiny case;
+- kernel: the compiled walk alone, on the already grouped arrays.
+
+The slow reference implementation of the tests (exact fractions) is timed on a small case beside them.
+Results are printed as Markdown and saved to ``bench-data/results.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path.cwd()
+
+
+def _child(args: list[str]) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "redress.bench.child", *args], capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(args)}\n{proc.stderr}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def ensure_case(data_dir: Path, n: int, seed: int) -> Path:
+    from redress.synth import generate_case
+
+    case = data_dir / f"case-{n}"
+    marker = case / ".complete"
+    if not marker.exists():
+        print(f"  generating {n:,} trades ...", flush=True)
+        t = time.perf_counter()
+        generate_case(case, n_trades=n, trades_format="parquet", seed=seed)
+        marker.write_text(f"{time.perf_counter() - t:.1f}\n")
+    return case
+
+
+def _machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, {platform.system()} {platform.release()}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the loss engine on synthetic cases")
+    parser.add_argument("--sizes", default="1000000,10000000,50000000",
+                        help="comma-separated trade counts (default: 1M, 10M, 50M)")
+    parser.add_argument("--data", type=Path, default=ROOT / "bench-data", help="where synthetic cases are kept")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--reference-trades", type=int, default=20_000,
+                        help="size of the case the slow reference implementation is timed on")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    args.data.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for n in sizes:
+        print(f"{n:,} trades", flush=True)
+        case = ensure_case(args.data, n, args.seed)
+        floor = _child(["floor", str(case)])
+        e2e = _child(["e2e", str(case), str(args.data / f"out-{n}.parquet")])
+        rows.append({"trades": n, **{f"floor_{k}": v for k, v in floor.items()}, **e2e})
+        print(f"  floor {floor['seconds']:.2f} s · end to end {e2e['seconds']:.2f} s "
+              f"({n / e2e['seconds'] / 1e6:.1f} M trades/s) · kernel {e2e['kernel_seconds']:.3f} s "
+              f"({n / e2e['kernel_seconds'] / 1e6:.0f} M trades/s) · peak {e2e['peak_rss_bytes'] / 2**30:.2f} GiB "
+              f"vs trades in memory {floor['trades_bytes'] / 2**30:.2f} GiB", flush=True)
+    ref = None
+    if args.reference_trades:
+        ref_case = ensure_case(args.data, args.reference_trades, args.seed)
+        ref = _child(["reference", str(ref_case)])
+    report = {"date": dt.date.today().isoformat(), "machine": _machine(), "python": platform.python_version(),
+              "results": rows, "reference": ref}
+    (args.data / "results.json").write_text(json.dumps(report, indent=2))
+    print()
+    print(markdown(report))
+
+
+def markdown(report: dict) -> str:
+    lines = [f"Measured {report['date']} on {report['machine']}, Python {report['python']}.", "",
+             "| trades | floor: read + sort (s) | end to end (s) | end to end (M trades/s) | e2e / floor | "
+             "kernel (s) | kernel (M trades/s) | peak memory (GiB) | trades in memory (GiB) | peak / trades |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in report["results"]:
+        n = r["trades"]
+        lines.append(
+            f"| {n:,} | {r['floor_seconds']:.2f} | {r['seconds']:.2f} | {n / r['seconds'] / 1e6:.1f} | "
+            f"{r['seconds'] / r['floor_seconds']:.2f} | {r['kernel_seconds']:.3f} | "
+            f"{n / r['kernel_seconds'] / 1e6:.0f} | {r['peak_rss_bytes'] / 2**30:.2f} | "
+            f"{r['floor_trades_bytes'] / 2**30:.2f} | {r['peak_rss_bytes'] / r['floor_trades_bytes']:.2f} |")
+    ref = report.get("reference")
+    if ref:
+        lines += ["", f"Reference implementation (exact fractions, tests/reference): {ref['trades']:,} trades in "
+                      f"{ref['seconds']:.1f} s = {ref['trades'] / ref['seconds']:,.0f} trades/s."]
+    lines += ["", "End-to-end phases (s): " + "; ".join(
+        f"{r['trades']:,}: " + ", ".join(f"{k} {v:.2f}" for k, v in r["phases"].items())
+        for r in report["results"])]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

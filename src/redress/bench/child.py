@@ -1,0 +1,101 @@
+"""One benchmark measurement in its own process (so peak memory is that measurement's own)."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _peak_rss() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def floor(case: Path) -> dict:
+    import polars as pl
+
+    t = time.perf_counter()
+    df = pl.read_parquet(case / "trades.parquet")
+    df = df.sort(["investor_id", "date", "time", "seq"])
+    seconds = time.perf_counter() - t
+    return {"seconds": seconds, "trades_bytes": int(df.estimated_size()), "peak_rss_bytes": _peak_rss()}
+
+
+def _warm() -> None:
+    """Load the compiled kernels on a tiny case, so the timing below is the engine's, not the compiler's."""
+    from redress.engine.pipeline import compute, prepare
+    from redress.synth import generate_case
+
+    with tempfile.TemporaryDirectory() as tmp:
+        generate_case(Path(tmp) / "warm", n_trades=2_000, trades_format="parquet", seed=1)
+        compute(prepare(Path(tmp) / "warm"))
+
+
+def e2e(case: Path, out: Path) -> dict:
+    import numpy as np
+
+    from redress.engine import kernel as K
+    from redress.engine.pipeline import COST_CODES, compute, index_inputs, prepare
+    from redress.law.plan import Direction
+    from redress.market.calendar import day_number
+
+    _warm()
+    t = time.perf_counter()
+    prep = prepare(case)
+    result = compute(prep)
+    t_write = time.perf_counter()
+    result.write(out)
+    seconds = time.perf_counter() - t
+    phases = {**result.timings, "write": time.perf_counter() - t_write}
+    peak = _peak_rss()
+    case_cfg, plan = prep.case, prep.case.plan
+    table, day0, base_levels, weights, codes = index_inputs(prep, plan)
+    b_days = np.array([prep.base[s].base_day for s in case_cfg.securities], dtype=np.int64)
+    prices = np.array([prep.base[s].base_price for s in case_cfg.securities])
+    best = float("inf")
+    for _ in range(3):
+        k0 = time.perf_counter()
+        K.walk_all(prep.starts, prep.rowid, prep.kind, prep.sec, prep.day, prep.tsec, prep.seq, prep.qty,
+                   prep.price, day_number(case_cfg.implementation_date), day_number(case_cfg.disclosure_date),
+                   b_days, prices, case_cfg.direction == Direction.DEFLATION, COST_CODES[plan.cost_method], table,
+                   day0, base_levels, weights, bool(codes), prep.max_len, max(1, min(prep.n_groups, 64)))
+        best = min(best, time.perf_counter() - k0)
+    return {"seconds": seconds, "kernel_seconds": best, "peak_rss_bytes": peak, "groups": prep.n_groups,
+            "phases": phases}
+
+
+def reference(case: Path) -> dict:
+    import csv
+
+    import polars as pl
+
+    root = Path(__file__).resolve().parents[3]
+    sys.path.insert(0, str(root / "tests"))
+    from reference.loss_reference import compute_reference  # type: ignore[import-not-found]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmpdir = Path(tmp)
+        for f in case.iterdir():
+            if f.suffix == ".parquet":
+                pl.read_parquet(f).with_columns(pl.col(pl.Date).cast(pl.String)).write_csv(tmpdir / f"{f.stem}.csv")
+            elif f.is_file():
+                (tmpdir / f.name).write_bytes(f.read_bytes())
+        with (tmpdir / "trades.csv").open() as fh:
+            n = sum(1 for _ in csv.reader(fh)) - 1
+        t = time.perf_counter()
+        compute_reference(tmpdir)
+        return {"trades": n, "seconds": time.perf_counter() - t}
+
+
+if __name__ == "__main__":
+    what, *rest = sys.argv[1:]
+    if what == "floor":
+        res = floor(Path(rest[0]))
+    elif what == "e2e":
+        res = e2e(Path(rest[0]), Path(rest[1]))
+    else:
+        res = reference(Path(rest[0]))
+    print(json.dumps(res))
