@@ -129,7 +129,6 @@ def _explain_group(prep: Prepared, plan: Plan, rows: np.ndarray, sec: str, row: 
     rules = case.rules
     base = prep.base[sec]
     s_code = case.securities.index(sec)
-    K.sort_rows(rows, prep.day, prep.tsec, prep.seq, prep.rowid, np.empty(rows.size, np.int64))
     m = rows.size
     lot_qty, lot_price, lot_class = np.empty(m), np.empty(m), np.empty(m, np.int8)
     outv = np.zeros(K.N_OUT)
@@ -181,18 +180,19 @@ def _trade_line(prep, rows, pos, lots_by_pos, consumed, tr_class, tr_h, tr_c, i_
         src = prep.tables.trades.row(r, named=True)
         given_q, given_p = float(src["quantity"]), float(src["price"])
         account = src.get("account_id") or ""
-        tsec = int(prep.tsec[p])
+        tsec = int(src["time"])
         time = "" if tsec < 0 else f"{tsec // 3600:02d}:{tsec // 60 % 60:02d}:{tsec % 60:02d}"
+        seq = int(src["seq"])
     else:
         src = prep.tables.positions.row(r - prep.n_trades, named=True)
-        given_q, given_p, account, time = float(src["quantity"]), 0.0, src.get("account_id") or "", ""
+        given_q, given_p, account, time, seq = float(src["quantity"]), 0.0, src.get("account_id") or "", "", 0
     if kind == K.KIND_OPENING:
         date, window = "(opening)", "before the first trade"
     else:
         date = from_day_number(d).isoformat()
         window = ("before I" if d < i_day else "[I, D) buy window" if d < d_day
                   else "[D, B]" if d <= b_day else "after B")
-    return TradeLine(pos + 1, date, time, int(prep.seq[p]), {0: "S", 1: "B", 2: "open"}[kind], account,
+    return TradeLine(pos + 1, date, time, seq, {0: "S", 1: "B", 2: "open"}[kind], account,
                      given_q, given_p, float(prep.qty[p]), float(prep.price[p]),
                      lots_by_pos[pos] + 1 if pos in lots_by_pos else None, CLASS_NAMES[int(tr_class[pos])],
                      window, tuple(consumed.get(pos, [])), float(tr_h[pos]), float(tr_c[pos]))

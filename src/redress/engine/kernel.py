@@ -29,61 +29,6 @@ N_INDEX_OUT = 2  # per index: start level, end level
 
 
 @njit(cache=True, inline="always")
-def _less(day, tsec, seq, rowid, a, b):
-    if day[a] != day[b]:
-        return day[a] < day[b]
-    if tsec[a] != tsec[b]:
-        return tsec[a] < tsec[b]
-    if seq[a] != seq[b]:
-        return seq[a] < seq[b]
-    return rowid[a] < rowid[b]
-
-
-@njit(cache=True)
-def sort_rows(rows, day, tsec, seq, rowid, tmp):
-    """Sort positions by (day, time, seq, original row): insertion sort when short, merge sort otherwise."""
-    m = rows.shape[0]
-    if m <= 32:
-        for i in range(1, m):
-            x = rows[i]
-            j = i - 1
-            while j >= 0 and _less(day, tsec, seq, rowid, x, rows[j]):
-                rows[j + 1] = rows[j]
-                j -= 1
-            rows[j + 1] = x
-        return
-    width = 1
-    src, dst = rows, tmp[:m]
-    in_tmp = False
-    while width < m:
-        for lo in range(0, m, 2 * width):
-            mid = min(lo + width, m)
-            hi = min(lo + 2 * width, m)
-            i, j, k = lo, mid, lo
-            while i < mid and j < hi:
-                if _less(day, tsec, seq, rowid, src[j], src[i]):
-                    dst[k] = src[j]
-                    j += 1
-                else:
-                    dst[k] = src[i]
-                    i += 1
-                k += 1
-            while i < mid:
-                dst[k] = src[i]
-                i += 1
-                k += 1
-            while j < hi:
-                dst[k] = src[j]
-                j += 1
-                k += 1
-        src, dst = dst, src
-        in_tmp = not in_tmp
-        width *= 2
-    if in_tmp:
-        rows[:] = src
-
-
-@njit(cache=True, inline="always")
 def _index_close(idx_table, k, idx_day0, d):
     """The index's last close on or before day d (NaN before its first close)."""
     if d < idx_day0:
@@ -304,19 +249,17 @@ def walk_group(rows, kind, day, qty, price, i_day, d_day, b_day, base_price, def
 
 
 @njit(cache=True, parallel=True)
-def walk_all(starts, rowid, kind, sec, day, tsec, seq, qty, price, i_day, d_day, b_days, base_prices,
+def walk_all(starts, kind, sec, day, qty, price, i_day, d_day, b_days, base_prices,
              deflation, cost_method, idx_table, idx_day0, idx_base, idx_weights, use_index, max_len, n_chunks):
-    """Walk every group.  Arrays are grouped: rows ``starts[g]:starts[g+1]`` are group g, in any order."""
+    """Walk every group: rows ``starts[g]:starts[g+1]`` are group g, sorted by (date, time, seq, row)."""
     n_groups = starts.shape[0] - 1
     n_idx = idx_weights.shape[0]
     out = np.zeros((n_groups, N_OUT), dtype=np.float64)
     idx_levels = np.zeros((n_groups, n_idx, N_INDEX_OUT), dtype=np.float64)
     oversold = np.zeros(n_groups, dtype=np.bool_)
-    first_row = np.empty(n_groups, dtype=np.int64)
     per_chunk = (n_groups + n_chunks - 1) // n_chunks
     for ch in prange(n_chunks):
         rows = np.empty(max_len, dtype=np.int64)
-        tmp = np.empty(max_len, dtype=np.int64)
         lot_qty = np.empty(max_len, dtype=np.float64)
         lot_price = np.empty(max_len, dtype=np.float64)
         lot_class = np.empty(max_len, dtype=np.int8)
@@ -331,9 +274,7 @@ def walk_all(starts, rowid, kind, sec, day, tsec, seq, qty, price, i_day, d_day,
             for j in range(m):
                 rows[j] = s + j
             group = rows[:m]
-            sort_rows(group, day, tsec, seq, rowid, tmp)
-            first_row[g] = rowid[group[0]]
-            sc = sec[group[0]]
+            sc = sec[s]
             ov, _ = walk_group(group, kind, day, qty, price, i_day, d_day, b_days[sc], base_prices[sc],
                                deflation, cost_method, idx_table, idx_day0, idx_base[sc], idx_weights,
                                use_index, lot_qty, lot_price, lot_class, out[g], idx_out,
@@ -342,27 +283,7 @@ def walk_all(starts, rowid, kind, sec, day, tsec, seq, qty, price, i_day, d_day,
             for k in range(n_idx):
                 idx_levels[g, k, 0] = idx_out[k, 0]
                 idx_levels[g, k, 1] = idx_out[k, 1]
-    return out, idx_levels, oversold, first_row
-
-
-@njit(cache=True, parallel=True)
-def gather(order, kind, sec, day, tsec, seq, qty, price, check):
-    """Copy the columns into group order in one parallel pass (the only random access of the walk)."""
-    n = order.shape[0]
-    k2, s2, d2, t2, q2 = (np.empty(n, kind.dtype), np.empty(n, sec.dtype), np.empty(n, day.dtype),
-                          np.empty(n, tsec.dtype), np.empty(n, seq.dtype))
-    qt2, p2, c2 = np.empty(n, qty.dtype), np.empty(n, price.dtype), np.empty(n, check.dtype)
-    for i in prange(n):
-        r = order[i]
-        k2[i] = kind[r]
-        s2[i] = sec[r]
-        d2[i] = day[r]
-        t2[i] = tsec[r]
-        q2[i] = seq[r]
-        qt2[i] = qty[r]
-        p2[i] = price[r]
-        c2[i] = check[r]
-    return k2, s2, d2, t2, q2, qt2, p2, c2
+    return out, idx_levels, oversold
 
 
 @njit(cache=True)
@@ -384,17 +305,6 @@ def group_starts(sorted_keys):
             g += 1
     starts[count] = n
     return starts
-
-
-@njit(cache=True)
-def runs_constant(starts, values):
-    """True when ``values`` (in group order) is constant within every group: no two keys collided."""
-    for g in range(starts.shape[0] - 1):
-        v = values[starts[g]]
-        for j in range(starts[g] + 1, starts[g + 1]):
-            if values[j] != v:
-                return False
-    return True
 
 
 @njit(cache=True)
@@ -431,3 +341,235 @@ def parse_hms(offsets, data):
         else:
             secs[i] = h * 3600 + m * 60 + s
     return secs, bad
+
+
+@njit(cache=True)
+def time_keys(day, tsec, seq, opening_day):
+    """One 64-bit key ordering rows by (date, time, seq), opening positions first; ok=False if it cannot fit.
+
+    Bits: 20 for the day (relative to the first), 17 for seconds + 2 (empty time is -1), 27 for seq
+    (relative to the smallest).
+    """
+    n = day.shape[0]
+    keys = np.empty(n, dtype=np.uint64)
+    dmin = np.int64(2**31)
+    smin = np.int64(2**62)
+    smax = -np.int64(2**62)
+    for i in range(n):
+        if day[i] != opening_day:
+            dmin = min(dmin, np.int64(day[i]))
+        smin = min(smin, seq[i])
+        smax = max(smax, seq[i])
+    if n == 0:
+        return keys, True
+    if smax - smin >= (1 << 27):
+        return keys, False
+    for i in range(n):
+        d = np.int64(0) if day[i] == opening_day else np.int64(day[i]) - dmin + 1
+        if d >= (1 << 20):
+            return keys, False
+        keys[i] = (np.uint64(d) << np.uint64(44)) | (np.uint64(tsec[i] + 2) << np.uint64(27)) | np.uint64(seq[i] - smin)
+    return keys, True
+
+
+@njit(cache=True, inline="always")
+def _rec_before(rec, a, b):
+    if rec[a, 0] != rec[b, 0]:
+        return rec[a, 0] < rec[b, 0]
+    if rec[a, 1] != rec[b, 1]:
+        return rec[a, 1] < rec[b, 1]
+    return rec[a, 3] < rec[b, 3]
+
+
+@njit(cache=True)
+def _sort_records(rec, s, m, idx, tmp):
+    """Sort positions s..s+m of ``rec`` by (key, time key, row) into ``idx`` (insertion or merge sort)."""
+    for j in range(m):
+        idx[j] = s + j
+    if m <= 48:
+        for i in range(1, m):
+            x = idx[i]
+            j = i - 1
+            while j >= 0 and _rec_before(rec, x, idx[j]):
+                idx[j + 1] = idx[j]
+                j -= 1
+            idx[j + 1] = x
+        return
+    width = 1
+    src, dst = idx[:m], tmp[:m]
+    in_tmp = False
+    while width < m:
+        for lo in range(0, m, 2 * width):
+            mid = min(lo + width, m)
+            hi = min(lo + 2 * width, m)
+            i, j, k = lo, mid, lo
+            while i < mid and j < hi:
+                if _rec_before(rec, src[j], src[i]):
+                    dst[k] = src[j]
+                    j += 1
+                else:
+                    dst[k] = src[i]
+                    i += 1
+                k += 1
+            while i < mid:
+                dst[k] = src[i]
+                i += 1
+                k += 1
+            while j < hi:
+                dst[k] = src[j]
+                j += 1
+                k += 1
+        src, dst = dst, src
+        in_tmp = not in_tmp
+        width *= 2
+    if in_tmp:
+        idx[:m] = src
+
+
+# Record layout used while grouping: one 64-byte row per trade, so that moving a trade is one cache line.
+R_KEY, R_TIME, R_CHECK, R_ROW, R_DAY, R_KIND_SEC, R_QTY, R_PRICE = range(8)
+
+
+@njit(cache=True, parallel=True)
+def group_rows(key, tkey, check, is_buy, sec, day, qty, price, pos_key, pos_check, pos_sec, pos_qty,
+               factor, factor_day0, factor_opening):
+    """Put trades and opening positions in group order, each group sorted by (date, time, seq, row).
+
+    ``key`` is a well-mixed 64-bit hash of (investor, security) and ``tkey`` orders rows in time
+    (``time_keys``); opening positions come first in their group.  Two-level radix partitioning on the top
+    bits of ``key``: the first pass streams every row, as one 64-byte record, into one of about a thousand
+    partitions (few enough output streams to write at memory speed); each partition then fits in cache,
+    where it is counting-sorted on the next bits and each tiny bucket insertion-sorted by (key, tkey, row).
+    Quantities and prices are restated for ex-rights on the way (``factor[sec, day - factor_day0]``;
+    ``factor_opening[sec]`` for positions).  Returns kind, sec, day, qty, price, the original row of each
+    position, the group offsets and whether ``check`` (a second, independent hash) is constant within
+    every group.
+    """
+    n_t = key.shape[0]
+    n_p = pos_key.shape[0]
+    n = n_t + n_p
+    p_bits = 1
+    while p_bits < 14 and (1 << p_bits) * 8192 < n:
+        p_bits += 1
+    p_shift = np.uint64(64 - p_bits)
+    n_part = 1 << p_bits
+    n_threads = 2 if n > 100_000 else 1
+    bounds = np.empty(n_threads + 1, np.int64)
+    for t in range(n_threads + 1):
+        bounds[t] = n_t * t // n_threads
+    hist = np.zeros((n_threads, n_part), np.int64)
+    for t in prange(n_threads):
+        for i in range(bounds[t], bounds[t + 1]):
+            hist[t, np.int64(key[i] >> p_shift)] += 1
+    pos_hist = np.zeros(n_part, np.int64)
+    for i in range(n_p):
+        pos_hist[np.int64(pos_key[i] >> p_shift)] += 1
+    offsets = np.empty(n_part + 1, np.int64)
+    fill = np.empty((n_threads, n_part), np.int64)
+    pos_fill = np.empty(n_part, np.int64)
+    running = 0
+    for b in range(n_part):
+        offsets[b] = running
+        pos_fill[b] = running
+        running += pos_hist[b]
+        for t in range(n_threads):
+            fill[t, b] = running
+            running += hist[t, b]
+    offsets[n_part] = running
+    rec = np.empty((n, 8), np.uint64)
+    fv = rec.view(np.float64)
+    n_days = factor.shape[1]
+    for t in prange(n_threads):
+        for i in range(bounds[t], bounds[t + 1]):
+            b = np.int64(key[i] >> p_shift)
+            p = fill[t, b]
+            fill[t, b] = p + 1
+            sc = sec[i]
+            j = day[i] - factor_day0
+            f = factor[sc, j] if 0 <= j < n_days else 1.0
+            rec[p, R_KEY] = key[i]
+            rec[p, R_TIME] = tkey[i]
+            rec[p, R_CHECK] = check[i]
+            rec[p, R_ROW] = i
+            rec[p, R_DAY] = np.uint64(np.int64(day[i]) + 2**40)
+            rec[p, R_KIND_SEC] = np.uint64(sc) * 4 + (KIND_BUY if is_buy[i] else KIND_SELL)
+            fv[p, R_QTY] = qty[i] * f
+            fv[p, R_PRICE] = price[i] / f
+    for i in range(n_p):
+        b = np.int64(pos_key[i] >> p_shift)
+        p = pos_fill[b]
+        pos_fill[b] = p + 1
+        sc = pos_sec[i]
+        rec[p, R_KEY] = pos_key[i]
+        rec[p, R_TIME] = 0
+        rec[p, R_CHECK] = pos_check[i]
+        rec[p, R_ROW] = n_t + i
+        rec[p, R_DAY] = np.uint64(np.int64(-2**31 + 1) + 2**40)
+        rec[p, R_KIND_SEC] = np.uint64(sc) * 4 + KIND_OPENING
+        fv[p, R_QTY] = pos_qty[i] * factor_opening[sc]
+        fv[p, R_PRICE] = 0.0
+    max_m = 1
+    for b in range(n_part):
+        max_m = max(max_m, offsets[b + 1] - offsets[b])
+    for b in prange(n_part):
+        _sort_partition(rec, offsets[b], offsets[b + 1] - offsets[b], p_bits)
+    kind2 = np.empty(n, np.int8)
+    sec2 = np.empty(n, np.int32)
+    day2 = np.empty(n, np.int32)
+    qty2 = np.empty(n, np.float64)
+    price2 = np.empty(n, np.float64)
+    rowid = np.empty(n, np.int64)
+    for i in prange(n):
+        ks = rec[i, R_KIND_SEC]
+        kind2[i] = np.int8(ks % 4)
+        sec2[i] = np.int32(ks // 4)
+        day2[i] = np.int32(np.int64(rec[i, R_DAY]) - 2**40)
+        qty2[i] = fv[i, R_QTY]
+        price2[i] = fv[i, R_PRICE]
+        rowid[i] = np.int64(rec[i, R_ROW])
+    starts = group_starts(rec[:, R_KEY])
+    consistent = True
+    for g in range(starts.shape[0] - 1):
+        v = rec[starts[g], R_CHECK]
+        for j in range(starts[g] + 1, starts[g + 1]):
+            if rec[j, R_CHECK] != v:
+                consistent = False
+    return kind2, sec2, day2, qty2, price2, rowid, starts, consistent
+
+
+@njit(cache=True)
+def _sort_partition(rec, s, m, p_bits):
+    """Sort records s..s+m (one partition) by (key, time key, row), in cache."""
+    if m < 2:
+        return
+    s_bits = 1
+    while s_bits < 20 and (1 << s_bits) * 4 < m:
+        s_bits += 1
+    shift = np.uint64(64 - p_bits - s_bits)
+    mask = np.uint64((1 << s_bits) - 1)
+    nb = 1 << s_bits
+    counts = np.zeros(nb + 1, np.int64)
+    for j in range(s, s + m):
+        counts[np.int64((rec[j, R_KEY] >> shift) & mask) + 1] += 1
+    for b in range(nb):
+        counts[b + 1] += counts[b]
+    fill = counts[:-1].copy()
+    buf = np.empty((m, 8), np.uint64)
+    for j in range(s, s + m):
+        b = np.int64((rec[j, R_KEY] >> shift) & mask)
+        q = fill[b]
+        fill[b] = q + 1
+        for c in range(8):
+            buf[q, c] = rec[j, c]
+    idx = np.empty(m, np.int64)
+    tmp = np.empty(m, np.int64)
+    for b in range(nb):
+        lo = counts[b]
+        cnt = counts[b + 1] - lo
+        if cnt == 0:
+            continue
+        _sort_records(buf, lo, cnt, idx, tmp)
+        for j in range(cnt):
+            src = idx[j]
+            for c in range(8):
+                rec[s + lo + j, c] = buf[src, c]

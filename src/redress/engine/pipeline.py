@@ -60,8 +60,6 @@ class Prepared:
     kind: np.ndarray
     sec: np.ndarray
     day: np.ndarray
-    tsec: np.ndarray
-    seq: np.ndarray
     qty: np.ndarray
     price: np.ndarray
     rowid: np.ndarray  # original row of each position: trades first, then opening positions
@@ -81,8 +79,8 @@ class Prepared:
         starts = K.group_starts(self.sec[positions].astype(np.int64))
         take = lambda a: a[positions]  # noqa: E731
         return dataclasses.replace(
-            self, kind=take(self.kind), sec=take(self.sec), day=take(self.day), tsec=take(self.tsec),
-            seq=take(self.seq), qty=take(self.qty), price=take(self.price), rowid=take(self.rowid), starts=starts,
+            self, kind=take(self.kind), sec=take(self.sec), day=take(self.day), qty=take(self.qty),
+            price=take(self.price), rowid=take(self.rowid), starts=starts,
             max_len=int(np.max(np.diff(starts))) if len(starts) > 1 else 1, timings={})
 
     def investor_ids(self, rows: np.ndarray) -> pl.Series:
@@ -128,36 +126,10 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
     base = compute_base_dates(case, tables.market, ex, tables.files["market"])
 
     progress("restating ex-rights and grouping trades by investor")
-    with _timed(timings, "arrays"):
-        t, p = tables.trades, tables.positions
-        sec_codes = {s: i for i, s in enumerate(case.securities)}
-        n_t, n_p = t.height, p.height
-        sec_t = _codes(t["security"], sec_codes)
-        sec_p = _codes(p["security"], sec_codes)
-        day_t = t["date"].cast(pl.Int32).to_numpy()
-        qty_t = t["quantity"].cast(pl.Float64).to_numpy().copy()
-        price_t = t["price"].cast(pl.Float64).to_numpy().copy()
-        qty_p = p["quantity"].cast(pl.Float64).to_numpy().copy()
-        for s, code in sec_codes.items():
-            e = ex[s]
-            if e.ratios.size:
-                m = sec_t == code
-                f = e.factor(day_t[m].astype(np.int64))
-                qty_t[m] *= f
-                price_t[m] /= f
-                qty_p[sec_p == code] *= e.total()
-        kind = np.concatenate([t["side"].cast(pl.Int8).to_numpy(), np.full(n_p, K.KIND_OPENING, np.int8)])
-        sec = np.concatenate([sec_t, sec_p]).astype(np.int32)
-        day = np.concatenate([day_t, np.full(n_p, OPENING_DAY, np.int32)]).astype(np.int32)
-        tsec = np.concatenate([t["time"].to_numpy(), np.full(n_p, -2, np.int32)]).astype(np.int32)
-        seq = np.concatenate([t["seq"].to_numpy(), np.zeros(n_p, np.int64)]).astype(np.int64)
-        qty = np.concatenate([qty_t, qty_p])
-        price = np.concatenate([price_t, np.zeros(n_p)])
     with _timed(timings, "group"):
-        arrays, rowid, starts = _group(t["investor_id"], p["investor_id"], (kind, sec, day, tsec, seq, qty, price),
-                                       len(case.securities))
+        arrays, rowid, starts = _group(case, tables, ex)
     max_len = int(np.max(np.diff(starts))) if len(starts) > 1 else 1
-    return Prepared(case_dir, case, tables, ex, base, n_t, *arrays, rowid, starts, max_len, timings)
+    return Prepared(case_dir, case, tables, ex, base, tables.trades.height, *arrays, rowid, starts, max_len, timings)
 
 
 def _codes(series: pl.Series, codes: dict[str, int]) -> np.ndarray:
@@ -166,34 +138,59 @@ def _codes(series: pl.Series, codes: dict[str, int]) -> np.ndarray:
     return series.replace_strict(codes, return_dtype=pl.Int32).to_numpy()
 
 
-def _group(trade_ids: pl.Series, pos_ids: pl.Series, arrays: tuple[np.ndarray, ...], n_sec: int):
-    """Group rows by (investor, security): sort a 64-bit hash key, verify with a second, independent hash.
+def _factors(case: CaseConfig, ex: dict[str, ExRights], days: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """Ex-rights factor of each security on each day of the trades' range, and for opening positions."""
+    secs = case.securities
+    if days.size == 0 or not any(ex[s].ratios.size for s in secs):
+        return np.ones((len(secs), 1)), 0, np.ones(len(secs))
+    day0, day1 = int(days.min()), int(days.max())
+    span = np.arange(day0, day1 + 1, dtype=np.int64)
+    table = np.vstack([ex[s].factor(span) for s in secs])
+    return table, day0, np.array([ex[s].total() for s in secs])
 
-    Hashing the id strings is linear and parallel, where sorting the strings themselves is not; should
-    two different ids ever share a 64-bit hash (the second hash differing inside a group), the grouping
-    falls back to exact dense ranks of the strings.  Returns the arrays in group order, the original row
-    of each position and the group offsets.
+
+def _group(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]):
+    """Group trades and positions by (investor, security), each group in time order, restated for ex-rights.
+
+    Investor ids are strings; sorting them is the slowest thing the engine could do.  Rows are grouped by
+    a 64-bit hash of the id instead (linear and parallel); a second, independently seeded hash must be
+    constant inside every group, and should two ids ever share a 64-bit hash the grouping falls back to
+    exact dense ranks of the strings.  Returns (kind, sec, day, qty, price), the original row of each
+    position and the group offsets.
     """
-    sec = arrays[1]
+    t, p = tables.trades, tables.positions
+    sec_codes = {s: i for i, s in enumerate(case.securities)}
+    n_sec = len(sec_codes)
+    sec_t, sec_p = _codes(t["security"], sec_codes), _codes(p["security"], sec_codes)
+    day = t["date"].cast(pl.Int32).to_numpy()
+    tkey, packed = K.time_keys(day, t["time"].to_numpy(), t["seq"].to_numpy(), OPENING_DAY)
+    if not packed:  # days or seqs too far apart for one 64-bit key: rank (date, time, seq) exactly instead
+        tkey = np.empty(day.size, np.uint64)
+        tkey[np.lexsort((t["seq"].to_numpy(), t["time"].to_numpy(), day))] = np.arange(1, day.size + 1,
+                                                                                         dtype=np.uint64)
+    factor, factor_day0, factor_opening = _factors(case, ex, day)
+    columns = (t["side"].to_numpy(), sec_t, day, t["quantity"].to_numpy(), t["price"].to_numpy())
+    pos_qty = p["quantity"].to_numpy()
 
-    def hashes(seed: int) -> np.ndarray:
-        return np.concatenate([trade_ids.hash(seed=seed).to_numpy(), pos_ids.hash(seed=seed).to_numpy()])
+    def keys(series: pl.Series, sec: np.ndarray, seed: int, mix: np.uint64) -> np.ndarray:
+        h = series.hash(seed=seed).to_numpy()
+        return h ^ (sec.astype(np.uint64) * mix) if n_sec > 1 else h
 
-    key = hashes(0)
-    if n_sec > 1:
-        key = key ^ (sec.astype(np.uint64) * _MIX)
-    order = pl.Series(key).arg_sort().to_numpy().astype(np.int64)
-    starts = K.group_starts(key[order])
-    del key
-    check = hashes(0x5EED) ^ (sec.astype(np.uint64) << np.uint64(48))
-    *grouped, check = K.gather(order, *arrays, check)
-    if not K.runs_constant(starts, check):
-        ids = pl.concat([trade_ids, pos_ids])
-        exact = ids.rank("dense").cast(pl.Int64).to_numpy() * n_sec + sec
-        order = np.argsort(exact, kind="stable").astype(np.int64)
-        starts = K.group_starts(exact[order])
-        *grouped, _ = K.gather(order, *arrays, exact)
-    return tuple(grouped), order, starts
+    key_t, key_p = keys(t["investor_id"], sec_t, 0, _MIX), keys(p["investor_id"], sec_p, 0, _MIX)
+    check_t = keys(t["investor_id"], sec_t, 0x5EED, np.uint64(1 << 48))
+    check_p = keys(p["investor_id"], sec_p, 0x5EED, np.uint64(1 << 48))
+    *grouped, rowid, starts, consistent = K.group_rows(key_t, tkey, check_t, *columns, key_p, check_p, sec_p,
+                                                       pos_qty, factor, factor_day0, factor_opening)
+    if not consistent:
+        ranks = pl.concat([t["investor_id"], p["investor_id"]]).rank("dense").cast(pl.UInt64).to_numpy()
+        exact = ranks * np.uint64(n_sec) + np.concatenate([sec_t, sec_p]).astype(np.uint64)
+        mixed = exact * _MIX  # an odd multiplier is a bijection that spreads ranks over the top bits
+        n_t = t.height
+        *grouped, rowid, starts, consistent = K.group_rows(
+            mixed[:n_t], tkey, exact[:n_t], *columns, mixed[n_t:], exact[n_t:], sec_p, pos_qty, factor,
+            factor_day0, factor_opening)
+        assert consistent
+    return tuple(grouped), rowid, starts
 
 
 def index_inputs(prep: Prepared, plan: Plan) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, list[str]]:
@@ -255,14 +252,14 @@ def compute(prep: Prepared, plan: Plan | None = None, *, progress: Progress = _q
     use_index = bool(codes)
     progress("walking every investor's trades")
     with _timed(timings, "kernel"):
-        out, levels, oversold, first_row = K.walk_all(
-            prep.starts, prep.rowid, prep.kind, prep.sec, prep.day, prep.tsec, prep.seq, prep.qty, prep.price,
+        out, levels, oversold = K.walk_all(
+            prep.starts, prep.kind, prep.sec, prep.day, prep.qty, prep.price,
             day_number(case.implementation_date), day_number(case.disclosure_date), b_days, base_prices,
             case.direction == Direction.DEFLATION, COST_CODES[plan.cost_method], table, idx_day0,
             idx_base, weights, use_index, max(prep.max_len, 1), _chunks(prep.n_groups))
     progress("applying the formulas")
     with _timed(timings, "formulas"):
-        result = _formulas(prep, plan, out, oversold, first_row, codes, levels)
+        result = _formulas(prep, plan, out, oversold, prep.rowid[prep.starts[:-1]], codes, levels)
     return Result(result[0], result[1], plan, {**prep.timings, **timings})
 
 

@@ -1,0 +1,141 @@
+"""Legal test cases: hand-computed expectations (tests/legal/cases/*/expected.csv).
+
+Each case folder is a case directory plus ``expected.csv`` (only the cells the case asserts; an empty
+cell asserts nothing) and a README.md with the arithmetic.  The same expectations are checked against
+the fast engine (``test_engine_*``) and against the independent reference implementation
+(``test_reference_*``), so that the reference, too, is validated against hand computation.
+Optionally ``expected_base_dates.csv`` asserts the per-security base date (reference only).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.reference.loss_reference import (
+    MONEY_COLUMNS,
+    PRICE_COLUMNS,
+    QUANTITY_COLUMNS,
+    base_dates,
+    compute_reference,
+)
+
+CASES_DIR = Path(__file__).parent / "cases"
+CASES = sorted(p for p in CASES_DIR.iterdir() if (p / "expected.csv").exists())
+
+MONEY_TOLERANCE = Decimal("0.005")
+PRICE_TOLERANCE = Decimal("0.00005")
+QUANTITY_TOLERANCE = Decimal("0.000001")
+EXACT_COLUMNS = {"status", "flags"}
+
+
+def read_expected(case_dir: Path, name: str = "expected.csv") -> list[dict[str, str]]:
+    with (case_dir / name).open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def as_decimal(value: Any) -> Decimal:
+    if isinstance(value, Fraction):
+        return Decimal(value.numerator) / Decimal(value.denominator)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return Decimal(str(value))
+
+
+def tolerance(column: str) -> Decimal:
+    if column in MONEY_COLUMNS:
+        return MONEY_TOLERANCE
+    if column in PRICE_COLUMNS:
+        return PRICE_TOLERANCE
+    if column in QUANTITY_COLUMNS:
+        return QUANTITY_TOLERANCE
+    raise KeyError(column)
+
+
+def cell_matches(column: str, expected: str, got: Any) -> bool:
+    if column in EXACT_COLUMNS:
+        return ("" if got is None else str(got)) == expected
+    if got is None:
+        return False
+    return abs(as_decimal(got) - Decimal(expected)) <= tolerance(column)
+
+
+def mismatches(case_dir: Path, rows: list[dict[str, Any]]) -> list[str]:
+    """Every expected cell that the computed rows do not match, named (case, investor, column)."""
+    by_key = {(str(r["investor_id"]), str(r["security"])): r for r in rows}
+    problems = []
+    for expected in read_expected(case_dir):
+        key = (expected["investor_id"], expected["security"])
+        where = f"case {case_dir.name}, investor {key[0]}, security {key[1]}"
+        if key not in by_key:
+            problems.append(f"{where}: row missing from the output")
+            continue
+        row = by_key[key]
+        for column, value in expected.items():
+            if column in ("investor_id", "security") or (value == "" and column != "flags"):
+                continue
+            if column not in row:
+                problems.append(f"{where}, column {column}: missing from the output")
+            elif not cell_matches(column, value, row[column]):
+                problems.append(f"{where}, column {column}: expected {value!r}, got {row[column]!r}")
+    return problems
+
+
+def check_case(case_dir: Path, compute: Callable[[Path], list[dict[str, Any]]]) -> None:
+    problems = mismatches(case_dir, compute(case_dir))
+    assert not problems, "\n" + "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------------
+# The independent reference implementation
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case_dir", CASES, ids=[p.name for p in CASES])
+def test_reference_matches_hand_computation(case_dir: Path) -> None:
+    check_case(case_dir, compute_reference)
+
+
+BASE_DATE_CASES = [p for p in CASES if (p / "expected_base_dates.csv").exists()]
+
+
+@pytest.mark.parametrize("case_dir", BASE_DATE_CASES, ids=[p.name for p in BASE_DATE_CASES])
+def test_reference_base_dates_match_hand_computation(case_dir: Path) -> None:
+    computed = base_dates(case_dir)
+    problems = []
+    for expected in read_expected(case_dir, "expected_base_dates.csv"):
+        got = computed[expected["security"]]
+        where = f"case {case_dir.name}, security {expected['security']}"
+        checks = {
+            "base_date": (expected["base_date"], got["base_date"].isoformat()),
+            "base_price": (Decimal(expected["base_price"]), got["base_price"]),
+            "trading_days": (int(expected["trading_days"]), got["trading_days"]),
+            "cumulative_turnover": (Fraction(expected["cumulative_turnover"]), got["cumulative_turnover"]),
+            "flags": (expected["flags"], ";".join(got["flags"])),
+        }
+        for column, (want, have) in checks.items():
+            if want != have:
+                problems.append(f"{where}, {column}: expected {want!r}, got {have!r}")
+    assert not problems, "\n" + "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------------
+# The fast engine
+# --------------------------------------------------------------------------------------------------
+
+
+def engine_rows(case_dir: Path) -> list[dict[str, Any]]:
+    from redress.engine.pipeline import compute_case_dir
+
+    return compute_case_dir(case_dir).to_dicts()
+
+
+@pytest.mark.parametrize("case_dir", CASES, ids=[p.name for p in CASES])
+def test_engine_matches_hand_computation(case_dir: Path) -> None:
+    check_case(case_dir, engine_rows)
