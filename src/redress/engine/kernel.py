@@ -40,11 +40,11 @@ def _index_close(idx_table, k, idx_day0, d):
 
 
 @njit(cache=True)
-def walk_group(rows, kind, day, qty, price, i_day, d_day, b_day, base_price, deflation, cost_method,
+def walk_group(start, count, kind, day, qty, price, i_day, d_day, b_day, base_price, deflation, cost_method,
                idx_table, idx_day0, idx_base, idx_weights, use_index,
                lot_qty, lot_price, lot_class, out, idx_out,
                trace, tr_class, tr_h, tr_c, ev_sell, ev_lot, ev_qty):
-    """Walk one (investor, security) group whose rows are already sorted.  Returns (oversold, n_events)."""
+    """Walk one (investor, security) group: rows start..start+count, sorted.  Returns (oversold, n_events)."""
     n_idx = idx_weights.shape[0]
     head = 0
     tail = 0
@@ -73,8 +73,8 @@ def walk_group(rows, kind, day, qty, price, i_day, d_day, b_day, base_price, def
         idx_out[k, 0] = 0.0
         idx_out[k, 1] = 0.0
 
-    for pos in range(rows.shape[0]):
-        r = rows[pos]
+    for pos in range(count):
+        r = start + pos
         d = day[r]
         q = qty[r]
         p = price[r]
@@ -259,7 +259,6 @@ def walk_all(starts, kind, sec, day, qty, price, i_day, d_day, b_days, base_pric
     oversold = np.zeros(n_groups, dtype=np.bool_)
     per_chunk = (n_groups + n_chunks - 1) // n_chunks
     for ch in prange(n_chunks):
-        rows = np.empty(max_len, dtype=np.int64)
         lot_qty = np.empty(max_len, dtype=np.float64)
         lot_price = np.empty(max_len, dtype=np.float64)
         lot_class = np.empty(max_len, dtype=np.int8)
@@ -271,11 +270,8 @@ def walk_all(starts, kind, sec, day, qty, price, i_day, d_day, b_days, base_pric
         for g in range(ch * per_chunk, g_end):
             s = starts[g]
             m = starts[g + 1] - s
-            for j in range(m):
-                rows[j] = s + j
-            group = rows[:m]
             sc = sec[s]
-            ov, _ = walk_group(group, kind, day, qty, price, i_day, d_day, b_days[sc], base_prices[sc],
+            ov, _ = walk_group(s, m, kind, day, qty, price, i_day, d_day, b_days[sc], base_prices[sc],
                                deflation, cost_method, idx_table, idx_day0, idx_base[sc], idx_weights,
                                use_index, lot_qty, lot_price, lot_class, out[g], idx_out,
                                False, dummy_i8, dummy_f, dummy_f, dummy_i, dummy_i, dummy_f)

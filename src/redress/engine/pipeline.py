@@ -35,6 +35,7 @@ MONEY_COLUMNS = ["difference_loss", "systemic_deduction", "net_loss", "commissio
 PRICE_COLUMNS = ["avg_buy", "avg_sell", "base_price"]
 QUANTITY_COLUMNS = ["eligible_bought", "q_sold", "q_held"]
 STATUSES = ["excluded", "no_eligible_shares", "no_loss", "below_minimum", "eligible"]
+FLAG_TEXTS = ["", "oversold", "base_date_truncated", "oversold;base_date_truncated"]  # oversold + 2 * truncated
 COST_CODES = {CostMethod.MOVING_AVERAGE: K.COST_MOVING, CostMethod.WEIGHTED_AVERAGE: K.COST_WEIGHTED,
               CostMethod.ACTUAL_COST: K.COST_ACTUAL, CostMethod.FIFO: K.COST_FIFO}
 OPENING_DAY = np.iinfo(np.int32).min + 1
@@ -88,16 +89,11 @@ class Prepared:
         trades_ids = self.tables.trades["investor_id"]
         pos_ids = self.tables.positions["investor_id"]
         is_trade = rows < self.n_trades
-        out = pl.Series("investor_id", [None] * 0, dtype=pl.String)
         if is_trade.all():
             return trades_ids.gather(rows).alias("investor_id")
-        idx = pl.Series(np.arange(rows.size))
-        a = pl.DataFrame({"i": idx.filter(pl.Series(is_trade)),
-                          "investor_id": trades_ids.gather(rows[is_trade])})
-        b = pl.DataFrame({"i": idx.filter(pl.Series(~is_trade)),
-                          "investor_id": pos_ids.gather(rows[~is_trade] - self.n_trades)})
-        out = pl.concat([a, b]).sort("i")["investor_id"]
-        return out
+        from_trades = trades_ids.gather(np.where(is_trade, rows, 0))
+        from_positions = pos_ids.gather(np.where(is_trade, 0, rows - self.n_trades))
+        return from_trades.zip_with(pl.Series(is_trade), from_positions).alias("investor_id")
 
 
 def _timed(timings: dict[str, float], name: str):
@@ -297,7 +293,6 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
 
     ids = prep.investor_ids(first_row)
     group_sec = prep.sec[prep.starts[:-1]]
-    sec_names = np.array(case.securities, dtype=object)[group_sec]
     excluded = ids.is_in(prep.tables.exclusions["investor_id"].implode()).to_numpy() if prep.tables.exclusions.height \
         else np.zeros(len(ids), dtype=bool)
     min_fen = plan.minimum_payment * 100 - 1e-9
@@ -305,8 +300,7 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
         [excluded, ~surviving, ~has_loss, comp_fen < min_fen],
         [0, 1, 2, 3], default=4).astype(np.int8)
     truncated = np.array(["base_date_truncated" in prep.base[s].flags for s in case.securities])[group_sec]
-    flags = np.where(oversold & truncated, "oversold;base_date_truncated",
-                     np.where(oversold, "oversold", np.where(truncated, "base_date_truncated", "")))
+    flag_code = oversold.astype(np.uint8) + 2 * truncated.astype(np.uint8)
     reports_loss = status >= 2  # no_loss, below_minimum, eligible
     fees_paid = status >= 3
     money = {
@@ -320,9 +314,9 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     paid_fen = np.where(status == 4, comp_fen, 0)
     cols: dict[str, object] = {
         "investor_id": ids,
-        "security": pl.Series("security", sec_names.tolist(), dtype=pl.String),
-        "status": pl.Series("status", np.array(STATUSES, dtype=object)[status], dtype=pl.String),
-        "flags": pl.Series("flags", flags, dtype=pl.String),
+        "security": _labels(group_sec, case.securities),
+        "status": _labels(status, STATUSES),
+        "flags": _labels(flag_code, FLAG_TEXTS),
     }
     for name, j in (("eligible_bought", K.O_ELIGIBLE_BOUGHT), ("q_sold", K.O_Q_SOLD), ("q_held", K.O_Q_HELD)):
         cols[name] = np.round(out[:, j], 6) + 0.0
@@ -336,6 +330,11 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     df = pl.DataFrame(cols).with_columns(pl.Series("__fen", paid_fen), pl.Series("__raw_fen", comp_fen))
     df = df.sort("investor_id", "security")
     return df.drop("__fen", "__raw_fen"), df["__fen"].to_numpy()
+
+
+def _labels(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pl.Series:
+    """Strings from small integer codes, without a Python object per row."""
+    return pl.Series(codes.astype(np.uint32)).replace_strict(dict(enumerate(labels)), return_dtype=pl.String)
 
 
 def _missing_index(prep: Prepared, codes: list[str], levels: np.ndarray, bad: np.ndarray) -> None:

@@ -1,0 +1,128 @@
+"""The grouping kernel against a slow, obvious sort; and the paths only large or unusual cases take."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from redress.engine import kernel as K
+from redress.engine.pipeline import OPENING_DAY, compute_case_dir, prepare
+from tests.property.test_engine_vs_reference import compare
+from tests.reference.loss_reference import compute_reference
+from tests.support.cases import day, write_case
+
+NO_FACTOR = (np.ones((1, 1)), 0, np.ones(1))
+
+
+def _group(keys, tkeys, rows_checks, pos_keys=()):
+    n = len(keys)
+    key = np.array(keys, dtype=np.uint64)
+    tkey = np.array(tkeys, dtype=np.uint64)
+    check = np.array(rows_checks, dtype=np.uint64)
+    is_buy = np.ones(n, dtype=bool)
+    sec = np.zeros(n, np.int32)
+    day_ = np.arange(n, dtype=np.int32)
+    qty = np.arange(1, n + 1, dtype=np.float64)
+    price = np.ones(n)
+    pk = np.array(pos_keys, dtype=np.uint64)
+    return K.group_rows(key, tkey, check, is_buy, sec, day_, qty, price, pk, pk.copy(), np.zeros(len(pk), np.int32),
+                        np.ones(len(pk)), *NO_FACTOR)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 5)), min_size=0, max_size=300),
+       st.lists(st.integers(0, 12), max_size=5))
+def test_group_rows_orders_like_a_plain_sort(rows, positions):
+    mix = 0x9E3779B97F4A7C15
+    keys = [g * mix % 2**64 for g, _ in rows]
+    tkeys = [t + 1 for _, t in rows]
+    pos_keys = [g * mix % 2**64 for g in positions]
+    kind, sec, day_, qty, price, rowid, starts, consistent = _group(keys, tkeys, keys, pos_keys)
+    n_t = len(rows)
+    everything = [(keys[i], tkeys[i], i) for i in range(n_t)] + [(pos_keys[j], 0, n_t + j) for j in range(len(pos_keys))]
+    expected = [row for _, _, row in sorted(everything)]
+    assert list(rowid) == expected
+    assert consistent
+    assert len(starts) - 1 == len(set(keys) | set(pos_keys))
+    for pos, row in enumerate(rowid):
+        if row < n_t:
+            assert kind[pos] == K.KIND_BUY and day_[pos] == row and qty[pos] == row + 1
+        else:
+            assert kind[pos] == K.KIND_OPENING and day_[pos] == OPENING_DAY
+
+
+def test_a_key_collision_is_detected():
+    *_, consistent = _group([5, 5, 6], [1, 2, 3], [1, 2, 3])
+    assert not consistent
+
+
+def test_time_keys_order_and_fallback():
+    d = np.array([10, 10, 11, 10], np.int32)
+    t = np.array([-1, 5, 0, 5], np.int32)
+    s = np.array([0, 1, 0, 0], np.int64)
+    keys, ok = K.time_keys(d, t, s, OPENING_DAY)
+    assert ok and sorted(range(4), key=lambda i: keys[i]) == [0, 3, 1, 2]
+    _, ok = K.time_keys(d, t, np.array([0, 2**40, 0, 0], np.int64), OPENING_DAY)
+    assert not ok
+
+
+def _busy_case(root, seqs):
+    """One investor with hundreds of trades (merge-sort path), rows shuffled, plus a few small ones."""
+    rng = random.Random(3)
+    trades = []
+    for k in range(400):
+        side = "B" if k % 3 else "S"
+        trades.append(f"BIG,a{k % 3},600001,{day(4 + k % 40)},{'' if k % 7 == 0 else f'10:{k % 60:02d}:00'},"
+                      f"{seqs(k)},{side},{100 * (1 + k % 5)},{10 + (k % 13) / 10:.2f}")
+    for k in range(30):
+        trades.append(f"S{k % 4},b,600001,{day(5 + k)},,{seqs(k)},{'B' if k % 2 else 'S'},{100 + k},11.00")
+    rng.shuffle(trades)
+    return write_case(root, trades=trades, positions=["BIG,a0,600001,5000", "S1,b,600001,300"])
+
+
+def test_big_investor_matches_reference(tmp_path):
+    case = _busy_case(tmp_path, lambda k: k % 5)
+    problems = compare(compute_reference(case), compute_case_dir(case).to_dicts())
+    assert not problems, problems
+
+
+def test_huge_seq_values_take_the_exact_ranking_path(tmp_path):
+    case = _busy_case(tmp_path, lambda k: (k % 5) * 10**12 - 3)
+    problems = compare(compute_reference(case), compute_case_dir(case).to_dicts())
+    assert not problems, problems
+
+
+def test_hash_collisions_fall_back_to_exact_grouping(tmp_path, monkeypatch):
+    case = _busy_case(tmp_path, lambda k: k % 5)
+    expected = compute_case_dir(case)
+    original = pl.Series.hash
+
+    def colliding(self, seed=0, *args, **kwargs):
+        if seed == 0:  # every id gets the same primary hash; the verifying hash still differs
+            return pl.Series(self.name, np.full(len(self), 12345, np.uint64))
+        return original(self, seed, *args, **kwargs)
+
+    monkeypatch.setattr(pl.Series, "hash", colliding)
+    assert compute_case_dir(case).equals(expected)
+
+
+def test_explain_agrees_with_compute(tmp_path):
+    from redress.engine.explain import explain
+
+    case = _busy_case(tmp_path, lambda k: k % 5)
+    table = compute_case_dir(case)
+    prep = prepare(case)
+    for investor in ("BIG", "S1", "S2"):
+        expl = explain(prep, investor)
+        row = table.filter(pl.col("investor_id") == investor).row(0, named=True)
+        assert expl.securities[0].result == row
+        lots = [t for t in expl.securities[0].trades if t.lot]
+        consumed = sum(c.quantity for t in expl.securities[0].trades for c in t.consumed)
+        bought = sum(t.quantity for t in lots)
+        assert consumed <= bought + 1e-6  # FIFO never consumes more than was bought or held
+        assert expl.securities[0].steps[-1].label == "compensation" or row["status"] in (
+            "no_eligible_shares", "no_loss", "excluded")
