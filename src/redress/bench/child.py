@@ -25,12 +25,12 @@ def floor(case: Path) -> dict:
 
 
 def _warm() -> None:
-    """Load the compiled kernels on a tiny case, so the timing below is the engine's, not the compiler's."""
+    """Load the compiled kernels on a small case (large enough for the same array types as a big one)."""
     from redress.engine.pipeline import compute, prepare
     from redress.synth import generate_case
 
     with tempfile.TemporaryDirectory() as tmp:
-        generate_case(Path(tmp) / "warm", n_trades=2_000, trades_format="parquet", seed=1)
+        generate_case(Path(tmp) / "warm", n_trades=200_000, trades_format="parquet", seed=1)
         compute(prepare(Path(tmp) / "warm"))
 
 

@@ -304,42 +304,6 @@ def group_starts(sorted_keys):
 
 
 @njit(cache=True)
-def parse_hms(offsets, data):
-    """Parse HH:MM:SS byte strings (Arrow offsets and data) to seconds; empty is -1; returns (secs, bad)."""
-    n = offsets.shape[0] - 1
-    secs = np.empty(n, dtype=np.int32)
-    bad = np.zeros(n, dtype=np.bool_)
-    for i in range(n):
-        a = offsets[i]
-        b = offsets[i + 1]
-        while a < b and data[a] == 32:
-            a += 1
-        while b > a and data[b - 1] == 32:
-            b -= 1
-        if a == b:
-            secs[i] = -1
-            continue
-        ok = b - a == 8 and data[a + 2] == 58 and data[a + 5] == 58
-        if ok:
-            for j in (0, 1, 3, 4, 6, 7):
-                if data[a + j] < 48 or data[a + j] > 57:
-                    ok = False
-        if not ok:
-            bad[i] = True
-            secs[i] = -1
-            continue
-        h = (data[a] - 48) * 10 + data[a + 1] - 48
-        m = (data[a + 3] - 48) * 10 + data[a + 4] - 48
-        s = (data[a + 6] - 48) * 10 + data[a + 7] - 48
-        if h > 23 or m > 59 or s > 59:
-            bad[i] = True
-            secs[i] = -1
-        else:
-            secs[i] = h * 3600 + m * 60 + s
-    return secs, bad
-
-
-@njit(cache=True)
 def time_keys(day, tsec, seq, opening_day):
     """One 64-bit key ordering rows by (date, time, seq), opening positions first; ok=False if it cannot fit.
 
@@ -569,3 +533,36 @@ def _sort_partition(rec, s, m, p_bits):
             src = idx[j]
             for c in range(8):
                 rec[s + lo + j, c] = buf[src, c]
+
+
+@njit(cache=True, inline="always")
+def _byte(w, j):
+    return np.int64((w >> np.uint64(8 * j)) & np.uint64(0xFF))
+
+
+@njit(cache=True, inline="always")
+def _digit(w, j):
+    c = _byte(w, j) - 48
+    return c if 0 <= c <= 9 else -1000
+
+
+@njit(cache=True)
+def parse_hms_words(words, missing):
+    """Parse HH:MM:SS held as 8 little-endian bytes in one word; ``missing`` rows give -1 and are not bad."""
+    n = words.shape[0]
+    secs = np.empty(n, dtype=np.int32)
+    bad = np.zeros(n, dtype=np.bool_)
+    for i in range(n):
+        if missing[i]:
+            secs[i] = -1
+            continue
+        w = words[i]
+        h = _digit(w, 0) * 10 + _digit(w, 1)
+        m = _digit(w, 3) * 10 + _digit(w, 4)
+        s = _digit(w, 6) * 10 + _digit(w, 7)
+        if _byte(w, 2) == 58 and _byte(w, 5) == 58 and 0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60:
+            secs[i] = h * 3600 + m * 60 + s
+        else:
+            secs[i] = -1
+            bad[i] = True
+    return secs, bad

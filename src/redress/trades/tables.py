@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from redress.engine import kernel as K
 from redress.errors import CaseError, Problem
@@ -184,23 +183,33 @@ def _parse(col: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
 
 
 def _parse_times(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Seconds of the day from HH:MM:SS text (-1 when empty) and a mask of malformed values."""
+    """Seconds of the day from HH:MM:SS text (-1 when empty) and a mask of malformed values.
+
+    Eight-byte values are read as one 64-bit word each (no per-row Python); anything else that is not
+    empty (extra spaces, a wrong length) goes through a plain Python check.
+    """
     if series.dtype == pl.Time:
         secs = (series.cast(pl.Int64) // 1_000_000_000).fill_null(-1).to_numpy().astype(np.int32)
         return secs, np.zeros(len(series), dtype=bool)
-    arr = series.cast(pl.String).cast(pl.Binary).to_arrow()
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    arr = arr.cast(pa.large_binary())
-    validity, offsets, data = arr.buffers()
-    offs = np.frombuffer(offsets, dtype=np.int64, count=len(arr) + 1, offset=arr.offset * 8)
-    raw = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8)
-    secs, bad = K.parse_hms(offs, raw)
-    if validity is not None:
-        nulls = series.is_null().to_numpy()
-        secs[nulls] = -1
-        bad[nulls] = False
+    text = series.cast(pl.String)
+    words = text.cast(pl.Binary).bin.reinterpret(dtype=pl.UInt64, endianness="little")
+    secs, bad = K.parse_hms_words(words.fill_null(0).to_numpy(), words.is_null().to_numpy())
+    odd = (words.is_null() & text.is_not_null() & (text != "")).to_numpy()
+    for i in np.nonzero(odd)[0]:
+        secs[i], bad[i] = _parse_time_text(text[int(i)])
     return secs, bad
+
+
+def _parse_time_text(value: str) -> tuple[int, bool]:
+    v = value.strip()
+    if not v:
+        return -1, False
+    parts = v.split(":")
+    if len(v) == 8 and len(parts) == 3 and all(p.isdigit() and len(p) == 2 for p in parts):
+        h, m, sec = (int(p) for p in parts)
+        if h < 24 and m < 60 and sec < 60:
+            return h * 3600 + m * 60 + sec, False
+    return -1, True
 
 
 def _validate(df: pl.DataFrame, table: str, file: str) -> pl.DataFrame:
@@ -260,16 +269,16 @@ def _flag(df: pl.DataFrame, mask: pl.Expr | pl.Series, reason: pl.Expr) -> pl.Da
 
 def _closed_dates(df: pl.DataFrame, securities: list[str]) -> pl.Series:
     """Mask of rows dated on a day the security's exchange was closed (within calendar coverage)."""
-    days = df["date"].cast(pl.Int32).fill_null(0).to_numpy()
     by_exchange: dict[str, list[str]] = {}
     for code in securities:
         by_exchange.setdefault(exchange_of(code), []).append(code)
+    days = df["date"].cast(pl.Int32).fill_null(0).to_numpy()
     if len(by_exchange) == 1:
         closed = sessions(next(iter(by_exchange))).is_closed(days)
     else:
         closed = np.zeros(len(df), dtype=bool)
         for exchange, codes in by_exchange.items():
-            mask = df["security"].is_in(codes).to_numpy()
+            mask = df["security"].is_in(pl.Series(codes).implode()).to_numpy()
             closed[mask] = sessions(exchange).is_closed(days[mask])
     return pl.Series("closed", closed) & df["date"].is_not_null()
 
