@@ -29,8 +29,11 @@ def _group(keys, tkeys, rows_checks, pos_keys=()):
     qty = np.arange(1, n + 1, dtype=np.float64)
     price = np.ones(n)
     pk = np.array(pos_keys, dtype=np.uint64)
-    return K.group_rows(key, tkey, check, is_buy, sec, day_, qty, price, pk, pk.copy(), np.zeros(len(pk), np.int32),
-                        np.ones(len(pk)), *NO_FACTOR)
+    kind, sec_, day2, qty2, price2, rowid, starts = K.group_rows(
+        key, tkey, is_buy, sec, day_, qty, price, pk, np.zeros(len(pk), np.int32), np.ones(len(pk)), *NO_FACTOR)
+    pos_check = pk.copy()
+    consistent = K.constant_in_groups(starts, rowid, check, pos_check, n)
+    return kind, sec_, day2, qty2, price2, rowid, starts, consistent
 
 
 @settings(max_examples=200, deadline=None)

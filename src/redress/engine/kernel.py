@@ -338,7 +338,7 @@ def _rec_before(rec, a, b):
         return rec[a, 0] < rec[b, 0]
     if rec[a, 1] != rec[b, 1]:
         return rec[a, 1] < rec[b, 1]
-    return rec[a, 3] < rec[b, 3]
+    return rec[a, 2] < rec[b, 2]
 
 
 @njit(cache=True)
@@ -386,30 +386,37 @@ def _sort_records(rec, s, m, idx, tmp):
         idx[:m] = src
 
 
-# Record layout used while grouping: one 64-byte row per trade, so that moving a trade is one cache line.
-R_KEY, R_TIME, R_CHECK, R_ROW, R_DAY, R_KIND_SEC, R_QTY, R_PRICE = range(8)
+# Record layout used while grouping: one 48-byte row per trade, so that moving a trade touches one or two
+# cache lines.  R_ROW packs the original row (high bits, so it orders ties), the security and the kind.
+R_KEY, R_TIME, R_ROW, R_DAY, R_QTY, R_PRICE = range(6)
+N_REC = 6
+ROW_SHIFT = 24  # row << 24 | sec << 2 | kind
+
+
+@njit(cache=True, inline="always")
+def _pack_row(row, sec, kind):
+    return (np.uint64(row) << np.uint64(ROW_SHIFT)) | (np.uint64(sec) << np.uint64(2)) | np.uint64(kind)
 
 
 @njit(cache=True, parallel=True)
-def group_rows(key, tkey, check, is_buy, sec, day, qty, price, pos_key, pos_check, pos_sec, pos_qty,
+def group_rows(key, tkey, is_buy, sec, day, qty, price, pos_key, pos_sec, pos_qty,
                factor, factor_day0, factor_opening):
     """Put trades and opening positions in group order, each group sorted by (date, time, seq, row).
 
     ``key`` is a well-mixed 64-bit hash of (investor, security) and ``tkey`` orders rows in time
     (``time_keys``); opening positions come first in their group.  Two-level radix partitioning on the top
-    bits of ``key``: the first pass streams every row, as one 64-byte record, into one of about a thousand
+    bits of ``key``: the first pass streams every row, as one 48-byte record, into one of at most 2,048
     partitions (few enough output streams to write at memory speed); each partition then fits in cache,
     where it is counting-sorted on the next bits and each tiny bucket insertion-sorted by (key, tkey, row).
     Quantities and prices are restated for ex-rights on the way (``factor[sec, day - factor_day0]``;
     ``factor_opening[sec]`` for positions).  Returns kind, sec, day, qty, price, the original row of each
-    position, the group offsets and whether ``check`` (a second, independent hash) is constant within
-    every group.
+    position and the group offsets.
     """
     n_t = key.shape[0]
     n_p = pos_key.shape[0]
     n = n_t + n_p
     p_bits = 1
-    while p_bits < 14 and (1 << p_bits) * 8192 < n:
+    while p_bits < 11 and (1 << p_bits) * 8192 < n:
         p_bits += 1
     p_shift = np.uint64(64 - p_bits)
     n_part = 1 << p_bits
@@ -436,7 +443,7 @@ def group_rows(key, tkey, check, is_buy, sec, day, qty, price, pos_key, pos_chec
             fill[t, b] = running
             running += hist[t, b]
     offsets[n_part] = running
-    rec = np.empty((n, 8), np.uint64)
+    rec = np.empty((n, N_REC), np.uint64)
     fv = rec.view(np.float64)
     n_days = factor.shape[1]
     for t in prange(n_threads):
@@ -449,10 +456,8 @@ def group_rows(key, tkey, check, is_buy, sec, day, qty, price, pos_key, pos_chec
             f = factor[sc, j] if 0 <= j < n_days else 1.0
             rec[p, R_KEY] = key[i]
             rec[p, R_TIME] = tkey[i]
-            rec[p, R_CHECK] = check[i]
-            rec[p, R_ROW] = i
+            rec[p, R_ROW] = _pack_row(i, sc, KIND_BUY if is_buy[i] else KIND_SELL)
             rec[p, R_DAY] = np.uint64(np.int64(day[i]) + 2**40)
-            rec[p, R_KIND_SEC] = np.uint64(sc) * 4 + (KIND_BUY if is_buy[i] else KIND_SELL)
             fv[p, R_QTY] = qty[i] * f
             fv[p, R_PRICE] = price[i] / f
     for i in range(n_p):
@@ -462,10 +467,8 @@ def group_rows(key, tkey, check, is_buy, sec, day, qty, price, pos_key, pos_chec
         sc = pos_sec[i]
         rec[p, R_KEY] = pos_key[i]
         rec[p, R_TIME] = 0
-        rec[p, R_CHECK] = pos_check[i]
-        rec[p, R_ROW] = n_t + i
+        rec[p, R_ROW] = _pack_row(n_t + i, sc, KIND_OPENING)
         rec[p, R_DAY] = np.uint64(np.int64(-2**31 + 1) + 2**40)
-        rec[p, R_KIND_SEC] = np.uint64(sc) * 4 + KIND_OPENING
         fv[p, R_QTY] = pos_qty[i] * factor_opening[sc]
         fv[p, R_PRICE] = 0.0
     max_m = 1
@@ -480,21 +483,32 @@ def group_rows(key, tkey, check, is_buy, sec, day, qty, price, pos_key, pos_chec
     price2 = np.empty(n, np.float64)
     rowid = np.empty(n, np.int64)
     for i in prange(n):
-        ks = rec[i, R_KIND_SEC]
-        kind2[i] = np.int8(ks % 4)
-        sec2[i] = np.int32(ks // 4)
+        packed = rec[i, R_ROW]
+        kind2[i] = np.int8(packed & np.uint64(3))
+        sec2[i] = np.int32((packed >> np.uint64(2)) & np.uint64((1 << (ROW_SHIFT - 2)) - 1))
+        rowid[i] = np.int64(packed >> np.uint64(ROW_SHIFT))
         day2[i] = np.int32(np.int64(rec[i, R_DAY]) - 2**40)
         qty2[i] = fv[i, R_QTY]
         price2[i] = fv[i, R_PRICE]
-        rowid[i] = np.int64(rec[i, R_ROW])
     starts = group_starts(rec[:, R_KEY])
-    consistent = True
-    for g in range(starts.shape[0] - 1):
-        v = rec[starts[g], R_CHECK]
+    return kind2, sec2, day2, qty2, price2, rowid, starts
+
+
+@njit(cache=True, parallel=True)
+def constant_in_groups(starts, rowid, check, pos_check, n_trades):
+    """True when ``check`` (a second, independent hash of each row's id) is constant within every group."""
+    n_groups = starts.shape[0] - 1
+    bad = 0
+    for g in prange(n_groups):
+        r = rowid[starts[g]]
+        v = check[r] if r < n_trades else pos_check[r - n_trades]
         for j in range(starts[g] + 1, starts[g + 1]):
-            if rec[j, R_CHECK] != v:
-                consistent = False
-    return kind2, sec2, day2, qty2, price2, rowid, starts, consistent
+            r = rowid[j]
+            w = check[r] if r < n_trades else pos_check[r - n_trades]
+            if w != v:
+                bad += 1
+                break
+    return bad == 0
 
 
 @njit(cache=True)
@@ -514,12 +528,12 @@ def _sort_partition(rec, s, m, p_bits):
     for b in range(nb):
         counts[b + 1] += counts[b]
     fill = counts[:-1].copy()
-    buf = np.empty((m, 8), np.uint64)
+    buf = np.empty((m, N_REC), np.uint64)
     for j in range(s, s + m):
         b = np.int64((rec[j, R_KEY] >> shift) & mask)
         q = fill[b]
         fill[b] = q + 1
-        for c in range(8):
+        for c in range(N_REC):
             buf[q, c] = rec[j, c]
     idx = np.empty(m, np.int64)
     tmp = np.empty(m, np.int64)
@@ -531,7 +545,7 @@ def _sort_partition(rec, s, m, p_bits):
         _sort_records(buf, lo, cnt, idx, tmp)
         for j in range(cnt):
             src = idx[j]
-            for c in range(8):
+            for c in range(N_REC):
                 rec[s + lo + j, c] = buf[src, c]
 
 

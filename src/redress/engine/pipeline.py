@@ -123,7 +123,12 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
 
     progress("restating ex-rights and grouping trades by investor")
     with _timed(timings, "group"):
-        arrays, rowid, starts = _group(case, tables, ex)
+        sec_codes = {s: i for i, s in enumerate(case.securities)}
+        sec_t = _codes(tables.trades["security"], sec_codes)
+        sec_p = _codes(tables.positions["security"], sec_codes)
+        # the security column has become codes: drop it before the memory-hungry grouping
+        tables = dataclasses.replace(tables, trades=tables.trades.drop("security"))
+        arrays, rowid, starts = _group(case, tables, ex, sec_t, sec_p)
     max_len = int(np.max(np.diff(starts))) if len(starts) > 1 else 1
     return Prepared(case_dir, case, tables, ex, base, tables.trades.height, *arrays, rowid, starts, max_len, timings)
 
@@ -145,7 +150,7 @@ def _factors(case: CaseConfig, ex: dict[str, ExRights], days: np.ndarray) -> tup
     return table, day0, np.array([ex[s].total() for s in secs])
 
 
-def _group(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]):
+def _group(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights], sec_t: np.ndarray, sec_p: np.ndarray):
     """Group trades and positions by (investor, security), each group in time order, restated for ex-rights.
 
     Investor ids are strings; sorting them is the slowest thing the engine could do.  Rows are grouped by
@@ -155,9 +160,7 @@ def _group(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]):
     position and the group offsets.
     """
     t, p = tables.trades, tables.positions
-    sec_codes = {s: i for i, s in enumerate(case.securities)}
-    n_sec = len(sec_codes)
-    sec_t, sec_p = _codes(t["security"], sec_codes), _codes(p["security"], sec_codes)
+    n_sec = len(case.securities)
     day = t["date"].cast(pl.Int32).to_numpy()
     tkey, packed = K.time_keys(day, t["time"].to_numpy(), t["seq"].to_numpy(), OPENING_DAY)
     if not packed:  # days or seqs too far apart for one 64-bit key: rank (date, time, seq) exactly instead
@@ -173,19 +176,19 @@ def _group(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]):
         return h ^ (sec.astype(np.uint64) * mix) if n_sec > 1 else h
 
     key_t, key_p = keys(t["investor_id"], sec_t, 0, _MIX), keys(p["investor_id"], sec_p, 0, _MIX)
+    *grouped, rowid, starts = K.group_rows(key_t, tkey, *columns, key_p, sec_p, pos_qty, factor, factor_day0,
+                                           factor_opening)
+    del key_t
     check_t = keys(t["investor_id"], sec_t, 0x5EED, np.uint64(1 << 48))
     check_p = keys(p["investor_id"], sec_p, 0x5EED, np.uint64(1 << 48))
-    *grouped, rowid, starts, consistent = K.group_rows(key_t, tkey, check_t, *columns, key_p, check_p, sec_p,
-                                                       pos_qty, factor, factor_day0, factor_opening)
-    if not consistent:
+    if not K.constant_in_groups(starts, rowid, check_t, check_p, t.height):
         ranks = pl.concat([t["investor_id"], p["investor_id"]]).rank("dense").cast(pl.UInt64).to_numpy()
         exact = ranks * np.uint64(n_sec) + np.concatenate([sec_t, sec_p]).astype(np.uint64)
         mixed = exact * _MIX  # an odd multiplier is a bijection that spreads ranks over the top bits
         n_t = t.height
-        *grouped, rowid, starts, consistent = K.group_rows(
-            mixed[:n_t], tkey, exact[:n_t], *columns, mixed[n_t:], exact[n_t:], sec_p, pos_qty, factor,
-            factor_day0, factor_opening)
-        assert consistent
+        *grouped, rowid, starts = K.group_rows(mixed[:n_t], tkey, *columns, mixed[n_t:], sec_p, pos_qty, factor,
+                                               factor_day0, factor_opening)
+        assert K.constant_in_groups(starts, rowid, exact[:n_t], exact[n_t:], n_t)
     return tuple(grouped), rowid, starts
 
 

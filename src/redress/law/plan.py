@@ -178,6 +178,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise CaseError(Problem(path.name, line, f"invalid TOML: {exc}")) from None
 
 
+_DEFAULT_RATES = (
+    ("commission_rate", parameters.customary_commission_rate, "law/data/conventions.toml, customary rate"),
+    ("stamp_duty_rate", parameters.stamp_duty_seller_rate, "law/data/stamp_duty.toml, seller rate"),
+    ("interest_rate", parameters.demand_deposit_rate, "law/data/deposit_rate.toml, demand deposit rate"),
+)
+
+
 def _read_plan(r: _Reader, raw: dict[str, Any], rules: Rules | None, disclosure: dt.date | None,
                base: Plan | None) -> Plan | None:
     """Read a ``[plan]`` table.  Absent keys come from ``base`` when given, else from the law data."""
@@ -186,7 +193,6 @@ def _read_plan(r: _Reader, raw: dict[str, Any], rules: Rules | None, disclosure:
         return None
     r.unknown(raw, _PLAN_KEYS, "plan.")
     p = "plan."
-    sources: dict[str, str] = {}
     cost = r.string(raw, "cost_method", p, required=False, choices=[m.value for m in CostMethod])
     commission = r.number(raw, "commission_rate", p, high=1.0)
     stamp = r.number(raw, "stamp_duty_rate", p, high=1.0)
@@ -199,37 +205,20 @@ def _read_plan(r: _Reader, raw: dict[str, Any], rules: Rules | None, disclosure:
     systemic = _read_systemic(r, raw.get("systemic_risk", {}), base)
 
     day = disclosure or dt.date.today()
-    if base is not None:
-        d = base
-        sources = dict(base.sources)
-        for key, given in (("commission_rate", commission), ("stamp_duty_rate", stamp),
-                           ("interest_rate", interest_rate)):
-            if given is not None:
-                sources.pop(key, None)
-    else:
-        d = None
-    if commission is None:
-        if d is not None:
-            commission = d.commission_rate
+    d = base
+    sources = dict(base.sources) if base is not None else {}
+    rates = {"commission_rate": commission, "stamp_duty_rate": stamp, "interest_rate": interest_rate}
+    for key, lookup, what in _DEFAULT_RATES:
+        if rates[key] is not None:
+            sources.pop(key, None)  # given in this file
+        elif base is not None:
+            rates[key] = getattr(base, key)
         else:
-            v = parameters.customary_commission_rate(day)
-            commission, sources["commission_rate"] = v.value, f"law/data/conventions.toml: {v.source}"
-    if stamp is None:
-        if d is not None:
-            stamp = d.stamp_duty_rate
-        else:
-            v = parameters.stamp_duty_seller_rate(day)
-            stamp = v.value
-            sources["stamp_duty_rate"] = (f"law/data/stamp_duty.toml, seller rate in force on the disclosure "
-                                          f"date {day.isoformat()} (since {v.effective}): {v.source}")
-    if interest_rate is None:
-        if d is not None:
-            interest_rate = d.interest_rate
-        else:
-            v = parameters.demand_deposit_rate(day)
-            interest_rate = v.value
-            sources["interest_rate"] = (f"law/data/deposit_rate.toml, demand deposit rate in force on the "
-                                        f"disclosure date {day.isoformat()} (since {v.effective}): {v.source}")
+            v = lookup(day)
+            rates[key] = v.value
+            sources[key] = (f"{what} in force on the disclosure date {day.isoformat()} "
+                            f"(since {v.effective}): {v.source}")
+    commission, stamp, interest_rate = rates["commission_rate"], rates["stamp_duty_rate"], rates["interest_rate"]
     if interest is None:
         interest = d.interest if d is not None else rules == Rules.SPC2003
     if systemic is None:

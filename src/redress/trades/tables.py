@@ -359,7 +359,7 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
         good = frames[t]
         if good[REASON].null_count() != good.height:
             good = good.filter(pl.col(REASON).is_null())
-        clean[t] = good.drop(REASON)
+        clean[t] = good.drop(REASON, LINE)
 
     problems = []
     market_secs = set(clean["market"]["security"].unique().to_list())
