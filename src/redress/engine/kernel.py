@@ -560,13 +560,13 @@ def _digit(w, j):
     return c if 0 <= c <= 9 else -1000
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def parse_hms_words(words, missing):
     """Parse HH:MM:SS held as 8 little-endian bytes in one word; ``missing`` rows give -1 and are not bad."""
     n = words.shape[0]
     secs = np.empty(n, dtype=np.int32)
     bad = np.zeros(n, dtype=np.bool_)
-    for i in range(n):
+    for i in prange(n):
         if missing[i]:
             secs[i] = -1
             continue
@@ -580,3 +580,16 @@ def parse_hms_words(words, missing):
             secs[i] = -1
             bad[i] = True
     return secs, bad
+
+
+@njit(cache=True, parallel=True)
+def closed_days(days, first_day, open_mask):
+    """True where a day number is inside the calendar's coverage and the exchange was closed."""
+    n = days.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    size = open_mask.shape[0]
+    for i in prange(n):
+        j = np.int64(days[i]) - first_day
+        if 0 <= j < size:
+            out[i] = not open_mask[j]
+    return out

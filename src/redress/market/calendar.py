@@ -44,9 +44,9 @@ class SessionTable:
 
     def is_closed(self, days: np.ndarray) -> np.ndarray:
         """True where a day is inside the coverage and the exchange was closed."""
-        idx = days.astype(np.int64) - self.first_day
-        inside = (idx >= 0) & (idx < self.open_mask.size)
-        return inside & ~np.take(self.open_mask, np.clip(idx, 0, self.open_mask.size - 1))
+        from redress.engine.kernel import closed_days
+
+        return closed_days(days, self.first_day, self.open_mask)
 
     def sessions_between(self, start: dt.date, end: dt.date) -> list[dt.date]:
         lo, hi = max(day_number(start), self.first_day), min(day_number(end), self.last_day)

@@ -155,7 +155,7 @@ def _parse(col: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
         return value, value.is_null(), reason(pl.format("{} is not a valid date (YYYY-MM-DD)", shown))
     if k == "side":
         value = (c == "B") | (c == "b")
-        return value, ~c.is_in(["B", "S", "b", "s"]).fill_null(False), reason(
+        return value, ~(value | (c == "S") | (c == "s")).fill_null(False), reason(
             pl.format("side {} must be B (buy) or S (sell)", shown))
     if k in ("seq", "pos_int", "nonneg_int"):
         if dtype.is_integer():
