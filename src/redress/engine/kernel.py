@@ -39,6 +39,30 @@ def _index_close(idx_table, k, idx_day0, d):
     return idx_table[k, j]
 
 
+@njit(cache=True, inline="always")
+def _relative_ratio(idx_out, idx_base, idx_weights, open_qty, rest_qty, close_qty, start, end, sign):
+    """SPC-2022 Art. 31, Redress's per-investor relative ratio: sum of w_k * min(1, x_k / s).
+
+    ``idx_out[k]`` holds the index's quantity-weighted sums at opening and closing; they are turned into
+    levels here (the rest of the position closes at the base level ``idx_base[k]``).  ``sign`` is 1 for
+    induced buying (declines count) and -1 for induced selling (rises count).  NaN when an index had no
+    close on a needed date.
+    """
+    s = sign * (start - end) / start if start > 0 else 0.0
+    ratio = 0.0
+    for k in range(idx_weights.shape[0]):
+        i_start = idx_out[k, 0] / open_qty
+        i_end = (idx_out[k, 1] + idx_base[k] * rest_qty) / close_qty
+        idx_out[k, 0] = i_start
+        idx_out[k, 1] = i_end
+        x = sign * (i_start - i_end) / i_start
+        if s > RATIO_EPS and x > RATIO_EPS:
+            ratio += idx_weights[k] * min(1.0, x / s)
+        elif np.isnan(x):
+            ratio = np.nan
+    return ratio
+
+
 @njit(cache=True)
 def walk_group(start, count, kind, day, qty, price, i_day, d_day, b_day, base_price, deflation, cost_method,
                idx_table, idx_day0, idx_base, idx_weights, use_index,
@@ -183,19 +207,8 @@ def walk_group(start, count, kind, day, qty, price, i_day, d_day, b_day, base_pr
             out[O_STOCK_START] = start
             out[O_STOCK_END] = end
             if use_index:
-                ratio = 0.0
-                for k in range(n_idx):
-                    i_start = idx_out[k, 0] / win_sold
-                    i_end = (idx_out[k, 1] + idx_base[k] * q_nbb) / q_short
-                    idx_out[k, 0] = i_start
-                    idx_out[k, 1] = i_end
-                    s = (end - start) / start if start > 0 else 0.0
-                    x = (i_end - i_start) / i_start
-                    if s > RATIO_EPS and x > RATIO_EPS:
-                        ratio += idx_weights[k] * min(1.0, x / s)
-                    elif np.isnan(x):
-                        ratio = np.nan
-                out[O_RATIO] = ratio
+                out[O_RATIO] = _relative_ratio(idx_out, idx_base, idx_weights, win_sold, q_nbb, q_short, start,
+                                               end, -1.0)
         return oversold, n_ev
 
     surviving = elig_bought - cons_before_d
@@ -232,19 +245,8 @@ def walk_group(start, count, kind, day, qty, price, i_day, d_day, b_day, base_pr
         out[O_STOCK_START] = start
         out[O_STOCK_END] = end
         if use_index:
-            ratio = 0.0
-            for k in range(n_idx):
-                i_start = idx_out[k, 0] / elig_bought
-                i_end = (idx_out[k, 1] + idx_base[k] * q_held) / surviving
-                idx_out[k, 0] = i_start
-                idx_out[k, 1] = i_end
-                s = (start - end) / start if start > 0 else 0.0
-                x = (i_start - i_end) / i_start
-                if s > RATIO_EPS and x > RATIO_EPS:
-                    ratio += idx_weights[k] * min(1.0, x / s)
-                elif np.isnan(x):
-                    ratio = np.nan
-            out[O_RATIO] = ratio
+            out[O_RATIO] = _relative_ratio(idx_out, idx_base, idx_weights, elig_bought, q_held, surviving, start,
+                                           end, 1.0)
     return oversold, n_ev
 
 
