@@ -32,7 +32,7 @@ PLANS = {
 
 
 def run(out_dir: Path, n_trades: int = 400_000, n_investors: int = 20_000, seed: int = 2023) -> dict:
-    console = Console() if Console().is_terminal else Console(width=120)
+    console = Console() if Console().is_terminal else Console(width=160)
     out_dir.mkdir(parents=True, exist_ok=True)
     case_dir = out_dir / "case"
     console.rule("Redress demo / 演示")

@@ -9,14 +9,13 @@ it.  The final figures are the ones ``compute`` writes, so the two can never dis
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
 from redress.engine import kernel as K
-from redress.engine.pipeline import OPENING_DAY, Prepared, compute, index_inputs
+from redress.engine.pipeline import Prepared, compute, index_inputs
 from redress.errors import CaseError, Problem
 from redress.law.articles import article
 from redress.law.plan import CostMethod, Direction, Plan, SystemicMethod
@@ -335,7 +334,3 @@ def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art) -> l
     else:
         steps.append(Step("compensation", total, f"{row['compensation']:,.2f}", art("loss_scope")))
     return steps
-
-
-def first_trading_day_text(day: int) -> str:
-    return "(opening)" if day == OPENING_DAY else dt.date.isoformat(from_day_number(day))

@@ -8,7 +8,6 @@ formulas of loss-rules.md sections 6 and 7.  ``redress compare`` prepares once a
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from redress.engine.rounding import PRICE_UNITS, half_up_units, to_fen
 from redress.errors import CaseError, Problem
 from redress.law.plan import CaseConfig, CostMethod, Direction, Plan, SystemicMethod, load_case
 from redress.market.base_date import BaseDate, ExRights, compute_base_dates, ex_rights_by_security
-from redress.market.calendar import day_number, from_day_number
+from redress.market.calendar import day_number
 from redress.trades.tables import CaseTables, read_case_tables
 
 OUTPUT_COLUMNS = [
@@ -381,11 +380,3 @@ def _quantity(name: str) -> pl.Expr:
 def compute_case_dir(case_dir: Path, *, skip_bad_rows: bool = False) -> pl.DataFrame:
     """The output table of ``redress compute`` for a case directory (used by tests and the API)."""
     return compute(prepare(Path(case_dir), skip_bad_rows=skip_bad_rows)).table
-
-
-def base_date_json(prep: Prepared) -> list[dict]:
-    return [prep.base[s].as_json() for s in prep.case.securities]
-
-
-def date_of(day: int) -> dt.date:
-    return from_day_number(day)

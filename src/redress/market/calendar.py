@@ -39,9 +39,6 @@ class SessionTable:
     last_day: int
     open_mask: np.ndarray
 
-    def covers(self, days: np.ndarray) -> np.ndarray:
-        return (days >= self.first_day) & (days <= self.last_day)
-
     def is_closed(self, days: np.ndarray) -> np.ndarray:
         """True where a day is inside the coverage and the exchange was closed."""
         from redress.engine.kernel import closed_days
