@@ -44,7 +44,7 @@ def e2e(case: Path, out: Path) -> dict:
 
     _warm()
     t = time.perf_counter()
-    prep = prepare(case)
+    prep = prepare(case, keep_trade_columns=False)
     result = compute(prep)
     t_write = time.perf_counter()
     result.write(out)

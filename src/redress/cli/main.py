@@ -79,7 +79,7 @@ def compute(
 
     try:
         with _progress(not quiet and sys.stderr.isatty(), 7) as step:
-            prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, progress=step)
+            prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, progress=step, keep_trade_columns=False)
             result = run(prep, progress=step)
             step("writing results")
             result.write(out_path)
@@ -216,7 +216,8 @@ def compare(
         extra = tuple(c for _, pl_ in named if pl_.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
                       for c, _w in pl_.systemic_risk.indices)
         with _progress(not as_json and sys.stderr.isatty(), 5 + 3 * len(named)) as step:
-            prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, extra_index_codes=extra, progress=step, case=case)
+            prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, extra_index_codes=extra, progress=step, case=case,
+                           keep_trade_columns=False)
             comparison = run(prep, named, progress=step)
     except CaseError as exc:
         raise _fail(exc) from None

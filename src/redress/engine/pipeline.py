@@ -109,7 +109,9 @@ def _timed(timings: dict[str, float], name: str):
 
 
 def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: tuple[str, ...] = (),
-            progress: Progress = _quiet, case: CaseConfig | None = None) -> Prepared:
+            progress: Progress = _quiet, case: CaseConfig | None = None, keep_trade_columns: bool = True) -> Prepared:
+    """Read, validate and group a case.  ``keep_trade_columns=False`` keeps only the investor ids of the trades
+    table once the engine's arrays are built (enough for ``compute`` and ``compare``; ``explain`` needs all)."""
     case_dir = Path(case_dir)
     timings: dict[str, float] = {}
     case = case or load_case(case_dir)
@@ -122,12 +124,11 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
 
     progress("restating ex-rights and grouping trades by investor")
     with _timed(timings, "group"):
-        sec_codes = {s: i for i, s in enumerate(case.securities)}
-        sec_t = _codes(tables.trades["security"], sec_codes)
-        sec_p = _codes(tables.positions["security"], sec_codes)
-        # the security column has become codes: drop it before the memory-hungry grouping
-        tables = dataclasses.replace(tables, trades=tables.trades.drop("security"))
-        arrays, rowid, starts = _group(case, tables, ex, sec_t, sec_p)
+        columns = _trade_columns(case, tables, ex)
+        # what the arrays now hold need not stay in the table through the memory-hungry grouping
+        tables = dataclasses.replace(tables, trades=tables.trades.drop("security") if keep_trade_columns
+                                     else tables.trades.select("investor_id"))
+        arrays, rowid, starts = _group(case, tables, columns)
     max_len = int(np.max(np.diff(starts))) if len(starts) > 1 else 1
     return Prepared(case_dir, case, tables, ex, base, tables.trades.height, *arrays, rowid, starts, max_len, timings)
 
@@ -149,7 +150,34 @@ def _factors(case: CaseConfig, ex: dict[str, ExRights], days: np.ndarray) -> tup
     return table, day0, np.array([ex[s].total() for s in secs])
 
 
-def _group(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights], sec_t: np.ndarray, sec_p: np.ndarray):
+@dataclass(frozen=True)
+class _Columns:
+    """The trades and positions as the grouping kernel takes them."""
+
+    sec_t: np.ndarray
+    sec_p: np.ndarray
+    tkey: np.ndarray
+    trades: tuple[np.ndarray, ...]  # is_buy, sec, day, quantity, price
+    pos_qty: np.ndarray
+    factor: tuple[np.ndarray, int, np.ndarray]
+
+
+def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]) -> _Columns:
+    t, p = tables.trades, tables.positions
+    sec_codes = {s: i for i, s in enumerate(case.securities)}
+    sec_t, sec_p = _codes(t["security"], sec_codes), _codes(p["security"], sec_codes)
+    day = t["date"].cast(pl.Int32).to_numpy()
+    times, seqs = t["time"].to_numpy(), t["seq"].to_numpy()
+    tkey, packed = K.time_keys(day, times, seqs, OPENING_DAY)
+    if not packed:  # days or seqs too far apart for one 64-bit key: rank (date, time, seq) exactly instead
+        tkey = np.empty(day.size, np.uint64)
+        tkey[np.lexsort((seqs, times, day))] = np.arange(1, day.size + 1, dtype=np.uint64)
+    return _Columns(sec_t, sec_p, tkey, (t["side"].to_numpy(), sec_t, day, t["quantity"].to_numpy(),
+                                         t["price"].to_numpy()),
+                    p["quantity"].to_numpy(), _factors(case, ex, day))
+
+
+def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
     """Group trades and positions by (investor, security), each group in time order, restated for ex-rights.
 
     Investor ids are strings; sorting them is the slowest thing the engine could do.  Rows are grouped by
@@ -160,15 +188,8 @@ def _group(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights], sec_t:
     """
     t, p = tables.trades, tables.positions
     n_sec = len(case.securities)
-    day = t["date"].cast(pl.Int32).to_numpy()
-    tkey, packed = K.time_keys(day, t["time"].to_numpy(), t["seq"].to_numpy(), OPENING_DAY)
-    if not packed:  # days or seqs too far apart for one 64-bit key: rank (date, time, seq) exactly instead
-        tkey = np.empty(day.size, np.uint64)
-        tkey[np.lexsort((t["seq"].to_numpy(), t["time"].to_numpy(), day))] = np.arange(1, day.size + 1,
-                                                                                         dtype=np.uint64)
-    factor, factor_day0, factor_opening = _factors(case, ex, day)
-    columns = (t["side"].to_numpy(), sec_t, day, t["quantity"].to_numpy(), t["price"].to_numpy())
-    pos_qty = p["quantity"].to_numpy()
+    sec_t, sec_p, tkey, columns, pos_qty = c.sec_t, c.sec_p, c.tkey, c.trades, c.pos_qty
+    factor, factor_day0, factor_opening = c.factor
 
     def keys(series: pl.Series, sec: np.ndarray, seed: int, mix: np.uint64) -> np.ndarray:
         h = series.hash(seed=seed).to_numpy()
@@ -379,4 +400,4 @@ def _quantity(name: str) -> pl.Expr:
 
 def compute_case_dir(case_dir: Path, *, skip_bad_rows: bool = False) -> pl.DataFrame:
     """The output table of ``redress compute`` for a case directory (used by tests and the API)."""
-    return compute(prepare(Path(case_dir), skip_bad_rows=skip_bad_rows)).table
+    return compute(prepare(Path(case_dir), skip_bad_rows=skip_bad_rows, keep_trade_columns=False)).table
