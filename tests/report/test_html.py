@@ -3,27 +3,10 @@ import re
 import polars as pl
 import pytest
 
+from redress.engine.pipeline import OUTPUT_COLUMNS
 from redress.report.html import write_report
 
-COLUMNS = [
-    "investor_id",
-    "security",
-    "status",
-    "flags",
-    "eligible_bought",
-    "q_sold",
-    "q_held",
-    "avg_buy",
-    "avg_sell",
-    "base_price",
-    "difference_loss",
-    "systemic_deduction",
-    "net_loss",
-    "commission",
-    "stamp_duty",
-    "interest",
-    "compensation",
-]
+COLUMNS = OUTPUT_COLUMNS
 
 ROWS = [
     # investor, status, flags, bought, sold, held, avg_buy, avg_sell, difference, deduction, net, compensation
