@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from redress.engine.rounding import PRICE_UNITS, half_up_units
 from redress.errors import CaseError, Problem
 from redress.law.plan import CaseConfig, Rules
 
@@ -71,7 +72,7 @@ class BaseDate:
         return {
             "security": self.security,
             "base_date": self.base_date.isoformat(),
-            "base_price": round(self.base_price + 0.0, 4),
+            "base_price": float(half_up_units(np.array([self.base_price]), PRICE_UNITS)[0]) / PRICE_UNITS,
             "trading_days": self.trading_days,
             "cumulative_turnover": float(self.cumulative_turnover),
             "flags": list(self.flags),
