@@ -90,12 +90,18 @@ def _read_raw(path: Path, wanted: list[str]) -> pl.DataFrame:
     except Exception as exc:  # noqa: BLE001
         raise CaseError(Problem(path.name, 1, f"cannot read CSV header: {exc}")) from None
     names = [c.lstrip("\ufeff").strip() for c in header.columns]
+    last = len(names) - 1
     try:
-        df = pl.read_csv(path, infer_schema=False, new_columns=names, missing_utf8_is_empty_string=True,
-                         columns=[i for i, c in enumerate(names) if c in wanted], raise_if_empty=False)
+        df = pl.read_csv(path, infer_schema=False, new_columns=names, raise_if_empty=False,
+                         columns=[i for i, c in enumerate(names) if c in wanted or i == last])
     except Exception:  # noqa: BLE001 - ragged lines or bad bytes: find the lines with the slow reader
-        df = _read_csv_slowly(path, names, wanted)
-    return df.with_row_index(LINE, offset=2) if LINE not in df.columns else df
+        return _read_csv_slowly(path, names, wanted)
+    if df.height and df[names[last]].null_count():
+        # A short line reads as nulls at its end, like an empty last field: let the slow reader tell them apart.
+        return _read_csv_slowly(path, names, wanted)
+    if names[last] not in wanted:
+        df = df.drop(names[last])
+    return df.with_row_index(LINE, offset=2)
 
 
 def _read_csv_slowly(path: Path, names: list[str], wanted: list[str]) -> pl.DataFrame:
