@@ -133,6 +133,14 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
     return Prepared(case_dir, case, tables, ex, base, tables.trades.height, *arrays, rowid, starts, max_len, timings)
 
 
+def _frozen(array: np.ndarray) -> np.ndarray:
+    """The array marked read-only: Polars hands out read-only views or writable copies depending on how a
+    column is stored, and Numba compiles a separate version for each; fixing the flag keeps one."""
+    array = np.asarray(array)
+    array.setflags(write=False)
+    return array
+
+
 def _codes(series: pl.Series, codes: dict[str, int]) -> np.ndarray:
     if len(codes) == 1:
         return np.zeros(len(series), dtype=np.int32)
@@ -168,13 +176,13 @@ def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]
     sec_t, sec_p = _codes(t["security"], sec_codes), _codes(p["security"], sec_codes)
     day = t["date"].cast(pl.Int32).to_numpy()
     times, seqs = t["time"].to_numpy(), t["seq"].to_numpy()
-    tkey, packed = K.time_keys(day, times, seqs, OPENING_DAY)
+    tkey, packed = K.time_keys(_frozen(day), _frozen(times), _frozen(seqs), OPENING_DAY)
     if not packed:  # days or seqs too far apart for one 64-bit key: rank (date, time, seq) exactly instead
         tkey = np.empty(day.size, np.uint64)
         tkey[np.lexsort((seqs, times, day))] = np.arange(1, day.size + 1, dtype=np.uint64)
-    return _Columns(sec_t, sec_p, tkey, (t["side"].to_numpy(), sec_t, day, t["quantity"].to_numpy(),
-                                         t["price"].to_numpy()),
-                    p["quantity"].to_numpy(), _factors(case, ex, day))
+    trades = (t["side"].to_numpy(), sec_t, day, t["quantity"].to_numpy(), t["price"].to_numpy())
+    return _Columns(_frozen(sec_t), _frozen(sec_p), _frozen(tkey), tuple(_frozen(a) for a in trades),
+                    _frozen(p["quantity"].to_numpy()), _factors(case, ex, day))
 
 
 def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
@@ -195,16 +203,18 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
         h = series.hash(seed=seed).to_numpy()
         return h ^ (sec.astype(np.uint64) * mix) if n_sec > 1 else h
 
-    key_t, key_p = keys(t["investor_id"], sec_t, 0, _MIX), keys(p["investor_id"], sec_p, 0, _MIX)
+    key_t = _frozen(keys(t["investor_id"], sec_t, 0, _MIX))
+    key_p = _frozen(keys(p["investor_id"], sec_p, 0, _MIX))
     *grouped, rowid, starts = K.group_rows(key_t, tkey, *columns, key_p, sec_p, pos_qty, factor, factor_day0,
                                            factor_opening)
     del key_t
-    check_t = keys(t["investor_id"], sec_t, 0x5EED, np.uint64(1 << 48))
-    check_p = keys(p["investor_id"], sec_p, 0x5EED, np.uint64(1 << 48))
+    check_t = _frozen(keys(t["investor_id"], sec_t, 0x5EED, np.uint64(1 << 48)))
+    check_p = _frozen(keys(p["investor_id"], sec_p, 0x5EED, np.uint64(1 << 48)))
     if not K.constant_in_groups(starts, rowid, check_t, check_p, t.height):
         ranks = pl.concat([t["investor_id"], p["investor_id"]]).rank("dense").cast(pl.UInt64).to_numpy()
         exact = ranks * np.uint64(n_sec) + np.concatenate([sec_t, sec_p]).astype(np.uint64)
-        mixed = exact * _MIX  # an odd multiplier is a bijection that spreads ranks over the top bits
+        mixed = _frozen(exact * _MIX)  # an odd multiplier is a bijection that spreads ranks over the top bits
+        exact = _frozen(exact)
         n_t = t.height
         *grouped, rowid, starts = K.group_rows(mixed[:n_t], tkey, *columns, mixed[n_t:], sec_p, pos_qty, factor,
                                                factor_day0, factor_opening)
