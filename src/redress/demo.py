@@ -69,7 +69,7 @@ def run(out_dir: Path, n_trades: int = 400_000, n_investors: int = 20_000, seed:
     from redress.report.html import write_report
 
     report = write_report(out_dir / "report.html", case_name=prep.case.name, results=result.table,
-                          base_dates=[prep.base[s].as_json() for s in prep.case.securities],
+                          base_dates=[b.as_json() for b in prep.base.values()],
                           comparison=comparison.table,
                           plan_results={name: r.table for name, r in comparison.results.items()})
     console.rule()

@@ -55,6 +55,16 @@ def test_security_without_market_data(tmp_path):
         compute_case_dir(tmp_path)
 
 
+def test_trades_of_a_security_without_market_data_are_bad_rows(tmp_path):
+    write_case(tmp_path, trades=[GOOD, f"B,b1,000002,{day(6)},10:00:00,1,B,100,12.00"])
+    text = (tmp_path / "case.toml").read_text().replace('["600001"]', '["600001", "000002"]')
+    (tmp_path / "case.toml").write_text(text)
+    with pytest.raises(CaseError, match=r"trades.csv:3: no market data for security 000002 in market.csv"):
+        compute_case_dir(tmp_path)
+    table = compute_case_dir(tmp_path, skip_bad_rows=True)
+    assert table["security"].to_list() == ["600001"]
+
+
 def test_bad_market_and_position_rows(tmp_path):
     msg = refused(tmp_path, positions=["A,a1,600001,-5"], files={})
     assert "positions.csv:2" in msg and "non-negative integer" in msg

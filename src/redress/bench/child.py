@@ -35,7 +35,6 @@ def _warm() -> None:
 
 
 def e2e(case: Path, out: Path) -> dict:
-    import numpy as np
 
     from redress.engine import kernel as K
     from redress.engine.pipeline import COST_CODES, compute, index_inputs, prepare
@@ -53,8 +52,7 @@ def e2e(case: Path, out: Path) -> dict:
     peak = _peak_rss()
     case_cfg, plan = prep.case, prep.case.plan
     table, day0, base_levels, weights, codes = index_inputs(prep, plan)
-    b_days = np.array([prep.base[s].base_day for s in case_cfg.securities], dtype=np.int64)
-    prices = np.array([prep.base[s].base_price for s in case_cfg.securities])
+    b_days, prices, _ = prep.base_arrays()
     best = float("inf")
     for _ in range(3):
         k0 = time.perf_counter()

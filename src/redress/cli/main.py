@@ -149,14 +149,17 @@ def base_date(
         case = load_case(case_dir)
         tables = read_case_tables(case_dir, case, skip_bad_rows=skip_bad_rows)
         bases = compute_base_dates(case, tables.market, ex_rights_by_security(case, tables.actions),
-                                   tables.files["market"])
+                                   tables.files["market"], skip=tables.without_market)
     except CaseError as exc:
         raise _fail(exc) from None
-    items = [bases[s].as_json() for s in case.securities]
+    items = [bases[s].as_json() for s in case.securities if s in bases]
     if as_json:
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
     for s in case.securities:
+        if s not in bases:
+            out.print(f"[yellow]{s}: no market data; its rows were set aside / 无行情数据[/]")
+            continue
         b = bases[s]
         out.print(f"[bold]{s}[/]: base date 基准日 {b.base_date}, base price 基准价 {b.base_price:.4f}, "
                   f"{b.trading_days} trading days, cumulative turnover {b.cumulative_turnover:.2%}"

@@ -71,6 +71,13 @@ class Prepared:
     def n_groups(self) -> int:
         return len(self.starts) - 1
 
+    def base_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Base day, base price and truncation flag per security code (zeros for a security set aside)."""
+        bases = [self.base.get(s) for s in self.case.securities]
+        return (np.array([b.base_day if b else 0 for b in bases], dtype=np.int64),
+                np.array([b.base_price if b else 0.0 for b in bases], dtype=np.float64),
+                np.array([bool(b and "base_date_truncated" in b.flags) for b in bases]))
+
     def subset(self, rows: np.ndarray) -> Prepared:
         """The same case restricted to some original rows (for explaining one investor)."""
         positions = np.nonzero(np.isin(self.rowid, rows))[0]
@@ -120,7 +127,7 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
         tables = read_case_tables(case_dir, case, skip_bad_rows=skip_bad_rows, extra_index_codes=extra_index_codes)
     ex = ex_rights_by_security(case, tables.actions)
     progress("base dates")
-    base = compute_base_dates(case, tables.market, ex, tables.files["market"])
+    base = compute_base_dates(case, tables.market, ex, tables.files["market"], skip=tables.without_market)
 
     progress("restating ex-rights and grouping trades by investor")
     with _timed(timings, "group"):
@@ -245,6 +252,8 @@ def index_inputs(prep: Prepared, plan: Plan) -> tuple[np.ndarray, int, np.ndarra
         table[k] = np.where(marks >= 0, closes[np.maximum(marks, 0)], np.nan)
     base_levels = np.zeros((n_sec, len(codes)))
     for s, sec in enumerate(prep.case.securities):
+        if sec not in prep.base:
+            continue
         b = prep.base[sec]
         for k in range(len(codes)):
             base_levels[s, k] = np.mean([_close_at(table[k], first, int(d)) for d in b.days])
@@ -274,9 +283,7 @@ def compute(prep: Prepared, plan: Plan | None = None, *, progress: Progress = _q
     case = prep.case
     plan = plan or case.plan
     timings: dict[str, float] = {}
-    secs = case.securities
-    b_days = np.array([prep.base[s].base_day for s in secs], dtype=np.int64)
-    base_prices = np.array([prep.base[s].base_price for s in secs], dtype=np.float64)
+    b_days, base_prices, _ = prep.base_arrays()
     table, idx_day0, idx_base, weights, codes = index_inputs(prep, plan)
     use_index = bool(codes)
     progress("walking every investor's trades")
@@ -332,7 +339,8 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     status = np.select(
         [excluded, ~surviving, ~has_loss, comp_fen < min_fen],
         [0, 1, 2, 3], default=4).astype(np.int8)
-    truncated = np.array(["base_date_truncated" in prep.base[s].flags for s in case.securities])[group_sec]
+    _, base_prices, truncated_by_sec = prep.base_arrays()
+    truncated = truncated_by_sec[group_sec]
     flag_code = oversold.astype(np.uint8) + 2 * truncated.astype(np.uint8)
     reports_loss = status >= 2  # no_loss, below_minimum, eligible
     fees_paid = status >= 3
@@ -355,8 +363,7 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
         cols[name] = np.round(out[:, j], 6) + 0.0
     cols["avg_buy"] = half_up_units(out[:, K.O_AVG_BUY], PRICE_UNITS) / PRICE_UNITS
     cols["avg_sell"] = half_up_units(out[:, K.O_AVG_SELL], PRICE_UNITS) / PRICE_UNITS
-    cols["base_price"] = half_up_units(np.array([prep.base[s].base_price for s in case.securities])[group_sec],
-                                       PRICE_UNITS) / PRICE_UNITS
+    cols["base_price"] = half_up_units(base_prices[group_sec], PRICE_UNITS) / PRICE_UNITS
     for name, values in money.items():
         cols[name] = to_fen(values) / 100
     cols["compensation"] = paid_fen / 100

@@ -91,11 +91,14 @@ def _rule_day(rules: Rules, k_star: int | None) -> tuple[int, str]:
     return 30, "SPC-2003 Art. 33: turnover did not reach 100% within 30 trading days, so B is day 30"
 
 
-def compute_base_dates(case: CaseConfig, market: pl.DataFrame,
-                       ex_rights: dict[str, ExRights], market_file: str = "market.csv") -> dict[str, BaseDate]:
+def compute_base_dates(case: CaseConfig, market: pl.DataFrame, ex_rights: dict[str, ExRights],
+                       market_file: str = "market.csv", skip: tuple[str, ...] = ()) -> dict[str, BaseDate]:
+    """Base date of every security of the case but those in ``skip`` (set aside for want of market data)."""
     d_day = (case.disclosure_date - dt.date(1970, 1, 1)).days
     out: dict[str, BaseDate] = {}
     for sec in case.securities:
+        if sec in skip:
+            continue
         m = market.filter((pl.col("security") == sec) & (pl.col("volume") > 0)).sort("date")
         days_all = m["date"].cast(pl.Int32).to_numpy().astype(np.int64)
         after = days_all >= d_day

@@ -62,6 +62,7 @@ class CaseTables:
     exclusions: pl.DataFrame
     rejected: pl.DataFrame  # file, line, reason, row
     files: dict[str, str]  # table -> file name it was read from
+    without_market: tuple[str, ...] = ()  # securities set aside (with --skip-bad-rows) for want of market data
 
 
 def table_path(case_dir: Path, name: str) -> Path | None:
@@ -339,6 +340,12 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     frames["trades"] = t
     frames["positions"] = _flag(frames["positions"], ~pl.col("security").is_in(securities),
                                 pl.format("unknown security '{}'", pl.col("security")))
+    # A security the case names but market.csv never mentions cannot be computed: its rows are bad rows.
+    with_market = set(m.filter(pl.col(REASON).is_null())["security"].unique().to_list())
+    no_market = [s for s in securities if s not in with_market]
+    for table in ("trades", "positions"):
+        frames[table] = _flag(frames[table], pl.col("security").is_in(no_market),
+                              pl.format(f"no market data for security {{}} in {files['market']}", pl.col("security")))
     idx = frames["indices"].filter(_concerns("index", index_codes))
     frames["indices"] = _duplicates(idx, ["index", "date"], "close for this index and date")
     a = frames["actions"].filter(_concerns("security", securities))
@@ -368,10 +375,11 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
         clean[t] = good.drop(REASON, LINE)
 
     problems = []
-    market_secs = set(clean["market"]["security"].unique().to_list())
-    for s in securities:
-        if s not in market_secs:
-            problems.append(Problem(files["market"], None, f"no market data for security {s}"))
+    if not skip_bad_rows:
+        traded = set(frames["trades"]["security"].unique().to_list()) | set(
+            frames["positions"]["security"].unique().to_list())
+        problems += [Problem(files["market"], None, f"no market data for security {s}")
+                     for s in no_market if s not in traded]
     for code in index_codes:
         if clean["indices"].filter(pl.col("index") == code).height == 0:
             problems.append(Problem(files["indices"], None, f"no closes for index {code} "
@@ -379,4 +387,4 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     if problems:
         raise CaseError(problems)
     return CaseTables(clean["market"], clean["trades"], clean["positions"], clean["indices"], clean["actions"],
-                      clean["exclusions"], rejected.sort("file", "line"), files)
+                      clean["exclusions"], rejected.sort("file", "line"), files, tuple(no_market))
