@@ -81,6 +81,7 @@ def test_explain_shows_lots_formulas_and_articles(tmp_path):
     res = runner.invoke(app, ["explain", str(case), "A"])
     assert res.exit_code == 0, res.output
     assert "SPC-2022 Art. 27" in res.output and "#1 eligible" in res.output
+    assert "a1" in res.output  # accounts merged per investor (SPC-2022 Art. 30) are shown
     data = json.loads(runner.invoke(app, ["explain", str(case), "A", "--json"]).stdout)
     assert data["securities"][0]["result"]["compensation"] > 0
     assert runner.invoke(app, ["explain", str(case), "nobody"]).exit_code == 2

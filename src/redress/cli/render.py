@@ -31,8 +31,11 @@ def render_explanation(console: Console, expl: Explanation) -> None:
                           f"before it x{a['share_ratio']:g}, prices /{a['share_ratio']:g} ({a['article']})",
                           highlight=False)
         t = Table(title="Trades and lots / 交易与批次 (first in, first out)", title_justify="left")
-        for col in ("#", "date time seq", "side", "qty", "price", "window", "lot", "FIFO consumed", "H", "C"):
-            t.add_column(col, justify="right" if col in ("qty", "price", "H", "C", "#") else "left")
+        accounts = any(tr.account_id for tr in sec.trades)
+        for col in ("#", "date time seq", "account", "side", "qty", "price", "window", "lot", "FIFO consumed", "H",
+                    "C"):
+            if col != "account" or accounts:
+                t.add_column(col, justify="right" if col in ("qty", "price", "H", "C", "#") else "left")
         for tr in sec.trades:
             restated = abs(tr.quantity - tr.quantity_given) > 1e-9
             qty = _num(tr.quantity) + (f" ({_num(tr.quantity_given)})" if restated else "")
@@ -40,8 +43,10 @@ def render_explanation(console: Console, expl: Explanation) -> None:
             lot = f"#{tr.lot} {tr.lot_class}" if tr.lot else ""
             consumed = "; ".join(f"#{c.lot} {c.lot_class} {_num(c.quantity)}" for c in tr.consumed)
             when = tr.date if tr.side == "open" else f"{tr.date} {tr.time or '--:--:--'} #{tr.seq}"
-            t.add_row(str(tr.number), when, tr.side, qty, price, WINDOWS.get(tr.window, tr.window), lot, consumed,
-                      _num(tr.holding_eligible), _num(tr.cost_eligible))
+            cells = [str(tr.number), when] + ([tr.account_id] if accounts else []) + [
+                tr.side, qty, price, WINDOWS.get(tr.window, tr.window), lot, consumed, _num(tr.holding_eligible),
+                _num(tr.cost_eligible)]
+            t.add_row(*cells)
         console.print(t)
         console.print("H, C: eligible holding and its moving average cost after each trade. Figures in brackets "
                       "are as given, before ex-rights restatement.", style="dim", highlight=False)

@@ -124,7 +124,8 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
     case = case or load_case(case_dir)
     progress("reading and checking the tables")
     with _timed(timings, "read_validate"):
-        tables = read_case_tables(case_dir, case, skip_bad_rows=skip_bad_rows, extra_index_codes=extra_index_codes)
+        tables = read_case_tables(case_dir, case, skip_bad_rows=skip_bad_rows, extra_index_codes=extra_index_codes,
+                                  keep_accounts=keep_trade_columns)
     ex = ex_rights_by_security(case, tables.actions)
     progress("base dates")
     base = compute_base_dates(case, tables.market, ex, tables.files["market"], skip=tables.without_market)

@@ -249,7 +249,8 @@ def _validate(df: pl.DataFrame, table: str, file: str) -> pl.DataFrame:
     mask_names = [f"__m{i}" for i in range(len(masks))]
     flags = df.select([m.alias(n) for m, n in zip(masks, mask_names, strict=True)])
     bad = flags.select(pl.any_horizontal(mask_names)).to_series() if mask_names else pl.Series([False] * df.height)
-    parsed = df.select(pl.col(LINE), *values).with_columns(pl.lit(None, pl.String).alias(REASON))
+    extras = [pl.col(c).cast(pl.String) for c in _EXTRA.get(table, ()) if c in df.columns]
+    parsed = df.select(pl.col(LINE), *values, *extras).with_columns(pl.lit(None, pl.String).alias(REASON))
     if bad.any():
         subset = pl.concat([df, flags], how="horizontal").filter(bad)
         reasons = subset.select(pl.coalesce([pl.when(pl.col(n)).then(t) for n, t in zip(mask_names, texts,
@@ -303,7 +304,8 @@ def _concerns(column: str, codes: list[str]) -> pl.Expr:
 
 
 def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = False,
-                     extra_index_codes: tuple[str, ...] = ()) -> CaseTables:
+                     extra_index_codes: tuple[str, ...] = (), keep_accounts: bool = False) -> CaseTables:
+    """Read and check every table.  ``keep_accounts`` also keeps the (unchecked) account_id columns."""
     case_dir = Path(case_dir)
     securities = list(case.securities)
     uses_index = case.plan.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
@@ -323,7 +325,7 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
             files[table] = f"{table}.csv"
             continue
         files[table] = path.name
-        raw = _read_raw(path, [c.name for c in columns] + list(_EXTRA.get(table, ())))
+        raw = _read_raw(path, [c.name for c in columns] + list(_EXTRA.get(table, ()) if keep_accounts else ()))
         frames[table] = _validate(raw, table, path.name)
         raws[table] = raw
 
