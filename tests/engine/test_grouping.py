@@ -67,9 +67,9 @@ def test_time_keys_order_and_fallback():
     d = np.array([10, 10, 11, 10], np.int32)
     t = np.array([-1, 5, 0, 5], np.int32)
     s = np.array([0, 1, 0, 0], np.int64)
-    keys, ok = K.time_keys(d, t, s, OPENING_DAY)
+    keys, ok = K.time_keys(d, t, s)
     assert ok and sorted(range(4), key=lambda i: keys[i]) == [0, 3, 1, 2]
-    _, ok = K.time_keys(d, t, np.array([0, 2**40, 0, 0], np.int64), OPENING_DAY)
+    _, ok = K.time_keys(d, t, np.array([0, 2**40, 0, 0], np.int64))
     assert not ok
 
 

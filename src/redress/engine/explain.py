@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from redress.engine import kernel as K
-from redress.engine.pipeline import Prepared, compute, index_inputs
+from redress.engine.pipeline import COST_CODES, Prepared, compute, index_inputs
 from redress.errors import CaseError, Problem
 from redress.law.articles import article
 from redress.law.plan import CostMethod, Direction, Plan, SystemicMethod
@@ -137,7 +137,7 @@ def _explain_group(prep: Prepared, plan: Plan, rows: np.ndarray, sec: str, row: 
     deflation = case.direction == Direction.DEFLATION
     i_day, d_day, b_day = day_number(case.implementation_date), day_number(case.disclosure_date), base.base_day
     _, n_ev = K.walk_group(int(rows[0]), m, prep.kind, prep.day, prep.qty, prep.price, i_day, d_day, b_day, base.base_price,
-                           deflation, _cost_code(plan), table, idx_day0,
+                           deflation, COST_CODES[plan.cost_method], table, idx_day0,
                            idx_base[s_code] if len(codes) else np.zeros(0), weights, bool(codes),
                            lot_qty, lot_price, lot_class, outv, idx_out, True, tr_class, tr_h, tr_c,
                            ev_sell, ev_lot, ev_qty)
@@ -162,12 +162,6 @@ def _explain_group(prep: Prepared, plan: Plan, rows: np.ndarray, sec: str, row: 
     se = SecurityExplanation(sec, row, base.as_json(), base.rule, actions, trades)
     se.steps = _steps(prep, plan, sec, row, outv, idx_out, codes, weights, trades, idx_base[s_code] if codes else [])
     return se
-
-
-def _cost_code(plan: Plan) -> int:
-    from redress.engine.pipeline import COST_CODES
-
-    return COST_CODES[plan.cost_method]
 
 
 def _trade_line(prep, rows, pos, lots_by_pos, consumed, tr_class, tr_h, tr_c, i_day, d_day, b_day) -> TradeLine:
@@ -228,7 +222,6 @@ def _steps(prep, plan, sec, row, outv, idx_out, codes, weights, trades, idx_base
 def _inflation_steps(prep, plan, row, outv, trades, art) -> list[Step]:
     q_sold, q_held = outv[K.O_Q_SOLD], outv[K.O_Q_HELD]
     avg_buy, avg_sell = outv[K.O_AVG_BUY], outv[K.O_AVG_SELL]
-    pb = float(row["base_price"])
     base_price = prep.base[row["security"]].base_price
     steps = [
         Step("eligible shares bought", "shares bought in [I, D), after ex-rights restatement",
@@ -266,7 +259,6 @@ def _inflation_steps(prep, plan, row, outv, trades, art) -> list[Step]:
         Step("difference loss", "loss_sold + loss_held (gains and losses net)", f"{row['difference_loss']:,.2f}",
              art("inflation")),
     ]
-    del pb
     return steps
 
 

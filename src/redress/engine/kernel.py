@@ -306,11 +306,11 @@ def group_starts(sorted_keys):
 
 
 @njit(cache=True)
-def time_keys(day, tsec, seq, opening_day):
-    """One 64-bit key ordering rows by (date, time, seq), opening positions first; ok=False if it cannot fit.
+def time_keys(day, tsec, seq):
+    """One 64-bit key ordering trades by (date, time, seq); ok=False if it cannot fit.
 
-    Bits: 20 for the day (relative to the first), 17 for seconds + 2 (empty time is -1), 27 for seq
-    (relative to the smallest).
+    Bits: 20 for the day (relative to the first, from 1: key 0 is left for opening positions), 17 for
+    seconds + 2 (empty time is -1), 27 for seq (relative to the smallest).
     """
     n = day.shape[0]
     keys = np.empty(n, dtype=np.uint64)
@@ -318,8 +318,7 @@ def time_keys(day, tsec, seq, opening_day):
     smin = np.int64(2**62)
     smax = -np.int64(2**62)
     for i in range(n):
-        if day[i] != opening_day:
-            dmin = min(dmin, np.int64(day[i]))
+        dmin = min(dmin, np.int64(day[i]))
         smin = min(smin, seq[i])
         smax = max(smax, seq[i])
     if n == 0:
@@ -327,7 +326,7 @@ def time_keys(day, tsec, seq, opening_day):
     if smax - smin >= (1 << 27):
         return keys, False
     for i in range(n):
-        d = np.int64(0) if day[i] == opening_day else np.int64(day[i]) - dmin + 1
+        d = np.int64(day[i]) - dmin + 1
         if d >= (1 << 20):
             return keys, False
         keys[i] = (np.uint64(d) << np.uint64(44)) | (np.uint64(tsec[i] + 2) << np.uint64(27)) | np.uint64(seq[i] - smin)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
+import time
+from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -102,17 +104,13 @@ class Prepared:
         return from_trades.zip_with(pl.Series(is_trade), from_positions).alias("investor_id")
 
 
-def _timed(timings: dict[str, float], name: str):
-    import time
-
-    class _T:
-        def __enter__(self):
-            self.t = time.perf_counter()
-
-        def __exit__(self, *exc):
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - self.t
-
-    return _T()
+@contextmanager
+def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 
 
 def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: tuple[str, ...] = (),
@@ -184,7 +182,7 @@ def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]
     sec_t, sec_p = _codes(t["security"], sec_codes), _codes(p["security"], sec_codes)
     day = t["date"].cast(pl.Int32).to_numpy()
     times, seqs = t["time"].to_numpy(), t["seq"].to_numpy()
-    tkey, packed = K.time_keys(_frozen(day), _frozen(times), _frozen(seqs), OPENING_DAY)
+    tkey, packed = K.time_keys(_frozen(day), _frozen(times), _frozen(seqs))
     if not packed:  # days or seqs too far apart for one 64-bit key: rank (date, time, seq) exactly instead
         tkey = np.empty(day.size, np.uint64)
         tkey[np.lexsort((seqs, times, day))] = np.arange(1, day.size + 1, dtype=np.uint64)

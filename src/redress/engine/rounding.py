@@ -25,15 +25,3 @@ def half_up_units(values: np.ndarray, units_per_one: int) -> np.ndarray:
 def to_fen(yuan: np.ndarray) -> np.ndarray:
     return half_up_units(yuan, FEN_PER_YUAN)
 
-
-def fen_to_text(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    a = abs(int(fen))
-    return f"{sign}{a // 100}.{a % 100:02d}"
-
-
-def units_to_text(units: int, decimals: int) -> str:
-    sign = "-" if units < 0 else ""
-    a = abs(int(units))
-    scale = 10**decimals
-    return f"{sign}{a // scale}.{a % scale:0{decimals}d}"
