@@ -29,11 +29,9 @@ def _group(keys, tkeys, rows_checks, pos_keys=()):
     qty = np.arange(1, n + 1, dtype=np.float64)
     price = np.ones(n)
     pk = np.array(pos_keys, dtype=np.uint64)
-    kind, sec_, day2, qty2, price2, rowid, starts = K.group_rows(
-        key, tkey, is_buy, sec, day_, qty, price, pk, np.zeros(len(pk), np.int32), np.ones(len(pk)), *NO_FACTOR)
-    pos_check = pk.copy()
-    consistent = K.constant_in_groups(starts, rowid, check, pos_check, n)
-    return kind, sec_, day2, qty2, price2, rowid, starts, consistent
+    rec, offsets = K.scatter_rows(key, check, tkey, is_buy, sec, day_, qty, price, pk, pk.copy(),
+                                  np.zeros(len(pk), np.int32), np.ones(len(pk)), *NO_FACTOR)
+    return K.sort_partitions(rec, offsets)
 
 
 @settings(max_examples=200, deadline=None)
@@ -129,3 +127,33 @@ def test_explain_agrees_with_compute(tmp_path):
         assert consumed <= bought + 1e-6  # FIFO never consumes more than was bought or held
         assert expl.securities[0].steps[-1].label == "compensation" or row["status"] in (
             "no_eligible_shares", "no_loss", "excluded")
+
+
+def test_many_partitions_order_like_a_plain_sort():
+    """Enough rows for hundreds of first-pass partitions, both threads and several buckets per partition."""
+    rng = np.random.default_rng(11)
+    n, n_pos = 400_000, 5_000
+    groups = rng.integers(0, 30_000, n).astype(np.uint64)
+    keys = groups * np.uint64(0x9E3779B97F4A7C15)
+    tkeys = rng.integers(1, 50, n).astype(np.uint64)  # many ties: the row breaks them
+    pos_keys = rng.choice(keys, n_pos)
+    kind, sec, day_, qty, price, rowid, starts, consistent = _group(keys, tkeys, keys, pos_keys)
+    all_keys = np.concatenate([keys, pos_keys])
+    all_t = np.concatenate([tkeys, np.zeros(n_pos, np.uint64)])
+    expected = np.lexsort((np.arange(n + n_pos), all_t, all_keys))
+    assert np.array_equal(rowid, expected)
+    assert consistent
+    assert np.array_equal(starts, np.append(np.flatnonzero(np.diff(all_keys[expected], prepend=~all_keys[expected][0])
+                                                           != 0), n + n_pos))
+    assert np.array_equal(qty[rowid < n], rowid[rowid < n] + 1)
+    assert (kind[rowid >= n] == K.KIND_OPENING).all()
+
+
+def test_a_collision_in_a_large_case_is_detected():
+    rng = np.random.default_rng(12)
+    keys = rng.integers(0, 2**63, 300_000, dtype=np.int64).astype(np.uint64)
+    checks = keys.copy()
+    checks[123_456] ^= np.uint64(1)  # the same key as its own row, a different verifying hash: nothing to catch
+    keys[200_000] = keys[100_000]  # two ids sharing a key, with different verifying hashes
+    *_, consistent = _group(keys, np.ones(len(keys), np.uint64), checks)
+    assert not consistent

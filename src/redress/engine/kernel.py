@@ -333,13 +333,101 @@ def time_keys(day, tsec, seq):
     return keys, True
 
 
+# Record layout used while grouping: one 56-byte row per trade or opening position, so that moving it
+# touches one or two cache lines.  R_META packs the day (offset by 2**31), the security and the kind.
+R_KEY, R_TIME, R_ROW, R_META, R_CHECK, R_QTY, R_PRICE = range(7)
+N_REC = 7
+MAX_PARTITION_BITS = 11  # at most 2,048 first-pass partitions: few enough output streams for memory speed
+
+
+@njit(cache=True, inline="always")
+def _pack_meta(day, sec, kind):
+    return (np.uint64(np.int64(day) + 2**31) << np.uint64(32)) | (np.uint64(sec) << np.uint64(2)) | np.uint64(kind)
+
+
+@njit(cache=True, parallel=True)
+def scatter_rows(key, check, tkey, is_buy, sec, day, qty, price, pos_key, pos_check, pos_sec, pos_qty,
+                 factor, factor_day0, factor_opening):
+    """First grouping pass: every trade and opening position, as one record, into its partition.
+
+    ``key`` is a well-mixed 64-bit hash of (investor, security); its top bits pick one of at most 2,048
+    partitions.  ``check`` is a second, independent hash that ``sort_partitions`` verifies is constant
+    within every group.  ``tkey`` orders rows in time (``time_keys``); opening positions get time key 0, so
+    they come first in their group.  Quantities and prices are restated for ex-rights on the way
+    (``factor[sec, day - factor_day0]``; ``factor_opening[sec]`` for positions).  Returns the records and
+    the partition offsets.
+    """
+    n_t = key.shape[0]
+    n_p = pos_key.shape[0]
+    n = n_t + n_p
+    p_bits = 1
+    while p_bits < MAX_PARTITION_BITS and (1 << p_bits) * 8192 < n:
+        p_bits += 1
+    p_shift = np.uint64(64 - p_bits)
+    n_part = 1 << p_bits
+    n_threads = 2 if n > 100_000 else 1
+    bounds = np.empty(n_threads + 1, np.int64)
+    for t in range(n_threads + 1):
+        bounds[t] = n_t * t // n_threads
+    hist = np.zeros((n_threads, n_part), np.int64)
+    for t in prange(n_threads):
+        for i in range(bounds[t], bounds[t + 1]):
+            hist[t, np.int64(key[i] >> p_shift)] += 1
+    pos_hist = np.zeros(n_part, np.int64)
+    for i in range(n_p):
+        pos_hist[np.int64(pos_key[i] >> p_shift)] += 1
+    offsets = np.empty(n_part + 1, np.int64)
+    fill = np.empty((n_threads, n_part), np.int64)
+    pos_fill = np.empty(n_part, np.int64)
+    running = 0
+    for b in range(n_part):
+        offsets[b] = running
+        pos_fill[b] = running
+        running += pos_hist[b]
+        for t in range(n_threads):
+            fill[t, b] = running
+            running += hist[t, b]
+    offsets[n_part] = running
+    rec = np.empty((n, N_REC), np.uint64)
+    fv = rec.view(np.float64)
+    n_days = factor.shape[1]
+    for t in prange(n_threads):
+        for i in range(bounds[t], bounds[t + 1]):
+            b = np.int64(key[i] >> p_shift)
+            p = fill[t, b]
+            fill[t, b] = p + 1
+            sc = sec[i]
+            j = day[i] - factor_day0
+            f = factor[sc, j] if 0 <= j < n_days else 1.0
+            rec[p, R_KEY] = key[i]
+            rec[p, R_TIME] = tkey[i]
+            rec[p, R_ROW] = np.uint64(i)
+            rec[p, R_META] = _pack_meta(day[i], sc, KIND_BUY if is_buy[i] else KIND_SELL)
+            rec[p, R_CHECK] = check[i]
+            fv[p, R_QTY] = qty[i] * f
+            fv[p, R_PRICE] = price[i] / f
+    for i in range(n_p):
+        b = np.int64(pos_key[i] >> p_shift)
+        p = pos_fill[b]
+        pos_fill[b] = p + 1
+        sc = pos_sec[i]
+        rec[p, R_KEY] = pos_key[i]
+        rec[p, R_TIME] = 0
+        rec[p, R_ROW] = np.uint64(n_t + i)
+        rec[p, R_META] = _pack_meta(-2**31 + 1, sc, KIND_OPENING)
+        rec[p, R_CHECK] = pos_check[i]
+        fv[p, R_QTY] = pos_qty[i] * factor_opening[sc]
+        fv[p, R_PRICE] = 0.0
+    return rec, offsets
+
+
 @njit(cache=True, inline="always")
 def _rec_before(rec, a, b):
-    if rec[a, 0] != rec[b, 0]:
-        return rec[a, 0] < rec[b, 0]
-    if rec[a, 1] != rec[b, 1]:
-        return rec[a, 1] < rec[b, 1]
-    return rec[a, 2] < rec[b, 2]
+    if rec[a, R_KEY] != rec[b, R_KEY]:
+        return rec[a, R_KEY] < rec[b, R_KEY]
+    if rec[a, R_TIME] != rec[b, R_TIME]:
+        return rec[a, R_TIME] < rec[b, R_TIME]
+    return rec[a, R_ROW] < rec[b, R_ROW]
 
 
 @njit(cache=True)
@@ -387,167 +475,88 @@ def _sort_records(rec, s, m, idx, tmp):
         idx[:m] = src
 
 
-# Record layout used while grouping: one 48-byte row per trade, so that moving a trade touches one or two
-# cache lines.  R_ROW packs the original row (high bits, so it orders ties), the security and the kind.
-R_KEY, R_TIME, R_ROW, R_DAY, R_QTY, R_PRICE = range(6)
-N_REC = 6
-ROW_SHIFT = 24  # row << 24 | sec << 2 | kind
-
-
-@njit(cache=True, inline="always")
-def _pack_row(row, sec, kind):
-    return (np.uint64(row) << np.uint64(ROW_SHIFT)) | (np.uint64(sec) << np.uint64(2)) | np.uint64(kind)
-
-
 @njit(cache=True, parallel=True)
-def group_rows(key, tkey, is_buy, sec, day, qty, price, pos_key, pos_sec, pos_qty,
-               factor, factor_day0, factor_opening):
-    """Put trades and opening positions in group order, each group sorted by (date, time, seq, row).
+def sort_partitions(rec, offsets):
+    """Second grouping pass: sort each partition in cache and unpack it into the engine's columns.
 
-    ``key`` is a well-mixed 64-bit hash of (investor, security) and ``tkey`` orders rows in time
-    (``time_keys``); opening positions come first in their group.  Two-level radix partitioning on the top
-    bits of ``key``: the first pass streams every row, as one 48-byte record, into one of at most 2,048
-    partitions (few enough output streams to write at memory speed); each partition then fits in cache,
-    where it is counting-sorted on the next bits and each tiny bucket insertion-sorted by (key, tkey, row).
-    Quantities and prices are restated for ex-rights on the way (``factor[sec, day - factor_day0]``;
-    ``factor_opening[sec]`` for positions).  Returns kind, sec, day, qty, price, the original row of each
-    position and the group offsets.
+    Each partition is counting-sorted on the next bits of the key into a buffer of its thread, each small
+    bucket sorted by (key, time key, row), and the result written straight into kind, sec, day, qty,
+    price and the original row.  Returns those, the group offsets, and whether the verifying hash was
+    constant within every group (False means two ids share a 64-bit key: group them exactly instead).
     """
-    n_t = key.shape[0]
-    n_p = pos_key.shape[0]
-    n = n_t + n_p
-    p_bits = 1
-    while p_bits < 11 and (1 << p_bits) * 8192 < n:
+    n = rec.shape[0]
+    n_part = offsets.shape[0] - 1
+    p_bits = 0
+    while (1 << p_bits) < n_part:
         p_bits += 1
-    p_shift = np.uint64(64 - p_bits)
-    n_part = 1 << p_bits
-    n_threads = 2 if n > 100_000 else 1
-    bounds = np.empty(n_threads + 1, np.int64)
-    for t in range(n_threads + 1):
-        bounds[t] = n_t * t // n_threads
-    hist = np.zeros((n_threads, n_part), np.int64)
-    for t in prange(n_threads):
-        for i in range(bounds[t], bounds[t + 1]):
-            hist[t, np.int64(key[i] >> p_shift)] += 1
-    pos_hist = np.zeros(n_part, np.int64)
-    for i in range(n_p):
-        pos_hist[np.int64(pos_key[i] >> p_shift)] += 1
-    offsets = np.empty(n_part + 1, np.int64)
-    fill = np.empty((n_threads, n_part), np.int64)
-    pos_fill = np.empty(n_part, np.int64)
-    running = 0
-    for b in range(n_part):
-        offsets[b] = running
-        pos_fill[b] = running
-        running += pos_hist[b]
-        for t in range(n_threads):
-            fill[t, b] = running
-            running += hist[t, b]
-    offsets[n_part] = running
-    rec = np.empty((n, N_REC), np.uint64)
-    fv = rec.view(np.float64)
-    n_days = factor.shape[1]
-    for t in prange(n_threads):
-        for i in range(bounds[t], bounds[t + 1]):
-            b = np.int64(key[i] >> p_shift)
-            p = fill[t, b]
-            fill[t, b] = p + 1
-            sc = sec[i]
-            j = day[i] - factor_day0
-            f = factor[sc, j] if 0 <= j < n_days else 1.0
-            rec[p, R_KEY] = key[i]
-            rec[p, R_TIME] = tkey[i]
-            rec[p, R_ROW] = _pack_row(i, sc, KIND_BUY if is_buy[i] else KIND_SELL)
-            rec[p, R_DAY] = np.uint64(np.int64(day[i]) + 2**40)
-            fv[p, R_QTY] = qty[i] * f
-            fv[p, R_PRICE] = price[i] / f
-    for i in range(n_p):
-        b = np.int64(pos_key[i] >> p_shift)
-        p = pos_fill[b]
-        pos_fill[b] = p + 1
-        sc = pos_sec[i]
-        rec[p, R_KEY] = pos_key[i]
-        rec[p, R_TIME] = 0
-        rec[p, R_ROW] = _pack_row(n_t + i, sc, KIND_OPENING)
-        rec[p, R_DAY] = np.uint64(np.int64(-2**31 + 1) + 2**40)
-        fv[p, R_QTY] = pos_qty[i] * factor_opening[sc]
-        fv[p, R_PRICE] = 0.0
     max_m = 1
     for b in range(n_part):
         max_m = max(max_m, offsets[b + 1] - offsets[b])
-    for b in prange(n_part):
-        _sort_partition(rec, offsets[b], offsets[b + 1] - offsets[b], p_bits)
     kind2 = np.empty(n, np.int8)
     sec2 = np.empty(n, np.int32)
     day2 = np.empty(n, np.int32)
     qty2 = np.empty(n, np.float64)
     price2 = np.empty(n, np.float64)
     rowid = np.empty(n, np.int64)
-    for i in prange(n):
-        packed = rec[i, R_ROW]
-        kind2[i] = np.int8(packed & np.uint64(3))
-        sec2[i] = np.int32((packed >> np.uint64(2)) & np.uint64((1 << (ROW_SHIFT - 2)) - 1))
-        rowid[i] = np.int64(packed >> np.uint64(ROW_SHIFT))
-        day2[i] = np.int32(np.int64(rec[i, R_DAY]) - 2**40)
-        qty2[i] = fv[i, R_QTY]
-        price2[i] = fv[i, R_PRICE]
-    starts = group_starts(rec[:, R_KEY])
-    return kind2, sec2, day2, qty2, price2, rowid, starts
+    is_start = np.zeros(n, np.bool_)
+    n_chunks = min(n_part, 16)
+    mismatches = np.zeros(n_chunks, np.int64)
+    for ch in prange(n_chunks):
+        buf = np.empty((max_m, N_REC), np.uint64)
+        fbuf = buf.view(np.float64)
+        idx = np.empty(max_m, np.int64)
+        tmp = np.empty(max_m, np.int64)
+        for b in range(n_part * ch // n_chunks, n_part * (ch + 1) // n_chunks):
+            s = offsets[b]
+            m = offsets[b + 1] - s
+            if m == 0:
+                continue
+            s_bits = 1
+            while s_bits < 20 and (1 << s_bits) * 4 < m:
+                s_bits += 1
+            shift = np.uint64(max(0, 64 - p_bits - s_bits))
+            mask = np.uint64((1 << s_bits) - 1)
+            counts = np.zeros((1 << s_bits) + 1, np.int64)
+            for j in range(s, s + m):
+                counts[np.int64((rec[j, R_KEY] >> shift) & mask) + 1] += 1
+            for k in range(1 << s_bits):
+                counts[k + 1] += counts[k]
+            fill = counts[:-1].copy()
+            for j in range(s, s + m):
+                k = np.int64((rec[j, R_KEY] >> shift) & mask)
+                q = fill[k]
+                fill[k] = q + 1
+                for c in range(N_REC):
+                    buf[q, c] = rec[j, c]
+            prev_key = np.uint64(0)
+            prev_check = np.uint64(0)
+            for k in range(1 << s_bits):
+                lo = counts[k]
+                cnt = counts[k + 1] - lo
+                if cnt == 0:
+                    continue
+                _sort_records(buf, lo, cnt, idx, tmp)
+                for j in range(cnt):
+                    src = idx[j]
+                    out = s + lo + j
+                    key = buf[src, R_KEY]
+                    check = buf[src, R_CHECK]
+                    if out == s or key != prev_key:
+                        is_start[out] = True
+                    elif check != prev_check:
+                        mismatches[ch] += 1
+                    prev_key = key
+                    prev_check = check
+                    meta = buf[src, R_META]
+                    kind2[out] = np.int8(meta & np.uint64(3))
+                    sec2[out] = np.int32((meta & np.uint64(0xFFFFFFFF)) >> np.uint64(2))
+                    day2[out] = np.int32(np.int64(meta >> np.uint64(32)) - 2**31)
+                    rowid[out] = np.int64(buf[src, R_ROW])
+                    qty2[out] = fbuf[src, R_QTY]
+                    price2[out] = fbuf[src, R_PRICE]
+    starts = np.append(np.flatnonzero(is_start), n).astype(np.int64)
+    return kind2, sec2, day2, qty2, price2, rowid, starts, mismatches.sum() == 0
 
-
-@njit(cache=True, parallel=True)
-def constant_in_groups(starts, rowid, check, pos_check, n_trades):
-    """True when ``check`` (a second, independent hash of each row's id) is constant within every group."""
-    n_groups = starts.shape[0] - 1
-    bad = 0
-    for g in prange(n_groups):
-        r = rowid[starts[g]]
-        v = check[r] if r < n_trades else pos_check[r - n_trades]
-        for j in range(starts[g] + 1, starts[g + 1]):
-            r = rowid[j]
-            w = check[r] if r < n_trades else pos_check[r - n_trades]
-            if w != v:
-                bad += 1
-                break
-    return bad == 0
-
-
-@njit(cache=True)
-def _sort_partition(rec, s, m, p_bits):
-    """Sort records s..s+m (one partition) by (key, time key, row), in cache."""
-    if m < 2:
-        return
-    s_bits = 1
-    while s_bits < 20 and (1 << s_bits) * 4 < m:
-        s_bits += 1
-    shift = np.uint64(64 - p_bits - s_bits)
-    mask = np.uint64((1 << s_bits) - 1)
-    nb = 1 << s_bits
-    counts = np.zeros(nb + 1, np.int64)
-    for j in range(s, s + m):
-        counts[np.int64((rec[j, R_KEY] >> shift) & mask) + 1] += 1
-    for b in range(nb):
-        counts[b + 1] += counts[b]
-    fill = counts[:-1].copy()
-    buf = np.empty((m, N_REC), np.uint64)
-    for j in range(s, s + m):
-        b = np.int64((rec[j, R_KEY] >> shift) & mask)
-        q = fill[b]
-        fill[b] = q + 1
-        for c in range(N_REC):
-            buf[q, c] = rec[j, c]
-    idx = np.empty(m, np.int64)
-    tmp = np.empty(m, np.int64)
-    for b in range(nb):
-        lo = counts[b]
-        cnt = counts[b + 1] - lo
-        if cnt == 0:
-            continue
-        _sort_records(buf, lo, cnt, idx, tmp)
-        for j in range(cnt):
-            src = idx[j]
-            for c in range(N_REC):
-                rec[s + lo + j, c] = buf[src, c]
 
 
 @njit(cache=True, inline="always")

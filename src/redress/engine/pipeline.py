@@ -131,7 +131,7 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
     progress("restating ex-rights and grouping trades by investor")
     with _timed(timings, "group"):
         columns = _trade_columns(case, tables, ex)
-        # what the arrays now hold need not stay in the table through the memory-hungry grouping
+        # what the columns now hold need not stay in the table through the memory-hungry grouping
         tables = dataclasses.replace(tables, trades=tables.trades.drop("security") if keep_trade_columns
                                      else tables.trades.select("investor_id"))
         arrays, rowid, starts = _group(case, tables, columns)
@@ -164,9 +164,9 @@ def _factors(case: CaseConfig, ex: dict[str, ExRights], days: np.ndarray) -> tup
     return table, day0, np.array([ex[s].total() for s in secs])
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Columns:
-    """The trades and positions as the grouping kernel takes them."""
+    """The trades and positions as the grouping kernel takes them; ``release`` lets them go."""
 
     sec_t: np.ndarray
     sec_p: np.ndarray
@@ -174,6 +174,10 @@ class _Columns:
     trades: tuple[np.ndarray, ...]  # is_buy, sec, day, quantity, price
     pos_qty: np.ndarray
     factor: tuple[np.ndarray, int, np.ndarray]
+
+    def release(self) -> None:
+        for name in ("sec_t", "sec_p", "tkey", "trades", "pos_qty", "factor"):
+            setattr(self, name, None)
 
 
 def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]) -> _Columns:
@@ -197,34 +201,36 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
     Investor ids are strings; sorting them is the slowest thing the engine could do.  Rows are grouped by
     a 64-bit hash of the id instead (linear and parallel); a second, independently seeded hash must be
     constant inside every group, and should two ids ever share a 64-bit hash the grouping falls back to
-    exact dense ranks of the strings.  Returns (kind, sec, day, qty, price), the original row of each
-    position and the group offsets.
+    exact dense ranks of the strings.  ``c`` is released once the first pass has copied it.  Returns
+    (kind, sec, day, qty, price), the original row of each position and the group offsets.
     """
-    t, p = tables.trades, tables.positions
+    ids_t, ids_p = tables.trades["investor_id"], tables.positions["investor_id"]
     n_sec = len(case.securities)
-    sec_t, sec_p, tkey, columns, pos_qty = c.sec_t, c.sec_p, c.tkey, c.trades, c.pos_qty
-    factor, factor_day0, factor_opening = c.factor
 
-    def keys(series: pl.Series, sec: np.ndarray, seed: int, mix: np.uint64) -> np.ndarray:
-        h = series.hash(seed=seed).to_numpy()
-        return h ^ (sec.astype(np.uint64) * mix) if n_sec > 1 else h
+    def keys(ids: pl.Series, sec: np.ndarray, seed: int, mix: np.uint64) -> np.ndarray:
+        h = ids.hash(seed=seed).to_numpy()
+        return _frozen(h ^ (sec.astype(np.uint64) * mix) if n_sec > 1 else h)
 
-    key_t = _frozen(keys(t["investor_id"], sec_t, 0, _MIX))
-    key_p = _frozen(keys(p["investor_id"], sec_p, 0, _MIX))
-    *grouped, rowid, starts = K.group_rows(key_t, tkey, *columns, key_p, sec_p, pos_qty, factor, factor_day0,
-                                           factor_opening)
-    del key_t
-    check_t = _frozen(keys(t["investor_id"], sec_t, 0x5EED, np.uint64(1 << 48)))
-    check_p = _frozen(keys(p["investor_id"], sec_p, 0x5EED, np.uint64(1 << 48)))
-    if not K.constant_in_groups(starts, rowid, check_t, check_p, t.height):
-        ranks = pl.concat([t["investor_id"], p["investor_id"]]).rank("dense").cast(pl.UInt64).to_numpy()
-        exact = ranks * np.uint64(n_sec) + np.concatenate([sec_t, sec_p]).astype(np.uint64)
-        mixed = _frozen(exact * _MIX)  # an odd multiplier is a bijection that spreads ranks over the top bits
-        exact = _frozen(exact)
-        n_t = t.height
-        *grouped, rowid, starts = K.group_rows(mixed[:n_t], tkey, *columns, mixed[n_t:], sec_p, pos_qty, factor,
-                                               factor_day0, factor_opening)
-        assert K.constant_in_groups(starts, rowid, exact[:n_t], exact[n_t:], n_t)
+    check = np.uint64(1 << 48)
+    rec, offsets = K.scatter_rows(keys(ids_t, c.sec_t, 0, _MIX), keys(ids_t, c.sec_t, 0x5EED, check), c.tkey,
+                                  *c.trades, keys(ids_p, c.sec_p, 0, _MIX), keys(ids_p, c.sec_p, 0x5EED, check),
+                                  c.sec_p, c.pos_qty, *c.factor)
+    c.release()
+    *grouped, rowid, starts, consistent = K.sort_partitions(rec, offsets)
+    if not consistent:
+        del grouped, rowid, starts
+        ranks = pl.concat([ids_t, ids_p]).rank("dense").cast(pl.UInt64).to_numpy()
+        rows = rec[:, K.R_ROW].astype(np.int64)
+        sec = (rec[:, K.R_META] & np.uint64(0xFFFFFFFF)) >> np.uint64(2)
+        exact = ranks[rows] * np.uint64(n_sec) + sec
+        rec[:, K.R_KEY] = exact * _MIX  # an odd multiplier is a bijection that spreads ranks over the top bits
+        rec[:, K.R_CHECK] = exact
+        shift = np.uint64(64 - (len(offsets) - 2).bit_length())
+        part = rec[:, K.R_KEY] >> shift
+        order = np.argsort(part, kind="stable")
+        rec, offsets = rec[order], np.searchsorted(part[order], np.arange(len(offsets), dtype=np.uint64))
+        *grouped, rowid, starts, consistent = K.sort_partitions(rec, offsets.astype(np.int64))
+        assert consistent
     return tuple(grouped), rowid, starts
 
 

@@ -10,7 +10,7 @@ are numbered from 1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +77,11 @@ def table_path(case_dir: Path, name: str) -> Path | None:
 
 
 def _read_raw(path: Path, wanted: list[str]) -> pl.DataFrame:
-    """Read a table with a 1-based line number column; CSV cells stay text for exact checking."""
+    """Read a table; CSV cells stay text for exact checking.
+
+    Row i of the result is on line ``i + first_line(path)``, unless the slow CSV reader had to number the
+    lines itself (a LINE column then gives each row's line).
+    """
     if path.suffix == ".parquet":
         try:
             schema = pl.read_parquet_schema(path)
@@ -85,7 +89,7 @@ def _read_raw(path: Path, wanted: list[str]) -> pl.DataFrame:
             df = pl.read_parquet(path, columns=cols)
         except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
             raise CaseError(Problem(path.name, None, f"cannot read Parquet file: {exc}")) from None
-        return df.with_row_index(LINE, offset=1)
+        return df
     try:
         header = pl.read_csv(path, n_rows=0, infer_schema=False)
     except Exception as exc:  # noqa: BLE001
@@ -102,7 +106,12 @@ def _read_raw(path: Path, wanted: list[str]) -> pl.DataFrame:
         return _read_csv_slowly(path, names, wanted)
     if names[last] not in wanted:
         df = df.drop(names[last])
-    return df.with_row_index(LINE, offset=2)
+    return df
+
+
+def first_line(path: Path) -> int:
+    """The line (Parquet: the row number, from 1) of a table's first row: CSV has a header on line 1."""
+    return 1 if path.suffix == ".parquet" else 2
 
 
 def _read_csv_slowly(path: Path, names: list[str], wanted: list[str]) -> pl.DataFrame:
@@ -161,12 +170,15 @@ def _parse(col: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
             value = c.cast(pl.Date, strict=False)
         return value, value.is_null(), reason(pl.format("{} is not a valid date (YYYY-MM-DD)", shown))
     if k == "side":
-        value = (c == "B") | (c == "b")
-        return value, ~(value | (c == "S") | (c == "s")).fill_null(False), reason(
+        byte = c.cast(pl.String).cast(pl.Binary).bin.reinterpret(dtype=pl.UInt8)  # null unless one byte long
+        value = (byte == ord("B")) | (byte == ord("b"))
+        return value, ~byte.is_in([ord(x) for x in "BSbs"]).fill_null(False), reason(
             pl.format("side {} must be B (buy) or S (sell)", shown))
     if k in ("seq", "pos_int", "nonneg_int"):
         if dtype.is_integer():
             value = c.cast(pl.Int64)
+            if k == "seq":
+                return value.fill_null(0), pl.lit(False), pl.format("seq {} must be an integer", shown)
         else:
             as_float = num.cast(pl.Float64, strict=False)
             integral = as_float.is_finite() & (as_float == as_float.floor()) & (as_float.abs() < 2**53)
@@ -180,7 +192,7 @@ def _parse(col: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
             pl.format(f"{col.name} {{}} must be {word} integer", shown))
     if k in ("pos_num", "nonneg_num"):
         value = num.cast(pl.Float64, strict=False)
-        ok = value.is_finite() & ((value > 0) if k == "pos_num" else (value >= 0))
+        ok = value.is_between(0.0, float("inf"), closed="none" if k == "pos_num" else "left")  # finite, > 0 or >= 0
         word = "a positive" if k == "pos_num" else "a non-negative"
         text = pl.format(f"{col.name} {{}} must be {word} number", shown)
         if col.optional_value:
@@ -198,13 +210,29 @@ def _parse_times(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     if series.dtype == pl.Time:
         secs = (series.cast(pl.Int64) // 1_000_000_000).fill_null(-1).to_numpy().astype(np.int32)
         return secs, np.zeros(len(series), dtype=bool)
-    text = series.cast(pl.String)
-    words = text.cast(pl.Binary).bin.reinterpret(dtype=pl.UInt64, endianness="little")
-    secs, bad = K.parse_hms_words(words.fill_null(0).to_numpy(), words.is_null().to_numpy())
-    odd = (words.is_null() & text.is_not_null() & (text != "")).to_numpy()
-    for i in np.nonzero(odd)[0]:
-        secs[i], bad[i] = _parse_time_text(text[int(i)])
+    text = pl.col("t")
+    words = text.cast(pl.Binary).bin.reinterpret(dtype=pl.UInt64, endianness="little")  # null unless 8 bytes
+    parts = pl.DataFrame([series.cast(pl.String).alias("t")]).select(
+        words.fill_null(0).alias("w"), words.is_null().alias("missing"),
+        (words.is_null() & (text.str.len_bytes() > 0)).fill_null(False).alias("odd"))
+    secs, bad = K.parse_hms_words(parts["w"].to_numpy(), parts["missing"].to_numpy())
+    odd = parts["odd"]
+    if odd.any():
+        for i in np.flatnonzero(odd.to_numpy()):
+            secs[i], bad[i] = _parse_time_text(series[int(i)])
     return secs, bad
+
+
+def _chunked_like(values: pl.Series, like: pl.Series) -> pl.Series:
+    """``values`` cut into the chunks of ``like`` (a Parquet file reads as one chunk per row group): a frame
+    whose columns are chunked alike is never realigned, which would copy every string column."""
+    if like.n_chunks() == 1:
+        return values
+    parts, start = [], 0
+    for chunk in like.get_chunks():
+        parts.append(values.slice(start, len(chunk)).rechunk())
+        start += len(chunk)
+    return pl.concat(parts, rechunk=False)
 
 
 def _parse_time_text(value: str) -> tuple[int, bool]:
@@ -219,15 +247,78 @@ def _parse_time_text(value: str) -> tuple[int, bool]:
     return -1, True
 
 
-def _validate(df: pl.DataFrame, table: str, file: str) -> pl.DataFrame:
-    """Typed columns plus LINE and REASON (null for a good row); missing columns are a file-level error."""
+@dataclass
+class _Checked:
+    """One table being checked: its typed rows, and the lines found bad so far with their reasons.
+
+    Bad rows are few, so they are kept as line numbers and reason texts rather than as a column of the
+    (possibly very large) table; the good rows are only filtered out at the end, and only when there are any.
+    """
+
+    frame: pl.DataFrame  # typed columns, plus LINE when row i is not on line i + first
+    first: int  # line of row 0 when the frame has no LINE column
+    raw: pl.DataFrame | None  # the rows as read, for the text of rejected rows
+    bad_lines: list[np.ndarray] = field(default_factory=list)
+    reasons: list[pl.Series] = field(default_factory=list)
+
+    def lines(self, positions: np.ndarray) -> np.ndarray:
+        if LINE in self.frame.columns:
+            return self.frame[LINE].gather(positions).cast(pl.Int64).to_numpy()
+        return positions.astype(np.int64) + self.first
+
+    def numbered(self) -> None:
+        """Give every row its line in a LINE column (before rows are filtered out of a small table)."""
+        if LINE not in self.frame.columns:
+            self.frame = self.frame.with_row_index(LINE, offset=self.first).with_columns(pl.col(LINE).cast(pl.Int64))
+
+    def known_bad(self) -> np.ndarray:
+        return np.concatenate(self.bad_lines) if self.bad_lines else np.zeros(0, np.int64)
+
+    def reject(self, positions: np.ndarray, reasons: pl.Series) -> None:
+        self.bad_lines.append(self.lines(positions))
+        self.reasons.append(reasons.cast(pl.String).rename(REASON))
+
+    def rejected(self) -> pl.DataFrame:
+        return pl.DataFrame({LINE: self.known_bad(), REASON: pl.concat(self.reasons) if self.reasons else
+                             pl.Series(REASON, [], pl.String)})
+
+    def good(self) -> pl.DataFrame:
+        frame = self.frame
+        if self.bad_lines:
+            bad = self.known_bad()
+            if LINE in frame.columns:
+                frame = frame.filter(~pl.col(LINE).is_in(pl.Series(bad).implode()))
+            else:
+                keep = np.ones(frame.height, dtype=bool)
+                keep[bad - self.first] = False
+                frame = frame.filter(pl.Series(keep))
+        return frame.drop(LINE, strict=False)
+
+    def raw_rows(self, table: str, lines: np.ndarray) -> pl.Series:
+        """The rejected rows as read, comma-joined, in the order of ``lines``."""
+        raw = self.raw
+        names = [c.name for c in TABLE_COLUMNS[table] if c.name in raw.columns]
+        if LINE in raw.columns:
+            rows = raw.join(pl.DataFrame({LINE: lines}), on=LINE, how="right")
+        else:
+            rows = raw[lines - self.first]
+        return rows.select(pl.concat_str([pl.col(n).cast(pl.String).fill_null("") for n in names], separator=",")
+                           .alias("row")).to_series()
+
+
+def _validate(df: pl.DataFrame, table: str, file: str, first: int) -> _Checked:
+    """Typed columns, with the rows that fail a column's check rejected; missing columns are a file-level error.
+
+    Every check is a cheap mask over the whole table, computed in one pass; reason texts are built only for
+    the bad rows (the first failing check of a row gives its reason).
+    """
     columns = TABLE_COLUMNS[table]
     absent = [c.name for c in columns if c.required and c.name not in df.columns]
     if absent:
         raise CaseError(Problem(file, 1, f"missing column(s) {', '.join(absent)}; "
                                          f"expected {', '.join(c.name for c in columns)}"))
     values: list[pl.Expr] = []
-    masks: list[pl.Expr] = []  # one Boolean per check, bit-packed: cheap even for 50M rows
+    masks: list[pl.Expr | np.ndarray] = []  # an expression over the table, or a mask computed outside Polars
     texts: list[pl.Expr] = []
     if "__malformed" in df.columns:
         masks.append(pl.col("__malformed").is_not_null())
@@ -238,41 +329,45 @@ def _validate(df: pl.DataFrame, table: str, file: str) -> pl.DataFrame:
             continue
         if col.kind == "time":
             secs, time_bad = _parse_times(df[col.name])
-            values.append(pl.lit(pl.Series(col.name, secs)))
-            masks.append(pl.lit(pl.Series(time_bad)))
+            values.append(pl.lit(_chunked_like(pl.Series(col.name, secs), df[col.name])))
+            masks.append(time_bad)
             texts.append(pl.format("time '{}' is not HH:MM:SS", pl.col(col.name).cast(pl.String)))
             continue
         value, bad, text = _parse(col, df.schema[col.name])
         values.append(value.alias(col.name))
         masks.append(bad)
         texts.append(text)
-    mask_names = [f"__m{i}" for i in range(len(masks))]
-    flags = df.select([m.alias(n) for m, n in zip(masks, mask_names, strict=True)])
-    bad = flags.select(pl.any_horizontal(mask_names)).to_series() if mask_names else pl.Series([False] * df.height)
+
+    def as_expr(mask: pl.Expr | np.ndarray, rows: np.ndarray | None = None) -> pl.Expr:
+        if isinstance(mask, np.ndarray):
+            return pl.lit(pl.Series(mask if rows is None else mask[rows]))
+        return mask
+
+    keep = [LINE] if LINE in df.columns else []
     extras = [pl.col(c).cast(pl.String) for c in _EXTRA.get(table, ()) if c in df.columns]
-    parsed = df.select(pl.col(LINE), *values, *extras).with_columns(pl.lit(None, pl.String).alias(REASON))
+    any_bad = pl.any_horizontal([as_expr(m) for m in masks]) if masks else pl.lit(False)
+    parsed = df.select(*keep, *values, *extras, any_bad.fill_null(True).alias("__bad"))
+    bad = parsed["__bad"]
+    checked = _Checked(parsed.drop("__bad"), first, df)
     if bad.any():
-        subset = pl.concat([df, flags], how="horizontal").filter(bad)
-        reasons = subset.select(pl.coalesce([pl.when(pl.col(n)).then(t) for n, t in zip(mask_names, texts,
-                                                                                        strict=True)]))
-        parsed = parsed.with_columns(parsed[REASON].scatter(np.nonzero(bad.to_numpy())[0], reasons.to_series()))
-    return parsed
+        rows = np.flatnonzero(bad.to_numpy())
+        reasons = df[rows].select(pl.coalesce([pl.when(as_expr(m, rows)).then(t) for m, t in zip(masks, texts,
+                                                                                                 strict=True)]))
+        checked.reject(rows, reasons.to_series())
+    return checked
 
 
-def _raw_rows(raw: pl.DataFrame, table: str, lines: pl.Series) -> pl.DataFrame:
-    names = [c.name for c in TABLE_COLUMNS[table] if c.name in raw.columns]
-    return raw.filter(pl.col(LINE).is_in(lines.implode())).select(
-        pl.col(LINE), pl.concat_str([pl.col(n).cast(pl.String).fill_null("") for n in names], separator=",")
-        .alias("row"))
-
-
-def _flag(df: pl.DataFrame, mask: pl.Expr | pl.Series, reason: pl.Expr) -> pl.DataFrame:
-    """Give rows matching ``mask`` (and still good) the reason ``reason``; text is built for those rows only."""
-    m = df.select((pl.col(REASON).is_null() & mask).fill_null(False)).to_series()
+def _flag(checked: _Checked, mask: pl.Expr | pl.Series, reason: pl.Expr) -> None:
+    """Reject the rows matching ``mask`` (and still good) with the reason ``reason``, built for those rows only."""
+    frame = checked.frame
+    m = mask.fill_null(False) if isinstance(mask, pl.Series) else frame.select(mask.fill_null(False)).to_series()
     if not m.any():
-        return df
-    texts = df.filter(m).select(reason).to_series()
-    return df.with_columns(df[REASON].scatter(np.nonzero(m.to_numpy())[0], texts))
+        return
+    rows = np.flatnonzero(m.to_numpy())
+    fresh = ~np.isin(checked.lines(rows), checked.known_bad())
+    rows = rows[fresh]
+    if rows.size:
+        checked.reject(rows, frame[rows].select(reason).to_series())
 
 
 def _closed_dates(df: pl.DataFrame, securities: list[str]) -> pl.Series:
@@ -291,16 +386,22 @@ def _closed_dates(df: pl.DataFrame, securities: list[str]) -> pl.Series:
     return pl.Series("closed", closed) & df["date"].is_not_null()
 
 
-def _duplicates(df: pl.DataFrame, keys: list[str], what: str) -> pl.DataFrame:
-    good = pl.col(REASON).is_null()
+def _duplicates(checked: _Checked, keys: list[str], what: str) -> None:
+    good = ~pl.col(LINE).is_in(pl.Series(checked.known_bad()).implode())
     first = pl.col(LINE).filter(good).min().over(keys)
-    return _flag(df, good & (pl.col(LINE) != first) & pl.all_horizontal([pl.col(k).is_not_null() for k in keys]),
-                 pl.format(f"duplicate {what} (first given on line {{}})", first))
+    _flag(checked, good & (pl.col(LINE) != first) & pl.all_horizontal([pl.col(k).is_not_null() for k in keys]),
+          pl.format(f"duplicate {what} (first given on line {{}})", first))
 
 
 def _concerns(column: str, codes: list[str]) -> pl.Expr:
     """Rows about the case's codes, and rows whose code is missing (those are bad rows, not someone else's)."""
     return pl.col(column).is_in(codes) | pl.col(column).is_null() | (pl.col(column) == "")
+
+
+def _keep_rows(checked: _Checked, rows: pl.Expr) -> None:
+    """Keep only some rows of a small table (numbering them first, so that their lines stay right)."""
+    checked.numbered()
+    checked.frame = checked.frame.filter(rows)
 
 
 def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = False,
@@ -311,8 +412,7 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     uses_index = case.plan.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
     index_codes = [code for code, _ in case.plan.systemic_risk.indices] if uses_index else []
     index_codes += [c for c in extra_index_codes if c not in index_codes]
-    frames: dict[str, pl.DataFrame] = {}
-    raws: dict[str, pl.DataFrame] = {}
+    checks: dict[str, _Checked] = {}
     files: dict[str, str] = {}
     for table, columns in TABLE_COLUMNS.items():
         path = table_path(case_dir, table)
@@ -320,48 +420,43 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
             if table in REQUIRED_TABLES:
                 raise CaseError(Problem(f"{table}.csv", None, "file not found"),
                                 f"A case directory needs {table}.csv or {table}.parquet (see formats.md).")
-            frames[table] = _validate(pl.DataFrame({LINE: []}, schema={LINE: pl.Int64}).with_columns(
-                [pl.lit(None, pl.String).alias(c.name) for c in columns]), table, f"{table}.csv")
             files[table] = f"{table}.csv"
+            empty = pl.DataFrame([pl.Series(c.name, [], pl.String) for c in columns])
+            checks[table] = _validate(empty, table, files[table], 2)
             continue
         files[table] = path.name
         raw = _read_raw(path, [c.name for c in columns] + list(_EXTRA.get(table, ()) if keep_accounts else ()))
-        frames[table] = _validate(raw, table, path.name)
-        raws[table] = raw
+        checks[table] = _validate(raw, table, path.name, first_line(path))
 
     # Cross-row checks, table by table.
-    m = frames["market"].filter(_concerns("security", securities))
-    m = _duplicates(m, ["security", "date"], "market row for this security and date")
-    frames["market"] = m
-    t = frames["trades"]
-    t = _flag(t, ~pl.col("security").is_in(securities),
-              pl.format("unknown security '{}' (case.securities lists {})", pl.col("security"),
-                        pl.lit(", ".join(securities))))
-    t = _flag(t, _closed_dates(t, securities),
-              pl.format("the exchange was closed on {}", pl.col("date").cast(pl.String)))
-    frames["trades"] = t
-    frames["positions"] = _flag(frames["positions"], ~pl.col("security").is_in(securities),
-                                pl.format("unknown security '{}'", pl.col("security")))
+    market = checks["market"]
+    _keep_rows(market, _concerns("security", securities))
+    _duplicates(market, ["security", "date"], "market row for this security and date")
+    trades = checks["trades"]
+    _flag(trades, ~pl.col("security").is_in(securities),
+          pl.format("unknown security '{}' (case.securities lists {})", pl.col("security"), pl.lit(", ".join(securities))))
+    _flag(trades, _closed_dates(trades.frame, securities),
+          pl.format("the exchange was closed on {}", pl.col("date").cast(pl.String)))
+    _flag(checks["positions"], ~pl.col("security").is_in(securities), pl.format("unknown security '{}'", pl.col("security")))
     # A security the case names but market.csv never mentions cannot be computed: its rows are bad rows.
-    with_market = set(m.filter(pl.col(REASON).is_null())["security"].unique().to_list())
+    with_market = set(market.good()["security"].unique().to_list())
     no_market = [s for s in securities if s not in with_market]
-    for table in ("trades", "positions"):
-        frames[table] = _flag(frames[table], pl.col("security").is_in(no_market),
-                              pl.format(f"no market data for security {{}} in {files['market']}", pl.col("security")))
-    idx = frames["indices"].filter(_concerns("index", index_codes))
-    frames["indices"] = _duplicates(idx, ["index", "date"], "close for this index and date")
-    a = frames["actions"].filter(_concerns("security", securities))
-    frames["actions"] = _duplicates(a, ["security", "ex_date"], "action for this security and ex-date")
+    if no_market:
+        for table in ("trades", "positions"):
+            _flag(checks[table], pl.col("security").is_in(no_market),
+                  pl.format(f"no market data for security {{}} in {files['market']}", pl.col("security")))
+    _keep_rows(checks["indices"], _concerns("index", index_codes))
+    _duplicates(checks["indices"], ["index", "date"], "close for this index and date")
+    _keep_rows(checks["actions"], _concerns("security", securities))
+    _duplicates(checks["actions"], ["security", "ex_date"], "action for this security and ex-date")
 
     parts = []
-    for t in TABLE_COLUMNS:
-        bad = frames[t].filter(pl.col(REASON).is_not_null()).select(pl.col(LINE), pl.col(REASON))
+    for table, checked in checks.items():
+        bad = checked.rejected()
         if bad.height:
-            rows = _raw_rows(raws[t], t, bad[LINE])
-            parts.append(bad.join(rows, on=LINE, how="left").select(
-                pl.lit(files[t]).alias("file"), pl.col(LINE).cast(pl.Int64).alias("line"),
-                pl.col(REASON).alias("reason"), pl.col("row")))
-    rejected = pl.concat(parts) if parts else pl.DataFrame(
+            parts.append(pl.DataFrame({"file": [files[table]] * bad.height, "line": bad[LINE], "reason": bad[REASON],
+                                       "row": checked.raw_rows(table, bad[LINE].to_numpy())}))
+    rejected = pl.concat(parts).sort("file", "line") if parts else pl.DataFrame(
         schema={"file": pl.String, "line": pl.Int64, "reason": pl.String, "row": pl.String})
     if rejected.height and not skip_bad_rows:
         problems = [Problem(r["file"], r["line"], r["reason"]) for r in rejected.head(50).iter_rows(named=True)]
@@ -369,17 +464,12 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
                                   f"--skip-bad-rows to compute the rest and list these rows in rejected.csv.")
         err.problems_total = rejected.height  # type: ignore[attr-defined]
         raise err
-    clean = {}
-    for t in TABLE_COLUMNS:
-        good = frames[t]
-        if good[REASON].null_count() != good.height:
-            good = good.filter(pl.col(REASON).is_null())
-        clean[t] = good.drop(REASON, LINE)
+    clean = {table: checked.good() for table, checked in checks.items()}
 
     problems = []
-    if not skip_bad_rows:
-        traded = set(frames["trades"]["security"].unique().to_list()) | set(
-            frames["positions"]["security"].unique().to_list())
+    if not skip_bad_rows and no_market:
+        traded = set(trades.frame["security"].unique().to_list()) | set(
+            checks["positions"].frame["security"].unique().to_list())
         problems += [Problem(files["market"], None, f"no market data for security {s}")
                      for s in no_market if s not in traded]
     for code in index_codes:
@@ -389,4 +479,4 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     if problems:
         raise CaseError(problems)
     return CaseTables(clean["market"], clean["trades"], clean["positions"], clean["indices"], clean["actions"],
-                      clean["exclusions"], rejected.sort("file", "line"), files, tuple(no_market))
+                      clean["exclusions"], rejected, files, tuple(no_market))
