@@ -56,7 +56,7 @@ def e2e(case: Path, out: Path) -> dict:
     best = float("inf")
     for _ in range(3):
         k0 = time.perf_counter()
-        K.walk_all(prep.starts, prep.kind, prep.sec, prep.day, prep.qty, prep.price, day_number(case_cfg.implementation_date), day_number(case_cfg.disclosure_date),
+        K.walk_all(prep.starts, prep.rec, day_number(case_cfg.implementation_date), day_number(case_cfg.disclosure_date),
                    b_days, prices, case_cfg.direction == Direction.DEFLATION, COST_CODES[plan.cost_method], table,
                    day0, base_levels, weights, bool(codes), prep.max_len, max(1, min(prep.n_groups, 64)))
         best = min(best, time.perf_counter() - k0)

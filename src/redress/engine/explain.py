@@ -136,7 +136,7 @@ def _explain_group(prep: Prepared, plan: Plan, rows: np.ndarray, sec: str, row: 
     ev_sell, ev_lot, ev_qty = np.zeros(2 * m + 2, np.int64), np.zeros(2 * m + 2, np.int64), np.zeros(2 * m + 2)
     deflation = case.direction == Direction.DEFLATION
     i_day, d_day, b_day = day_number(case.implementation_date), day_number(case.disclosure_date), base.base_day
-    _, n_ev = K.walk_group(int(rows[0]), m, prep.kind, prep.day, prep.qty, prep.price, i_day, d_day, b_day, base.base_price,
+    _, n_ev = K.walk_group(int(rows[0]), m, prep.rec, prep.rec.view(np.float64), i_day, d_day, b_day, base.base_price,
                            deflation, COST_CODES[plan.cost_method], table, idx_day0,
                            idx_base[s_code] if len(codes) else np.zeros(0), weights, bool(codes),
                            lot_qty, lot_price, lot_class, outv, idx_out, True, tr_class, tr_h, tr_c,

@@ -21,6 +21,12 @@ COST_MOVING, COST_WEIGHTED, COST_ACTUAL, COST_FIFO = 0, 1, 2, 3
 EPS = 1e-6  # shares: remainders below this are float noise from ex-rights restatement
 RATIO_EPS = 1e-12  # a stock or index move smaller than this is no move
 
+# The engine's record: one 56-byte row per trade or opening position, so that moving it while grouping
+# touches one or two cache lines, and the walk reads it as it lies.  R_META packs the day (offset by
+# 2**31), the security and the kind; R_QTY and R_PRICE hold float64 bits (restated for ex-rights).
+R_KEY, R_TIME, R_ROW, R_META, R_CHECK, R_QTY, R_PRICE = range(7)
+N_REC = 7
+
 # Output columns of the walk, one row per group.
 (O_ELIGIBLE_BOUGHT, O_Q_SOLD, O_Q_HELD, O_AVG_BUY, O_AVG_SELL, O_DIFF_LOSS, O_RATIO, O_DAYS, O_SURVIVING,
  O_GROSS, O_STOCK_START, O_STOCK_END) = range(12)
@@ -63,12 +69,28 @@ def _relative_ratio(idx_out, idx_base, idx_weights, open_qty, rest_qty, close_qt
     return ratio
 
 
+@njit(cache=True, inline="always")
+def rec_kind(rec, r):
+    return np.int64(rec[r, R_META] & np.uint64(3))
+
+
+@njit(cache=True, inline="always")
+def rec_day(rec, r):
+    return np.int64(rec[r, R_META] >> np.uint64(32)) - 2**31
+
+
+@njit(cache=True, inline="always")
+def rec_sec(rec, r):
+    return np.int64((rec[r, R_META] & np.uint64(0xFFFFFFFF)) >> np.uint64(2))
+
+
 @njit(cache=True)
-def walk_group(start, count, kind, day, qty, price, i_day, d_day, b_day, base_price, deflation, cost_method,
+def walk_group(start, count, rec, frec, i_day, d_day, b_day, base_price, deflation, cost_method,
                idx_table, idx_day0, idx_base, idx_weights, use_index,
                lot_qty, lot_price, lot_class, out, idx_out,
                trace, tr_class, tr_h, tr_c, ev_sell, ev_lot, ev_qty):
-    """Walk one (investor, security) group: rows start..start+count, sorted.  Returns (oversold, n_events)."""
+    """Walk one (investor, security) group: records start..start+count of ``rec`` (``frec`` is the same memory
+    read as floats), sorted.  Returns (oversold, n_events)."""
     n_idx = idx_weights.shape[0]
     head = 0
     tail = 0
@@ -99,10 +121,10 @@ def walk_group(start, count, kind, day, qty, price, i_day, d_day, b_day, base_pr
 
     for pos in range(count):
         r = start + pos
-        d = day[r]
-        q = qty[r]
-        p = price[r]
-        kd = kind[r]
+        d = rec_day(rec, r)
+        q = frec[r, R_QTY]
+        p = frec[r, R_PRICE]
+        kd = rec_kind(rec, r)
         if kd != KIND_SELL:
             cls = CLASS_PRE
             if kd == KIND_BUY:
@@ -251,9 +273,10 @@ def walk_group(start, count, kind, day, qty, price, i_day, d_day, b_day, base_pr
 
 
 @njit(cache=True, parallel=True)
-def walk_all(starts, kind, sec, day, qty, price, i_day, d_day, b_days, base_prices,
+def walk_all(starts, rec, i_day, d_day, b_days, base_prices,
              deflation, cost_method, idx_table, idx_day0, idx_base, idx_weights, use_index, max_len, n_chunks):
-    """Walk every group: rows ``starts[g]:starts[g+1]`` are group g, sorted by (date, time, seq, row)."""
+    """Walk every group: records ``starts[g]:starts[g+1]`` are group g, sorted by (date, time, seq, row)."""
+    frec = rec.view(np.float64)
     n_groups = starts.shape[0] - 1
     n_idx = idx_weights.shape[0]
     out = np.zeros((n_groups, N_OUT), dtype=np.float64)
@@ -272,8 +295,8 @@ def walk_all(starts, kind, sec, day, qty, price, i_day, d_day, b_days, base_pric
         for g in range(ch * per_chunk, g_end):
             s = starts[g]
             m = starts[g + 1] - s
-            sc = sec[s]
-            ov, _ = walk_group(s, m, kind, day, qty, price, i_day, d_day, b_days[sc], base_prices[sc],
+            sc = rec_sec(rec, s)
+            ov, _ = walk_group(s, m, rec, frec, i_day, d_day, b_days[sc], base_prices[sc],
                                deflation, cost_method, idx_table, idx_day0, idx_base[sc], idx_weights,
                                use_index, lot_qty, lot_price, lot_class, out[g], idx_out,
                                False, dummy_i8, dummy_f, dummy_f, dummy_i, dummy_i, dummy_f)
@@ -333,10 +356,6 @@ def time_keys(day, tsec, seq):
     return keys, True
 
 
-# Record layout used while grouping: one 56-byte row per trade or opening position, so that moving it
-# touches one or two cache lines.  R_META packs the day (offset by 2**31), the security and the kind.
-R_KEY, R_TIME, R_ROW, R_META, R_CHECK, R_QTY, R_PRICE = range(7)
-N_REC = 7
 MAX_PARTITION_BITS = 11  # at most 2,048 first-pass partitions: few enough output streams for memory speed
 
 
@@ -477,12 +496,12 @@ def _sort_records(rec, s, m, idx, tmp):
 
 @njit(cache=True, parallel=True)
 def sort_partitions(rec, offsets):
-    """Second grouping pass: sort each partition in cache and unpack it into the engine's columns.
+    """Second grouping pass: sort each partition in place, in cache.
 
     Each partition is counting-sorted on the next bits of the key into a buffer of its thread, each small
-    bucket sorted by (key, time key, row), and the result written straight into kind, sec, day, qty,
-    price and the original row.  Returns those, the group offsets, and whether the verifying hash was
-    constant within every group (False means two ids share a 64-bit key: group them exactly instead).
+    bucket sorted by (key, time key, row), and the result copied back.  Returns the group offsets, and
+    whether the verifying hash was constant within every group (False means two ids share a 64-bit key:
+    group them exactly instead).
     """
     n = rec.shape[0]
     n_part = offsets.shape[0] - 1
@@ -492,18 +511,11 @@ def sort_partitions(rec, offsets):
     max_m = 1
     for b in range(n_part):
         max_m = max(max_m, offsets[b + 1] - offsets[b])
-    kind2 = np.empty(n, np.int8)
-    sec2 = np.empty(n, np.int32)
-    day2 = np.empty(n, np.int32)
-    qty2 = np.empty(n, np.float64)
-    price2 = np.empty(n, np.float64)
-    rowid = np.empty(n, np.int64)
     is_start = np.zeros(n, np.bool_)
     n_chunks = min(n_part, 16)
     mismatches = np.zeros(n_chunks, np.int64)
     for ch in prange(n_chunks):
         buf = np.empty((max_m, N_REC), np.uint64)
-        fbuf = buf.view(np.float64)
         idx = np.empty(max_m, np.int64)
         tmp = np.empty(max_m, np.int64)
         for b in range(n_part * ch // n_chunks, n_part * (ch + 1) // n_chunks):
@@ -547,16 +559,10 @@ def sort_partitions(rec, offsets):
                         mismatches[ch] += 1
                     prev_key = key
                     prev_check = check
-                    meta = buf[src, R_META]
-                    kind2[out] = np.int8(meta & np.uint64(3))
-                    sec2[out] = np.int32((meta & np.uint64(0xFFFFFFFF)) >> np.uint64(2))
-                    day2[out] = np.int32(np.int64(meta >> np.uint64(32)) - 2**31)
-                    rowid[out] = np.int64(buf[src, R_ROW])
-                    qty2[out] = fbuf[src, R_QTY]
-                    price2[out] = fbuf[src, R_PRICE]
+                    for c in range(N_REC):
+                        rec[out, c] = buf[src, c]
     starts = np.append(np.flatnonzero(is_start), n).astype(np.int64)
-    return kind2, sec2, day2, qty2, price2, rowid, starts, mismatches.sum() == 0
-
+    return starts, mismatches.sum() == 0
 
 
 @njit(cache=True, inline="always")

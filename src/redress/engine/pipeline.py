@@ -59,19 +59,45 @@ class Prepared:
     ex_rights: dict[str, ExRights]
     base: dict[str, BaseDate]
     n_trades: int
-    kind: np.ndarray
-    sec: np.ndarray
-    day: np.ndarray
-    qty: np.ndarray
-    price: np.ndarray
-    rowid: np.ndarray  # original row of each position: trades first, then opening positions
-    starts: np.ndarray  # positions starts[g]:starts[g+1] hold group g (one investor, one security)
+    rec: np.ndarray  # the engine's records (kernel.R_*), grouped and in time order within each group
+    starts: np.ndarray  # records starts[g]:starts[g+1] hold group g (one investor, one security)
     max_len: int
+    last_trade_day: int  # the latest trade date, as a day number (OPENING_DAY when there are no trades)
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def n_groups(self) -> int:
         return len(self.starts) - 1
+
+    # The fields of the records, as arrays (for explanations and other small uses).
+    @property
+    def kind(self) -> np.ndarray:
+        return (self.rec[:, K.R_META] & np.uint64(3)).astype(np.int8)
+
+    @property
+    def sec(self) -> np.ndarray:
+        return self.group_sec(np.arange(len(self.rec)))
+
+    @property
+    def day(self) -> np.ndarray:
+        return ((self.rec[:, K.R_META] >> np.uint64(32)).astype(np.int64) - 2**31).astype(np.int32)
+
+    @property
+    def qty(self) -> np.ndarray:
+        return self.rec[:, K.R_QTY].view(np.float64)
+
+    @property
+    def price(self) -> np.ndarray:
+        return self.rec[:, K.R_PRICE].view(np.float64)
+
+    @property
+    def rowid(self) -> np.ndarray:
+        """Original row of each record: trades first, then opening positions."""
+        return self.rec[:, K.R_ROW].astype(np.int64)
+
+    def group_sec(self, positions: np.ndarray) -> np.ndarray:
+        """Security code of the records at some positions."""
+        return ((self.rec[positions, K.R_META] & np.uint64(0xFFFFFFFF)) >> np.uint64(2)).astype(np.int32)
 
     def base_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Base day, base price and truncation flag per security code (zeros for a security set aside)."""
@@ -82,15 +108,12 @@ class Prepared:
 
     def subset(self, rows: np.ndarray) -> Prepared:
         """The same case restricted to some original rows (for explaining one investor)."""
-        positions = np.nonzero(np.isin(self.rowid, rows))[0]
-        keys = self.sec[positions]
-        positions = positions[np.argsort(keys, kind="stable")]
-        starts = K.group_starts(self.sec[positions].astype(np.int64))
-        take = lambda a: a[positions]  # noqa: E731
-        return dataclasses.replace(
-            self, kind=take(self.kind), sec=take(self.sec), day=take(self.day), qty=take(self.qty),
-            price=take(self.price), rowid=take(self.rowid), starts=starts,
-            max_len=int(np.max(np.diff(starts))) if len(starts) > 1 else 1, timings={})
+        positions = np.nonzero(np.isin(self.rec[:, K.R_ROW], rows.astype(np.uint64)))[0]
+        positions = positions[np.argsort(self.group_sec(positions), kind="stable")]
+        rec = np.ascontiguousarray(self.rec[positions])
+        starts = K.group_starts(self.group_sec(positions).astype(np.int64))
+        return dataclasses.replace(self, rec=rec, starts=starts,
+                                   max_len=int(np.max(np.diff(starts))) if len(starts) > 1 else 1, timings={})
 
     def investor_ids(self, rows: np.ndarray) -> pl.Series:
         """Investor ids of combined row numbers (trades first, then opening positions)."""
@@ -134,9 +157,10 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
         # what the columns now hold need not stay in the table through the memory-hungry grouping
         tables = dataclasses.replace(tables, trades=tables.trades.drop("security") if keep_trade_columns
                                      else tables.trades.select("investor_id"))
-        arrays, rowid, starts = _group(case, tables, columns)
+        last_day = int(columns.trades[2].max()) if tables.trades.height else OPENING_DAY
+        rec, starts = _group(case, tables, columns)
     max_len = int(np.max(np.diff(starts))) if len(starts) > 1 else 1
-    return Prepared(case_dir, case, tables, ex, base, tables.trades.height, *arrays, rowid, starts, max_len, timings)
+    return Prepared(case_dir, case, tables, ex, base, tables.trades.height, rec, starts, max_len, last_day, timings)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -201,8 +225,8 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
     Investor ids are strings; sorting them is the slowest thing the engine could do.  Rows are grouped by
     a 64-bit hash of the id instead (linear and parallel); a second, independently seeded hash must be
     constant inside every group, and should two ids ever share a 64-bit hash the grouping falls back to
-    exact dense ranks of the strings.  ``c`` is released once the first pass has copied it.  Returns
-    (kind, sec, day, qty, price), the original row of each position and the group offsets.
+    exact dense ranks of the strings.  ``c`` is released once the first pass has copied it.  Returns the
+    records, grouped, and the group offsets.
     """
     ids_t, ids_p = tables.trades["investor_id"], tables.positions["investor_id"]
     n_sec = len(case.securities)
@@ -216,9 +240,8 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
                                   *c.trades, keys(ids_p, c.sec_p, 0, _MIX), keys(ids_p, c.sec_p, 0x5EED, check),
                                   c.sec_p, c.pos_qty, *c.factor)
     c.release()
-    *grouped, rowid, starts, consistent = K.sort_partitions(rec, offsets)
+    starts, consistent = K.sort_partitions(rec, offsets)
     if not consistent:
-        del grouped, rowid, starts
         ranks = pl.concat([ids_t, ids_p]).rank("dense").cast(pl.UInt64).to_numpy()
         rows = rec[:, K.R_ROW].astype(np.int64)
         sec = (rec[:, K.R_META] & np.uint64(0xFFFFFFFF)) >> np.uint64(2)
@@ -229,9 +252,9 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
         part = rec[:, K.R_KEY] >> shift
         order = np.argsort(part, kind="stable")
         rec, offsets = rec[order], np.searchsorted(part[order], np.arange(len(offsets), dtype=np.uint64))
-        *grouped, rowid, starts, consistent = K.sort_partitions(rec, offsets.astype(np.int64))
+        starts, consistent = K.sort_partitions(rec, offsets.astype(np.int64))
         assert consistent
-    return tuple(grouped), rowid, starts
+    return rec, starts
 
 
 def index_inputs(prep: Prepared, plan: Plan) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, list[str]]:
@@ -243,9 +266,7 @@ def index_inputs(prep: Prepared, plan: Plan) -> tuple[np.ndarray, int, np.ndarra
         return np.zeros((0, 1)), 0, np.zeros((n_sec, 0)), np.zeros(0), []
     idx = prep.tables.indices
     first = int(idx["date"].cast(pl.Int32).min())
-    trade_days = prep.day[prep.day != OPENING_DAY]
-    last = max([int(idx["date"].cast(pl.Int32).max())] + [b.base_day for b in prep.base.values()]
-               + ([int(trade_days.max())] if trade_days.size else []))
+    last = max([int(idx["date"].cast(pl.Int32).max()), prep.last_trade_day] + [b.base_day for b in prep.base.values()])
     table = np.full((len(codes), last - first + 1), np.nan)
     for k, code in enumerate(codes):
         rows = idx.filter(pl.col("index") == code).sort("date")
@@ -294,13 +315,14 @@ def compute(prep: Prepared, plan: Plan | None = None, *, progress: Progress = _q
     progress("walking every investor's trades")
     with _timed(timings, "kernel"):
         out, levels, oversold = K.walk_all(
-            prep.starts, prep.kind, prep.sec, prep.day, prep.qty, prep.price,
+            prep.starts, prep.rec,
             day_number(case.implementation_date), day_number(case.disclosure_date), b_days, base_prices,
             case.direction == Direction.DEFLATION, COST_CODES[plan.cost_method], table, idx_day0,
             idx_base, weights, use_index, max(prep.max_len, 1), _chunks(prep.n_groups))
     progress("applying the formulas")
     with _timed(timings, "formulas"):
-        result = _formulas(prep, plan, out, oversold, prep.rowid[prep.starts[:-1]], codes, levels)
+        result = _formulas(prep, plan, out, oversold, prep.rec[prep.starts[:-1], K.R_ROW].astype(np.int64), codes,
+                           levels)
     return Result(result[0], result[1], plan, {**prep.timings, **timings})
 
 
@@ -337,7 +359,7 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     comp_fen = to_fen(net + commission + stamp + interest)
 
     ids = prep.investor_ids(first_row)
-    group_sec = prep.sec[prep.starts[:-1]]
+    group_sec = prep.group_sec(prep.starts[:-1])
     excluded = ids.is_in(prep.tables.exclusions["investor_id"].implode()).to_numpy() if prep.tables.exclusions.height \
         else np.zeros(len(ids), dtype=bool)
     min_fen = plan.minimum_payment * 100 - 1e-9
