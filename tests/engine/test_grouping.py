@@ -68,13 +68,17 @@ def test_a_key_collision_is_detected():
 
 
 def test_time_keys_order_and_fallback():
-    d = np.array([10, 10, 11, 10], np.int32)
-    t = np.array([-1, 5, 0, 5], np.int32)
-    s = np.array([0, 1, 0, 0], np.int64)
-    keys, ok = K.time_keys(d, t, s)
-    assert ok and sorted(range(4), key=lambda i: keys[i]) == [0, 3, 1, 2]
-    _, ok = K.time_keys(d, t, np.array([0, 2**40, 0, 0], np.int64))
-    assert not ok
+    from redress.engine.pipeline import time_keys
+
+    trades = pl.DataFrame({"date": [10, 10, 11, 10], "time": [-1, 5, 0, 5], "seq": [0, 1, 0, 0]},
+                          schema={"date": pl.Int32, "time": pl.Int32, "seq": pl.Int64})
+    expected = [0, 3, 1, 2]
+    keys = time_keys(trades)
+    assert keys[0] < 2**44 * 2  # packed: day 1 of the range
+    assert sorted(range(4), key=lambda i: keys[i]) == expected
+    far = time_keys(trades.with_columns(pl.Series("seq", [0, 2**40, 0, 0])))
+    assert sorted(far.tolist()) == [1, 2, 3, 4]  # ranks
+    assert sorted(range(4), key=lambda i: far[i]) == expected
 
 
 def _busy_case(root, seqs):

@@ -26,6 +26,7 @@ RATIO_EPS = 1e-12  # a stock or index move smaller than this is no move
 # 2**31), the security and the kind; R_QTY and R_PRICE hold float64 bits (restated for ex-rights).
 R_KEY, R_TIME, R_ROW, R_META, R_CHECK, R_QTY, R_PRICE = range(7)
 N_REC = 7
+MAX_PARTITION_BITS = 11  # at most 2,048 first-pass partitions: few enough output streams for memory speed
 
 # Output columns of the walk, one row per group.
 (O_ELIGIBLE_BOUGHT, O_Q_SOLD, O_Q_HELD, O_AVG_BUY, O_AVG_SELL, O_DIFF_LOSS, O_RATIO, O_DAYS, O_SURVIVING,
@@ -328,37 +329,6 @@ def group_starts(sorted_keys):
     return starts
 
 
-@njit(cache=True)
-def time_keys(day, tsec, seq):
-    """One 64-bit key ordering trades by (date, time, seq); ok=False if it cannot fit.
-
-    Bits: 20 for the day (relative to the first, from 1: key 0 is left for opening positions), 17 for
-    seconds + 2 (empty time is -1), 27 for seq (relative to the smallest).
-    """
-    n = day.shape[0]
-    keys = np.empty(n, dtype=np.uint64)
-    dmin = np.int64(2**31)
-    smin = np.int64(2**62)
-    smax = -np.int64(2**62)
-    for i in range(n):
-        dmin = min(dmin, np.int64(day[i]))
-        smin = min(smin, seq[i])
-        smax = max(smax, seq[i])
-    if n == 0:
-        return keys, True
-    if smax - smin >= (1 << 27):
-        return keys, False
-    for i in range(n):
-        d = np.int64(day[i]) - dmin + 1
-        if d >= (1 << 20):
-            return keys, False
-        keys[i] = (np.uint64(d) << np.uint64(44)) | (np.uint64(tsec[i] + 2) << np.uint64(27)) | np.uint64(seq[i] - smin)
-    return keys, True
-
-
-MAX_PARTITION_BITS = 11  # at most 2,048 first-pass partitions: few enough output streams for memory speed
-
-
 @njit(cache=True, inline="always")
 def _pack_meta(day, sec, kind):
     return (np.uint64(np.int64(day) + 2**31) << np.uint64(32)) | (np.uint64(sec) << np.uint64(2)) | np.uint64(kind)
@@ -371,7 +341,7 @@ def scatter_rows(key, check, tkey, is_buy, sec, day, qty, price, pos_key, pos_ch
 
     ``key`` is a well-mixed 64-bit hash of (investor, security); its top bits pick one of at most 2,048
     partitions.  ``check`` is a second, independent hash that ``sort_partitions`` verifies is constant
-    within every group.  ``tkey`` orders rows in time (``time_keys``); opening positions get time key 0, so
+    within every group.  ``tkey`` orders rows in time (``pipeline.time_keys``); opening positions get time key 0, so
     they come first in their group.  Quantities and prices are restated for ex-rights on the way
     (``factor[sec, day - factor_day0]``; ``factor_opening[sec]`` for positions).  Returns the records and
     the partition offsets.

@@ -209,14 +209,33 @@ def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]
     sec_codes = {s: i for i, s in enumerate(case.securities)}
     sec_t, sec_p = _codes(t["security"], sec_codes), _codes(p["security"], sec_codes)
     day = t["date"].cast(pl.Int32).to_numpy()
-    times, seqs = t["time"].to_numpy(), t["seq"].to_numpy()
-    tkey, packed = K.time_keys(_frozen(day), _frozen(times), _frozen(seqs))
-    if not packed:  # days or seqs too far apart for one 64-bit key: rank (date, time, seq) exactly instead
-        tkey = np.empty(day.size, np.uint64)
-        tkey[np.lexsort((seqs, times, day))] = np.arange(1, day.size + 1, dtype=np.uint64)
+    tkey = time_keys(t)
     trades = (t["side"].to_numpy(), sec_t, day, t["quantity"].to_numpy(), t["price"].to_numpy())
     return _Columns(_frozen(sec_t), _frozen(sec_p), _frozen(tkey), tuple(_frozen(a) for a in trades),
                     _frozen(p["quantity"].to_numpy()), _factors(case, ex, day))
+
+
+def time_keys(trades: pl.DataFrame) -> np.ndarray:
+    """One 64-bit key per trade ordering trades by (date, time, seq); opening positions take key 0.
+
+    Bits: 20 for the day (relative to the first, from 1), 17 for seconds + 2 (an empty time is -1, so it
+    sorts first), 27 for seq (relative to the smallest).  When days or seqs are too far apart for that, the
+    key is the trade's rank in (date, time, seq) order instead, from 1.
+    """
+    day, tsec, seq = pl.col("date").cast(pl.Int64), pl.col("time").cast(pl.Int64), pl.col("seq")
+    span = trades.select(day.min().alias("d0"), day.max().alias("d1"), seq.min().alias("s0"), seq.max().alias("s1"))
+    if trades.height == 0:
+        return np.zeros(0, np.uint64)
+    d0, d1, s0, s1 = span.row(0)
+    if d1 - d0 + 1 < 2**20 and s1 - s0 < 2**27:
+        u64 = lambda e: e.cast(pl.UInt64)  # noqa: E731
+        key = (u64(day - (d0 - 1)) * pl.lit(2**44, pl.UInt64) + u64(tsec + 2) * pl.lit(2**27, pl.UInt64)
+               + u64(seq - s0))
+        return trades.select(key).to_series().to_numpy()
+    ranks = np.empty(trades.height, np.uint64)
+    order = trades.select(pl.arg_sort_by(day, tsec, seq, maintain_order=True)).to_series().to_numpy()
+    ranks[order] = np.arange(1, trades.height + 1, dtype=np.uint64)
+    return ranks
 
 
 def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
