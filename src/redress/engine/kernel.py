@@ -350,7 +350,7 @@ def scatter_rows(key, check, tkey, is_buy, sec, day, qty, price, pos_key, pos_ch
     n_p = pos_key.shape[0]
     n = n_t + n_p
     p_bits = 1
-    while p_bits < MAX_PARTITION_BITS and (1 << p_bits) * 8192 < n:
+    while p_bits < MAX_PARTITION_BITS and (1 << p_bits) * 32768 < n:
         p_bits += 1
     p_shift = np.uint64(64 - p_bits)
     n_part = 1 << p_bits

@@ -352,6 +352,9 @@ def _chunks(n_groups: int) -> int:
 
 def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray, first_row: np.ndarray,
               codes: list[str], levels: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
+    group_sec = prep.group_sec(prep.starts[:-1])
+    ids, order = _output_order(prep, first_row, group_sec)  # results come out sorted by investor, security
+    out, oversold, levels, group_sec = out[order], oversold[order], levels[order], group_sec[order]
     case = prep.case
     diff = out[:, K.O_DIFF_LOSS]
     surviving = out[:, K.O_SURVIVING] > 0
@@ -377,8 +380,6 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
         interest = np.zeros(diff.shape)
     comp_fen = to_fen(net + commission + stamp + interest)
 
-    ids = prep.investor_ids(first_row)
-    group_sec = prep.group_sec(prep.starts[:-1])
     excluded = ids.is_in(prep.tables.exclusions["investor_id"].implode()).to_numpy() if prep.tables.exclusions.height \
         else np.zeros(len(ids), dtype=bool)
     min_fen = plan.minimum_payment * 100 - 1e-9
@@ -413,9 +414,19 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     for name, values in money.items():
         cols[name] = to_fen(values) / 100
     cols["compensation"] = paid_fen / 100
-    df = pl.DataFrame(cols).with_columns(pl.Series("__fen", paid_fen), pl.Series("__raw_fen", comp_fen))
-    df = df.sort("investor_id", "security")
-    return df.drop("__fen", "__raw_fen"), df["__fen"].to_numpy()
+    return pl.DataFrame(cols), paid_fen
+
+
+def _output_order(prep: Prepared, first_row: np.ndarray, group_sec: np.ndarray) -> tuple[pl.Series, np.ndarray]:
+    """The groups' investor ids sorted by (investor, security), and the order of the groups that gives.
+
+    Ids are gathered in row order, which reads the (large) id column front to back once; only the
+    permutation and the small per-group arrays are sorted.
+    """
+    by_row = np.argsort(first_row)  # rows are distinct
+    ids = prep.investor_ids(first_row[by_row])
+    by_id = pl.DataFrame({"i": ids, "s": group_sec[by_row]}).select(pl.arg_sort_by("i", "s")).to_series().to_numpy()
+    return ids.gather(by_id), by_row[by_id]
 
 
 def _labels(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pl.Series:

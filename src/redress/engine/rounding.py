@@ -9,6 +9,7 @@ values round as their decimal reading says.  Halves round away from zero.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, prange
 
 FEN_PER_YUAN = 100
 PRICE_UNITS = 10_000
@@ -16,10 +17,18 @@ PRICE_UNITS = 10_000
 
 def half_up_units(values: np.ndarray, units_per_one: int) -> np.ndarray:
     """Round ``values`` half away from zero to integer units of 1/units_per_one."""
-    v = np.asarray(values, dtype=np.float64) * units_per_one
-    a = np.abs(v)
-    rounded = np.floor(a + 0.5 + (1e-9 + a * 1e-13))
-    return (np.sign(v) * rounded).astype(np.int64)
+    return _half_up(np.ascontiguousarray(values, dtype=np.float64), float(units_per_one))
+
+
+@njit(cache=True, parallel=True)
+def _half_up(values, units):
+    out = np.empty(values.shape, np.int64)
+    for i in prange(values.size):
+        v = values[i] * units
+        a = abs(v)
+        rounded = np.floor(a + 0.5 + (1e-9 + a * 1e-13))
+        out[i] = np.int64(rounded) if v >= 0 else -np.int64(rounded)
+    return out
 
 
 def to_fen(yuan: np.ndarray) -> np.ndarray:
