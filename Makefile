@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SIZES ?= 1000000,10000000,50000000
 
 .PHONY: install demo test bench clean
 
@@ -21,7 +22,7 @@ test: install
 	$(BIN)/python -m pytest -n 2 -q
 
 bench: install
-	$(BIN)/python -m redress.bench --sizes $(or $(SIZES),1000000,10000000,50000000)
+	$(BIN)/python -m redress.bench --sizes $(SIZES)
 
 clean:
 	rm -rf $(VENV) demo-output build dist .pytest_cache
