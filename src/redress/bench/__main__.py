@@ -73,6 +73,8 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     args.data.mkdir(parents=True, exist_ok=True)
+    touch = _child(["touch", "1024"])
+    print(f"first write of 1 GiB in a fresh process: {touch['seconds']:.2f} s", flush=True)
     rows = []
     for n in sizes:
         print(f"{n:,} trades", flush=True)
@@ -88,8 +90,9 @@ def main() -> None:
     if args.reference_trades:
         ref_case = ensure_case(args.data, args.reference_trades, args.seed)
         ref = _child(["reference", str(ref_case)])
+    touch_after = _child(["touch", "1024"])
     report = {"date": dt.date.today().isoformat(), "machine": _machine(), "python": platform.python_version(),
-              "results": rows, "reference": ref}
+              "results": rows, "reference": ref, "touch_seconds": [touch["seconds"], touch_after["seconds"]]}
     (args.data / "results.json").write_text(json.dumps(report, indent=2))
     print()
     print(markdown(report))
@@ -107,6 +110,9 @@ def markdown(report: dict) -> str:
             f"{r['seconds'] / r['floor_seconds']:.2f} | {r['kernel_seconds']:.3f} | "
             f"{n / r['kernel_seconds'] / 1e6:.0f} | {r['peak_rss_bytes'] / 2**30:.2f} | "
             f"{r['floor_trades_bytes'] / 2**30:.2f} | {r['peak_rss_bytes'] / r['floor_trades_bytes']:.2f} |")
+    if "touch_seconds" in report:
+        lines += ["", "First write of 1 GiB in a fresh process (before and after the runs): "
+                      + " and ".join(f"{s:.2f} s" for s in report["touch_seconds"]) + "."]
     ref = report.get("reference")
     if ref:
         lines += ["", f"Reference implementation (exact fractions, tests/reference): {ref['trades']:,} trades in "

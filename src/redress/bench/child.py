@@ -87,9 +87,21 @@ def reference(case: Path) -> dict:
         return {"trades": n, "seconds": time.perf_counter() - t}
 
 
+def touch(mib: int) -> dict:
+    """Seconds to allocate and first write ``mib`` MiB in this fresh process: what this machine charges for
+    memory a process has not used before, which every measurement above pays for its peak."""
+    import numpy as np
+
+    t = time.perf_counter()
+    np.ones(mib * 2**20 // 8)
+    return {"mib": mib, "seconds": time.perf_counter() - t}
+
+
 if __name__ == "__main__":
     what, *rest = sys.argv[1:]
-    if what == "floor":
+    if what == "touch":
+        res = touch(int(rest[0]))
+    elif what == "floor":
         res = floor(Path(rest[0]))
     elif what == "e2e":
         res = e2e(Path(rest[0]), Path(rest[1]))
