@@ -32,10 +32,7 @@ def _group(keys, tkeys, rows_checks, pos_keys=()):
     rec, offsets = K.scatter_rows(key, check, tkey, is_buy, sec, day_, qty, price, pk, pk.copy(),
                                   np.zeros(len(pk), np.int32), np.ones(len(pk)), *NO_FACTOR)
     starts, consistent = K.sort_partitions(rec, offsets)
-    meta = rec[:, K.R_META]
-    kind = (meta & np.uint64(3)).astype(np.int8)
-    sec_ = ((meta & np.uint64(0xFFFFFFFF)) >> np.uint64(2)).astype(np.int32)
-    day2 = ((meta >> np.uint64(32)).astype(np.int64) - 2**31).astype(np.int32)
+    kind, sec_, day2 = K.unpack_meta(rec[:, K.R_META])
     fv = rec.view(np.float64)
     return kind, sec_, day2, fv[:, K.R_QTY], fv[:, K.R_PRICE], rec[:, K.R_ROW].astype(np.int64), starts, consistent
 

@@ -334,6 +334,15 @@ def _pack_meta(day, sec, kind):
     return (np.uint64(np.int64(day) + 2**31) << np.uint64(32)) | (np.uint64(sec) << np.uint64(2)) | np.uint64(kind)
 
 
+def unpack_meta(meta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Kind, security code and day number of records' R_META words (NumPy; the inverse of ``_pack_meta``,
+    which ``rec_kind``, ``rec_sec`` and ``rec_day`` read one record at a time inside the kernels)."""
+    kind = (meta & np.uint64(3)).astype(np.int8)
+    sec = ((meta & np.uint64(0xFFFFFFFF)) >> np.uint64(2)).astype(np.int32)
+    day = ((meta >> np.uint64(32)).astype(np.int64) - 2**31).astype(np.int32)
+    return kind, sec, day
+
+
 @njit(cache=True, parallel=True)
 def scatter_rows(key, check, tkey, is_buy, sec, day, qty, price, pos_key, pos_check, pos_sec, pos_qty,
                  factor, factor_day0, factor_opening):

@@ -72,15 +72,15 @@ class Prepared:
     # The fields of the records, as arrays (for explanations and other small uses).
     @property
     def kind(self) -> np.ndarray:
-        return (self.rec[:, K.R_META] & np.uint64(3)).astype(np.int8)
+        return K.unpack_meta(self.rec[:, K.R_META])[0]
 
     @property
     def sec(self) -> np.ndarray:
-        return self.group_sec(np.arange(len(self.rec)))
+        return K.unpack_meta(self.rec[:, K.R_META])[1]
 
     @property
     def day(self) -> np.ndarray:
-        return ((self.rec[:, K.R_META] >> np.uint64(32)).astype(np.int64) - 2**31).astype(np.int32)
+        return K.unpack_meta(self.rec[:, K.R_META])[2]
 
     @property
     def qty(self) -> np.ndarray:
@@ -97,7 +97,7 @@ class Prepared:
 
     def group_sec(self, positions: np.ndarray) -> np.ndarray:
         """Security code of the records at some positions."""
-        return ((self.rec[positions, K.R_META] & np.uint64(0xFFFFFFFF)) >> np.uint64(2)).astype(np.int32)
+        return K.unpack_meta(self.rec[positions, K.R_META])[1]
 
     def base_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Base day, base price and truncation flag per security code (zeros for a security set aside)."""
@@ -223,10 +223,9 @@ def time_keys(trades: pl.DataFrame) -> np.ndarray:
     key is the trade's rank in (date, time, seq) order instead, from 1.
     """
     day, tsec, seq = pl.col("date").cast(pl.Int64), pl.col("time").cast(pl.Int64), pl.col("seq")
-    span = trades.select(day.min().alias("d0"), day.max().alias("d1"), seq.min().alias("s0"), seq.max().alias("s1"))
     if trades.height == 0:
         return np.zeros(0, np.uint64)
-    d0, d1, s0, s1 = span.row(0)
+    d0, d1, s0, s1 = trades.select(day.min(), day.max().alias("d1"), seq.min(), seq.max().alias("s1")).row(0)
     if d1 - d0 + 1 < 2**20 and s1 - s0 < 2**27:
         u64 = lambda e: e.cast(pl.UInt64)  # noqa: E731
         key = (u64(day - (d0 - 1)) * pl.lit(2**44, pl.UInt64) + u64(tsec + 2) * pl.lit(2**27, pl.UInt64)
@@ -263,7 +262,7 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
     if not consistent:
         ranks = pl.concat([ids_t, ids_p]).rank("dense").cast(pl.UInt64).to_numpy()
         rows = rec[:, K.R_ROW].astype(np.int64)
-        sec = (rec[:, K.R_META] & np.uint64(0xFFFFFFFF)) >> np.uint64(2)
+        sec = K.unpack_meta(rec[:, K.R_META])[1].astype(np.uint64)
         exact = ranks[rows] * np.uint64(n_sec) + sec
         rec[:, K.R_KEY] = exact * _MIX  # an odd multiplier is a bijection that spreads ranks over the top bits
         rec[:, K.R_CHECK] = exact

@@ -212,14 +212,15 @@ def _parse_times(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         return secs, np.zeros(len(series), dtype=bool)
     text = pl.col("t")
     words = text.cast(pl.Binary).bin.reinterpret(dtype=pl.UInt64, endianness="little")  # null unless 8 bytes
-    parts = pl.DataFrame([series.cast(pl.String).alias("t")]).select(
+    texts = series.cast(pl.String)
+    parts = pl.DataFrame([texts.alias("t")]).select(
         words.fill_null(0).alias("w"), words.is_null().alias("missing"),
         (words.is_null() & (text.str.len_bytes() > 0)).fill_null(False).alias("odd"))
     secs, bad = K.parse_hms_words(parts["w"].to_numpy(), parts["missing"].to_numpy())
     odd = parts["odd"]
     if odd.any():
         for i in np.flatnonzero(odd.to_numpy()):
-            secs[i], bad[i] = _parse_time_text(series[int(i)])
+            secs[i], bad[i] = _parse_time_text(texts[int(i)])
     return secs, bad
 
 
