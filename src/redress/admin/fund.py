@@ -1,0 +1,258 @@
+"""The special fund's books in the database: posting entries, contributions, interest, fees, corrections,
+bank statements, the trial balance and the fund statement."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from redress.admin.cases import get_case, parse_date, require_state, require_user, transition
+from redress.admin.errors import AdminError, BadInput, NotFound
+from redress.admin.money import parse_yuan, yuan
+from redress.claims.lifecycle import FUND_OPEN, CaseState
+from redress.ledger.core import (AccountKind, Entry, FundStatement, LedgerError, Posting, TrialBalance, account,
+                                 fund_statement, reversal, transfer, trial_balance)
+from redress.store import audit
+from redress.store.models import BalanceCheck, ImportedFile, LedgerEntry, LedgerPosting, Payer
+
+TRUST_CASH = account(AccountKind.TRUST_CASH)
+IN_TRANSIT = account(AccountKind.IN_TRANSIT)
+PAYABLE = account(AccountKind.PAYABLE)
+
+
+def _stored(row: LedgerEntry, postings: list[LedgerPosting]) -> Entry:
+    return Entry(row.booked_on, row.kind, row.memo, tuple(Posting(p.account, p.amount_fen) for p in postings),
+                 row.key, row.reverses)
+
+
+def post(session: Session, case_id: str, entry: Entry, actor: str) -> LedgerEntry:
+    """Append ``entry`` to the case's books.  Idempotent by key: the same entry again returns the stored one;
+    a different entry under a used key is refused, naming the field that differs."""
+    existing = session.execute(select(LedgerEntry).where(LedgerEntry.case_id == case_id,
+                                                         LedgerEntry.key == entry.key)).scalar_one_or_none()
+    if existing is not None:
+        old = _stored(existing, _postings(session, existing.id))
+        for field in ("booked_on", "kind", "memo", "postings", "reverses"):
+            if getattr(old, field) != getattr(entry, field):
+                raise AdminError(f"entry {entry.key} was already booked with a different {field} "
+                                 f"({getattr(old, field)!r}, now {getattr(entry, field)!r})")
+        return existing
+    after = balances(session, case_id)
+    for p in entry.postings:
+        after[p.account] = after.get(p.account, 0) + p.amount_fen
+    if after.get(TRUST_CASH, 0) < 0:
+        raise AdminError(f"entry {entry.key} would overdraw the trust account by {yuan(-after[TRUST_CASH])} yuan "
+                         f"/ 托管账户余额不足")
+    if after.get(IN_TRANSIT, 0) < 0 or after.get(PAYABLE, 0) > 0:
+        raise AdminError(f"entry {entry.key} would leave payments in transit or compensation payable negative")
+    row = LedgerEntry(case_id=case_id, key=entry.key, booked_on=entry.booked_on, kind=entry.kind, memo=entry.memo,
+                      reverses=entry.reverses, actor=actor, at=audit.now_stamp())
+    session.add(row)
+    session.flush()
+    session.add_all([LedgerPosting(entry_id=row.id, account=p.account, amount_fen=p.amount_fen)
+                     for p in entry.postings])
+    session.flush()
+    audit.record(session, actor, f"ledger.{entry.kind}", entry.key,
+                 {"booked_on": entry.booked_on.isoformat(), "memo": entry.memo, "reverses": entry.reverses,
+                  "postings": [[p.account, p.amount_fen] for p in entry.postings]}, case_id)
+    return row
+
+
+def _postings(session: Session, entry_id: int) -> list[LedgerPosting]:
+    return list(session.execute(select(LedgerPosting).where(LedgerPosting.entry_id == entry_id)
+                                .order_by(LedgerPosting.id)).scalars())
+
+
+def entries(session: Session, case_id: str) -> list[Entry]:
+    """Every entry of the case, in booking order, as pure values (for replay and explanation)."""
+    rows = list(session.execute(select(LedgerEntry).where(LedgerEntry.case_id == case_id)
+                                .order_by(LedgerEntry.id)).scalars())
+    by_entry: dict[int, list[LedgerPosting]] = defaultdict(list)
+    for p in session.execute(select(LedgerPosting).join(LedgerEntry).where(LedgerEntry.case_id == case_id)
+                             .order_by(LedgerPosting.id)).scalars():
+        by_entry[p.entry_id].append(p)
+    return [_stored(r, by_entry[r.id]) for r in rows]
+
+
+def balances(session: Session, case_id: str, through: dt.date | None = None) -> dict[str, int]:
+    """Debit-positive balance per account, summed by the database from the postings."""
+    stmt = (select(LedgerPosting.account, func.sum(LedgerPosting.amount_fen)).join(LedgerEntry)
+            .where(LedgerEntry.case_id == case_id).group_by(LedgerPosting.account))
+    if through is not None:
+        stmt = stmt.where(LedgerEntry.booked_on <= through)
+    return {a: int(b) for a, b in session.execute(stmt) if int(b) != 0}
+
+
+def statement(session: Session, case_id: str) -> FundStatement:
+    get_case(session, case_id)
+    return fund_statement(balances(session, case_id))
+
+
+def trial(session: Session, case_id: str) -> TrialBalance:
+    get_case(session, case_id)
+    return trial_balance(balances(session, case_id))
+
+
+def _payer(session: Session, case_id: str, payer_id: str) -> Payer:
+    payer = session.get(Payer, (case_id, payer_id))
+    if payer is None:
+        raise NotFound(f"no payer {payer_id!r} in case {case_id}", hint="name payers with `redress payer add`")
+    return payer
+
+
+def contribute(session: Session, actor: str, case_id: str, payer_id: str, amount_fen: int, on: dt.date,
+               reference: str) -> LedgerEntry:
+    """Money from a payer arrived in the trust account (Dr trust cash, Cr the payer's contribution)."""
+    require_user(session, actor, "operator")
+    case = get_case(session, case_id, lock=True)
+    require_state(case, FUND_OPEN, "record a contribution")
+    payer = _payer(session, case_id, payer_id)
+    entry = transfer(on, "contribution", f"contribution from {payer.name} ({reference})", f"contribution:{reference}",
+                     TRUST_CASH, account(AccountKind.CONTRIBUTION, payer_id), amount_fen)
+    return post(session, case_id, entry, actor)
+
+
+def establish(session: Session, actor: str, case_id: str, reason: str = "special fund established") -> None:
+    require_user(session, actor, "operator")
+    case = get_case(session, case_id, lock=True)
+    if balances(session, case_id).get(TRUST_CASH, 0) <= 0:
+        raise AdminError(f"case {case_id}: no money in the trust account yet; record contributions first "
+                         f"(`redress fund contribute`) / 尚未收到出资")
+    transition(session, case, CaseState.FUND_ESTABLISHED, actor, reason)
+
+
+def interest(session: Session, actor: str, case_id: str, amount_fen: int, on: dt.date, reference: str) -> LedgerEntry:
+    """Interest credited by the bank; it belongs to the investors, never to the payers."""
+    require_user(session, actor, "operator")
+    case = get_case(session, case_id, lock=True)
+    require_state(case, FUND_OPEN, "record interest")
+    entry = transfer(on, "interest", f"interest credited ({reference})", f"interest:{reference}", TRUST_CASH,
+                     account(AccountKind.INTEREST), amount_fen)
+    return post(session, case_id, entry, actor)
+
+
+def fee(session: Session, actor: str, case_id: str, amount_fen: int, on: dt.date, reference: str,
+        memo: str) -> LedgerEntry:
+    require_user(session, actor, "operator")
+    case = get_case(session, case_id, lock=True)
+    require_state(case, FUND_OPEN, "record a fee")
+    entry = transfer(on, "fee", f"{memo} ({reference})", f"fee:{reference}", account(AccountKind.FEES), TRUST_CASH,
+                     amount_fen)
+    return post(session, case_id, entry, actor)
+
+
+CORRECTABLE = frozenset({"contribution", "interest", "fee"})
+
+
+def reverse(session: Session, actor: str, case_id: str, key: str, on: dt.date, reason: str) -> LedgerEntry:
+    """Correct a mistaken contribution, interest or fee entry by booking its exact opposite."""
+    require_user(session, actor, "operator")
+    case = get_case(session, case_id, lock=True)
+    require_state(case, FUND_OPEN, "correct an entry")
+    row = session.execute(select(LedgerEntry).where(LedgerEntry.case_id == case_id, LedgerEntry.key == key)
+                          ).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"no entry {key!r} in case {case_id}")
+    if row.kind not in CORRECTABLE:
+        raise AdminError(f"entry {key} is a {row.kind} entry, made by the system; it is corrected through its own "
+                         f"operation, not by hand")
+    if not reason.strip():
+        raise BadInput("a correction needs a reason")
+    original = _stored(row, _postings(session, row.id))
+    return post(session, case_id, reversal(original, on, f"reversal of {key}: {reason}", f"reversal:{key}"), actor)
+
+
+def import_bank_statement(session: Session, actor: str, case_id: str, path: Path) -> list[BalanceCheck]:
+    """Check each closing balance of a bank statement (CSV ``date,balance[,reference]``) against the trust
+    account in the books.  Any bad line or disagreement refuses the whole file; the same file twice is a no-op."""
+    require_user(session, actor, "operator")
+    get_case(session, case_id, lock=True)
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    seen = session.execute(select(ImportedFile).where(ImportedFile.case_id == case_id,
+                                                      ImportedFile.kind == "bank_statement",
+                                                      ImportedFile.sha256 == digest)).scalar_one_or_none()
+    if seen is not None:
+        return []
+    rows = _read_csv(path, raw, ["date", "balance"])
+    problems: list[str] = []
+    checks: list[tuple[int, dt.date, int, str]] = []
+    for line, rec in rows:
+        try:
+            on = dt.date.fromisoformat(rec["date"].strip())
+            fen = parse_yuan(rec["balance"])
+        except ValueError as exc:
+            problems.append(f"{path.name}:{line}: {exc}")
+            continue
+        checks.append((line, on, fen, rec.get("reference") or ""))
+    if problems:
+        raise BadInput(f"bank statement {path.name} refused; nothing recorded", problems)
+    for line, on, fen, _ref in checks:
+        books = balances(session, case_id, through=on).get(TRUST_CASH, 0)
+        if books != fen:
+            problems.append(f"{path.name}:{line}: statement balance on {on} is {yuan(fen)} yuan but the books say "
+                            f"{yuan(books)} yuan (difference {yuan(books - fen)})")
+    if problems:
+        raise BadInput(f"bank statement {path.name} does not agree with the books; nothing recorded / 对账不符",
+                       problems, hint="find the missing or wrong entry, book it, then import the statement again")
+    f = ImportedFile(case_id=case_id, kind="bank_statement", sha256=digest, name=path.name, rows=len(checks),
+                     actor=actor, at=audit.now_stamp())
+    session.add(f)
+    session.flush()
+    out = [BalanceCheck(case_id=case_id, on=on, account=TRUST_CASH, expected_fen=fen,
+                        source=f"{path.name}:{line}" + (f" {ref}" if ref else ""), file_id=f.id, at=f.at)
+           for line, on, fen, ref in checks]
+    session.add_all(out)
+    session.flush()
+    audit.record(session, actor, "fund.bank_statement", path.name, {"sha256": digest, "balances": len(checks)},
+                 case_id)
+    return out
+
+
+def _read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, dict[str, str]]]:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in required if c not in (reader.fieldnames or [])]
+    if missing:
+        raise BadInput(f"{path.name}:1: missing column(s) {', '.join(missing)}; expected {','.join(required)}")
+    out = []
+    for rec in reader:
+        if None in rec or any(v is None for v in rec.values()):
+            raise BadInput(f"{path.name}:{reader.line_num}: wrong number of fields")
+        out.append((reader.line_num, rec))
+    return out
+
+
+def read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, dict[str, str]]]:
+    return _read_csv(path, raw, required)
+
+
+def check_ledger(session: Session, case_id: str) -> list[str]:
+    """Invariants replayed from scratch: every entry balances, trust cash never went negative in booking order."""
+    problems: list[str] = []
+    running = 0
+    for e in entries(session, case_id):
+        try:
+            total = sum(p.amount_fen for p in e.postings)
+            if total:
+                raise LedgerError(f"entry {e.key} is off by {total} fen")
+        except LedgerError as exc:
+            problems.append(str(exc))
+        running += sum(p.amount_fen for p in e.postings if p.account == TRUST_CASH)
+        if running < 0:
+            problems.append(f"trust cash negative after {e.key}")
+    return problems
+
+
+def since(on: str | None) -> dt.date:
+    return parse_date(on, "date") if on else dt.date.today()

@@ -1,0 +1,1 @@
+"""Claims of one case: the lifecycle, decisions and deadlines (pure rules; storage lives in ``store``)."""

@@ -1,0 +1,1 @@
+"""The special compensation fund's books: a pure double-entry core (no database)."""

@@ -1,0 +1,312 @@
+"""The database schema of case administration.
+
+Money is ``BigInteger`` fen.  The ledger and the audit log are append-only: the migration installs triggers
+that refuse UPDATE, DELETE (and, on PostgreSQL, TRUNCATE) on them, on PostgreSQL and SQLite alike.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (BigInteger, Boolean, CheckConstraint, Date, ForeignKey, ForeignKeyConstraint, Index,
+                        Integer, MetaData, String, Text, UniqueConstraint, text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Fen = BigInteger
+Stamp = String(32)   # ISO 8601 UTC timestamps, stored as text so that hashes replay identically everywhere
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[str] = mapped_column(String(200))           # comma-separated: operator, approver, auditor
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[str] = mapped_column(Stamp)
+
+
+class Case(Base):
+    __tablename__ = "fund_case"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[str] = mapped_column(Stamp)
+    custodian: Mapped[str | None] = mapped_column(String(200))
+    # frozen at plan approval
+    plan_toml: Mapped[str | None] = mapped_column(Text)
+    plan_sha256: Mapped[str | None] = mapped_column(String(64))
+    results_sha256: Mapped[str | None] = mapped_column(String(64))
+    claims_open_on: Mapped[dt.date | None] = mapped_column(Date)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    late_window_until: Mapped[dt.date | None] = mapped_column(Date)
+    # funding decision taken when claims open: pay as accepted, or allocate pro rata at close
+    fully_funded: Mapped[bool | None] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Transition(Base):
+    __tablename__ = "case_transition"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(32))
+    to_state: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    at: Mapped[str] = mapped_column(Stamp)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Payer(Base):
+    __tablename__ = "payer"
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"), primary_key=True)
+    payer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(64))          # sponsor, auditor, law_firm, controlling_shareholder, ...
+    committed_fen: Mapped[int] = mapped_column(Fen)
+    __table_args__ = (CheckConstraint("committed_fen >= 0", name="committed_nonnegative"),)
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entry"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    booked_on: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(64))
+    memo: Mapped[str] = mapped_column(Text)
+    reverses: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    at: Mapped[str] = mapped_column(Stamp)
+    __table_args__ = (UniqueConstraint("case_id", "key", name="uq_ledger_entry_case_key"),
+                      Index("ix_ledger_entry_case_booked", "case_id", "booked_on"))
+
+
+class LedgerPosting(Base):
+    __tablename__ = "ledger_posting"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entry.id"), index=True)
+    account: Mapped[str] = mapped_column(String(128))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    __table_args__ = (CheckConstraint("amount_fen <> 0", name="nonzero"),)
+
+
+class BalanceCheck(Base):
+    """A bank statement balance checked against the books (a Beancount-style balance assertion)."""
+
+    __tablename__ = "balance_check"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"))
+    on: Mapped[dt.date] = mapped_column(Date)
+    account: Mapped[str] = mapped_column(String(128))
+    expected_fen: Mapped[int] = mapped_column(Fen)
+    source: Mapped[str] = mapped_column(String(500))
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("imported_file.id"))
+    at: Mapped[str] = mapped_column(Stamp)
+
+
+class ImportedFile(Base):
+    """Every external file taken in, by content hash: the same file twice is recognised and changes nothing."""
+
+    __tablename__ = "imported_file"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"))
+    kind: Mapped[str] = mapped_column(String(32))          # payment_results, bank_statement, decisions, results
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(500))
+    rows: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    at: Mapped[str] = mapped_column(Stamp)
+    __table_args__ = (UniqueConstraint("case_id", "kind", "sha256", name="uq_imported_file_content"),)
+
+
+class Agreement(Base):
+    """A published version of the settlement agreement (和解协议) investors accept."""
+
+    __tablename__ = "agreement"
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"), primary_key=True)
+    version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[str] = mapped_column(Stamp)
+
+
+class Claim(Base):
+    __tablename__ = "claim"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"))
+    investor_id: Mapped[str] = mapped_column(String(64))
+    offered_fen: Mapped[int] = mapped_column(Fen)          # the engine's compensation, summed over securities
+    status: Mapped[str] = mapped_column(String(16))
+    awarded_fen: Mapped[int] = mapped_column(Fen, default=0)   # recognised as payable (offer, or its pro-rata share)
+    interest_fen: Mapped[int] = mapped_column(Fen, default=0)  # interest passed on to this investor
+    paid_fen: Mapped[int] = mapped_column(Fen, default=0)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (
+        UniqueConstraint("case_id", "investor_id", name="uq_claim_case_investor"),
+        CheckConstraint("offered_fen > 0", name="offered_positive"),
+        CheckConstraint("awarded_fen >= 0 AND awarded_fen <= offered_fen", name="award_within_offer"),
+        CheckConstraint("interest_fen >= 0", name="interest_nonnegative"),
+        # the database itself refuses to record more paid than awarded: no investor is paid twice
+        CheckConstraint("paid_fen >= 0 AND paid_fen <= awarded_fen + interest_fen", name="paid_within_award"),
+        CheckConstraint("status IN ('offered', 'accepted', 'declined', 'lapsed')", name="status_known"),
+        CheckConstraint("awarded_fen = 0 OR status = 'accepted'", name="award_needs_acceptance"),
+        Index("ix_claim_case_status", "case_id", "status"),
+    )
+
+
+class ClaimLine(Base):
+    """The engine's result for one security of the claim (what the offer is made of)."""
+
+    __tablename__ = "claim_line"
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), primary_key=True)
+    security: Mapped[str] = mapped_column(String(16), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32))
+    flags: Mapped[str] = mapped_column(String(200))
+    net_loss_fen: Mapped[int] = mapped_column(Fen)
+    compensation_fen: Mapped[int] = mapped_column(Fen)
+
+
+class Decision(Base):
+    """An investor's answer (append-only history; the claim's status is its latest)."""
+
+    __tablename__ = "decision"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(16))      # accept, decline, lapse
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(32))       # online, counter, mail, broker, system
+    agreement_version: Mapped[str | None] = mapped_column(String(32))
+    agreement_sha256: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    at: Mapped[str] = mapped_column(Stamp)
+    __table_args__ = (UniqueConstraint("claim_id", "idempotency_key", name="uq_decision_key"),
+                      CheckConstraint("decision <> 'accept' OR (agreement_version IS NOT NULL AND "
+                                      "agreement_sha256 IS NOT NULL)", name="accept_names_agreement"))
+
+
+class Assignment(Base):
+    """On acceptance, the investor's claims against the other liable parties pass to the payers (权利转让)."""
+
+    __tablename__ = "assignment"
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), primary_key=True)
+    payer_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    assigned_on: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (ForeignKeyConstraint(["case_id", "payer_id"], ["payer.case_id", "payer.payer_id"]),)
+
+
+class Notice(Base):
+    __tablename__ = "notice"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))          # offer, deadline_extended, late_window, allocation
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    file_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class Approval(Base):
+    """Maker-checker: an action proposed by one user takes effect only when a different user approves it."""
+
+    __tablename__ = "approval"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"))
+    action: Mapped[str] = mapped_column(String(32))        # approve_plan, release_batch, return_surplus
+    subject: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[str] = mapped_column(Text)             # canonical JSON of what is approved
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    requested_at: Mapped[str] = mapped_column(Stamp)
+    status: Mapped[str] = mapped_column(String(16))        # pending, approved, rejected
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.name"))
+    decided_at: Mapped[str | None] = mapped_column(Stamp)
+    __table_args__ = (CheckConstraint("decided_by IS NULL OR decided_by <> requested_by", name="four_eyes"),)
+
+
+class AllocationRun(Base):
+    """A pro-rata allocation of a short fund over accepted claims, with the residual accounted for."""
+
+    __tablename__ = "allocation_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"))
+    purpose: Mapped[str] = mapped_column(String(32))       # compensation, interest, surplus
+    budget_fen: Mapped[int] = mapped_column(Fen)
+    claimed_fen: Mapped[int] = mapped_column(Fen)
+    allocated_fen: Mapped[int] = mapped_column(Fen)
+    floor_total_fen: Mapped[int] = mapped_column(Fen)
+    remainder_fen: Mapped[int] = mapped_column(Fen)
+    recipients: Mapped[int] = mapped_column(Integer)
+    at: Mapped[str] = mapped_column(Stamp)
+
+
+class PaymentBatch(Base):
+    __tablename__ = "payment_batch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))        # proposed, released, settled
+    count: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(Fen)
+    approval_id: Mapped[int] = mapped_column(ForeignKey("approval.id"))
+    released_on: Mapped[dt.date | None] = mapped_column(Date)
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_payment_batch_number"),)
+
+
+class Payment(Base):
+    __tablename__ = "payment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("payment_batch.id"), index=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"))
+    instruction_id: Mapped[str] = mapped_column(String(64), unique=True)
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    status: Mapped[str] = mapped_column(String(16))        # pending, instructed, paid, returned
+    reason: Mapped[str | None] = mapped_column(String(300))
+    settled_on: Mapped[dt.date | None] = mapped_column(Date)
+    result_file_id: Mapped[int | None] = mapped_column(ForeignKey("imported_file.id"))
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("status IN ('pending', 'instructed', 'paid', 'returned')", name="status_known"),
+        # at most one payment in flight per claim, enforced by the database
+        Index("uq_payment_claim_in_flight", "claim_id", unique=True,
+              postgresql_where=text("status IN ('pending', 'instructed')"),
+              sqlite_where=text("status IN ('pending', 'instructed')")),
+    )
+
+
+class AuditEvent(Base):
+    """The tamper-evident audit log: each row's hash covers its content and the previous row's hash."""
+
+    __tablename__ = "audit_event"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[str] = mapped_column(Stamp)
+    actor: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """One row: the newest audit event's seq and hash.  Locked by every writer, so the chain is serial."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
