@@ -72,10 +72,34 @@ def run(out_dir: Path, n_trades: int = 400_000, n_investors: int = 20_000, seed:
                           base_dates=[b.as_json() for b in prep.base.values()],
                           comparison=comparison.table,
                           plan_results={name: r.table for name, r in comparison.results.items()})
+    lifecycle = administer(console, out_dir, case_dir, prep.case)
     console.rule()
     console.print(f"Results 结果: {out_dir / 'results.csv'}\nPlan comparison 方案对比: {out_dir / 'comparison.csv'}\n"
-                  f"Report 报告: {report}", highlight=False)
-    return {"info": info, "summary": summary, "seconds": seconds}
+                  f"Report 报告: {report}\nCase database 案件数据库: {lifecycle['url']}\n"
+                  f"Payment, decision and notice files 文件: {lifecycle['files']}", highlight=False)
+    return {"info": info, "summary": summary, "seconds": seconds, "lifecycle": lifecycle}
+
+
+def administer(console: Console, out_dir: Path, case_dir: Path, case) -> dict:
+    """Run the computed case through the whole advance-compensation operation and print the books."""
+    import datetime as dt
+
+    from redress.admin.simulate import run_lifecycle
+    from redress.cli.admin_render import render_participation, render_statement, render_trial
+
+    console.rule("The special fund, claims and payments / 专项基金、申报与划付")
+    started = time.perf_counter()
+    res = run_lifecycle(out_dir, case_dir, out_dir / "results.csv", case.id, case.name,
+                        open_on=case.disclosure_date + dt.timedelta(days=400),
+                        say=lambda m: console.print(m, highlight=False))
+    render_statement(console, res["statement"], case.id)
+    render_trial(console, res["trial"])
+    render_participation(console, res["participation"])
+    v = res["audit"]
+    console.print(f"Audit log 审计日志: {v.events:,} events, hash chain intact / 哈希链完整" if v.ok
+                  else f"[red]Audit log broken: {v.problems}[/]", highlight=False)
+    console.print(f"Case administered in {time.perf_counter() - started:.1f} s / 案件办理耗时", highlight=False)
+    return res
 
 
 def main() -> None:

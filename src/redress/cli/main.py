@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from redress.cli import admin as admin_cli
 from redress.errors import CaseError
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 law_app = typer.Typer(help="Dated legal parameters (stamp duty, deposit rates) / 法定参数", no_args_is_help=True)
 app.add_typer(law_app, name="law")
+admin_cli.register(app)
 
 out = Console()
 err = Console(stderr=True)
