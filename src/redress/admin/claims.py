@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from redress.admin.cases import (executor, get_case, payers, payload, request_approval, require_state, require_user,
@@ -238,20 +238,29 @@ def _remember(session: Session, case_id: str, kind: str, digest: str, name: str,
 
 def _apply_decisions(session: Session, actor: str, case: Case, items: list[DecisionInput],
                      per_item_audit: bool) -> list[Claim]:
+    """Check every decision first (any problem refuses them all), then write them in bulk."""
     state = CaseState(case.state)
     require_state(case, DECIDING, "record decisions")
     closes = case.deadline if state is CaseState.CLAIMS_OPEN else case.late_window_until
     agreements = {a.version: a for a in session.execute(select(Agreement).where(Agreement.case_id == case.id)).scalars()}
     wanted = sorted({i.investor_id for i in items})
-    claims: dict[str, Claim] = {}
+    claims: dict[str, Row] = {}
+    priors: dict[tuple[int, str], Row] = {}
+    c = Claim.__table__.c
     for start in range(0, len(wanted), 5000):
         chunk = wanted[start:start + 5000]
-        claims.update({c.investor_id: c for c in session.execute(
-            select(Claim).where(Claim.case_id == case.id, Claim.investor_id.in_(chunk)).with_for_update()).scalars()})
+        rows = session.execute(select(c.id, c.investor_id, c.status, c.offered_fen)
+                               .where(c.case_id == case.id, c.investor_id.in_(chunk)).with_for_update()).all()
+        claims.update({r.investor_id: r for r in rows})
+        d = Decision.__table__.c
+        priors.update({(r.claim_id, r.idempotency_key): r for r in session.execute(
+            select(d.claim_id, d.idempotency_key, d.decision, d.decided_on, d.channel)
+            .where(d.claim_id.in_([r.id for r in rows]))).all()})
     problems: list[str] = []
     seen_in_batch: set[str] = set()
-    todo: list[tuple[DecisionInput, Claim]] = []
-    done: list[Claim] = []
+    todo: list[tuple[DecisionInput, Row]] = []
+    done: list[int] = []
+    open_status = ClaimStatus.LAPSED if state is CaseState.LATE_WINDOW else ClaimStatus.OFFERED
     for item in items:
         where = f"{item.source}: " if item.source else ""
         claim = claims.get(item.investor_id)
@@ -271,16 +280,14 @@ def _apply_decisions(session: Session, actor: str, case: Case, items: list[Decis
         if not item.key:
             problems.append(f"{where}an idempotency key is required")
             continue
-        prior = session.execute(select(Decision).where(Decision.claim_id == claim.id,
-                                                       Decision.idempotency_key == item.key)).scalar_one_or_none()
+        prior = priors.get((claim.id, item.key))
         if prior is not None:
             if prior.decision != item.decision or prior.decided_on != item.decided_on or prior.channel != item.channel:
                 problems.append(f"{where}key {item.key} was already used for a different decision "
                                 f"({prior.decision} on {prior.decided_on} by {prior.channel})")
             else:
-                done.append(claim)     # identical retry: same result, nothing changes
+                done.append(claim.id)     # identical retry: same result, nothing changes
             continue
-        open_status = ClaimStatus.LAPSED if state is CaseState.LATE_WINDOW else ClaimStatus.OFFERED
         if claim.status != open_status:
             problems.append(f"{where}investor {item.investor_id} has already {claim.status} "
                             + ("(the late window is only for lapsed claims)" if state is CaseState.LATE_WINDOW
@@ -304,41 +311,54 @@ def _apply_decisions(session: Session, actor: str, case: Case, items: list[Decis
         todo.append((item, claim))
     if problems:
         raise BadInput("decisions refused; nothing recorded / 确认信息有误，未作任何记录", problems)
-    if not todo:
-        return done
+    if todo:
+        _write_decisions(session, actor, case, todo, state is CaseState.LATE_WINDOW, per_item_audit)
+        done.extend(claim.id for _item, claim in todo)
+    session.expire_all()
+    by_id = {cl.id: cl for start in range(0, len(done), 5000) for cl in session.execute(
+        select(Claim).where(Claim.id.in_(done[start:start + 5000]))).scalars()}
+    return [by_id[i] for i in done]
+
+
+def _write_decisions(session: Session, actor: str, case: Case, todo: list[tuple[DecisionInput, Row]], late: bool,
+                     per_item_audit: bool) -> None:
     ps = payers(session, case.id)
     weights = _contribution_weights(session, case.id, [p.payer_id for p in ps])
     at = audit.now_stamp()
+    decisions, assignments, updates = [], [], []
     award_total = 0
     for item, claim in todo:
-        session.add(Decision(claim_id=claim.id, decision=item.decision, decided_on=item.decided_on,
-                             channel=item.channel, agreement_version=item.agreement_version,
-                             agreement_sha256=item.agreement_sha256, idempotency_key=item.key, actor=actor, at=at))
-        claim.decided_on = item.decided_on
-        claim.late = state is CaseState.LATE_WINDOW
-        if item.decision == "accept":
-            claim.status = ClaimStatus.ACCEPTED
-            if case.fully_funded:
-                claim.awarded_fen = claim.offered_fen
-                award_total += claim.offered_fen
+        decisions.append({"claim_id": claim.id, "decision": item.decision, "decided_on": item.decided_on,
+                          "channel": item.channel, "agreement_version": item.agreement_version,
+                          "agreement_sha256": item.agreement_sha256, "idempotency_key": item.key, "actor": actor,
+                          "at": at})
+        accept = item.decision == "accept"
+        award = claim.offered_fen if accept and case.fully_funded else 0
+        award_total += award
+        updates.append({"b_id": claim.id, "b_status": ClaimStatus.ACCEPTED if accept else ClaimStatus.DECLINED,
+                        "b_awarded": award, "b_on": item.decided_on, "b_late": late})
+        if accept:
             for payer_id, amount in allocate(claim.offered_fen, weights).shares_fen.items():
                 if amount:
-                    session.add(Assignment(claim_id=claim.id, payer_id=payer_id, case_id=case.id, amount_fen=amount,
-                                           assigned_on=item.decided_on))
-        else:
-            claim.status = ClaimStatus.DECLINED
+                    assignments.append({"claim_id": claim.id, "payer_id": payer_id, "case_id": case.id,
+                                        "amount_fen": amount, "assigned_on": item.decided_on})
         if per_item_audit:
             audit.record(session, actor, f"claim.{item.decision}", item.investor_id,
                          {"key": item.key, "channel": item.channel, "on": item.decided_on.isoformat(),
                           "agreement": item.agreement_version, "offered_fen": claim.offered_fen}, case.id)
-        done.append(claim)
-    session.flush()
+    session.execute(Decision.__table__.insert(), decisions)
+    c = Claim.__table__.c
+    session.execute(Claim.__table__.update().where(c.id == bindparam("b_id")).values(
+        status=bindparam("b_status"), awarded_fen=bindparam("b_awarded"), decided_on=bindparam("b_on"),
+        late=bindparam("b_late")), updates)
+    if assignments:
+        session.execute(Assignment.__table__.insert(), assignments)
     if award_total:
         last = max(i.decided_on for i, _ in todo)
-        key = "award:" + hashlib.sha256("|".join(sorted(i.key + ":" + i.investor_id for i, _ in todo)).encode()).hexdigest()[:24]
+        key = "award:" + hashlib.sha256("|".join(sorted(f"{i.key}:{i.investor_id}" for i, _ in todo))
+                                        .encode()).hexdigest()[:24]
         post(session, case.id, transfer(last, "award", f"compensation awarded on {len(todo)} acceptance(s)", key,
                                         COMPENSATION, PAYABLE, award_total), actor)
-    return done
 
 
 def _contribution_weights(session: Session, case_id: str, payer_ids: list[str]) -> dict[str, int]:

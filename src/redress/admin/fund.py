@@ -107,12 +107,19 @@ def _payer(session: Session, case_id: str, payer_id: str) -> Payer:
     return payer
 
 
+def _positive(amount_fen: int, what: str) -> None:
+    """A refused amount is the caller's bad input (reported), not a crash of the ledger core."""
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise BadInput(f"{what}: the amount must be a positive number of fen, got {amount_fen!r} / 金额须为正数")
+
+
 def contribute(session: Session, actor: str, case_id: str, payer_id: str, amount_fen: int, on: dt.date,
                reference: str) -> LedgerEntry:
     """Money from a payer arrived in the trust account (Dr trust cash, Cr the payer's contribution)."""
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     require_state(case, FUND_OPEN, "record a contribution")
+    _positive(amount_fen, f"contribution {reference}")
     payer = _payer(session, case_id, payer_id)
     entry = transfer(on, "contribution", f"contribution from {payer.name} ({reference})", f"contribution:{reference}",
                      TRUST_CASH, account(AccountKind.CONTRIBUTION, payer_id), amount_fen)
@@ -133,6 +140,7 @@ def interest(session: Session, actor: str, case_id: str, amount_fen: int, on: dt
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     require_state(case, FUND_OPEN, "record interest")
+    _positive(amount_fen, f"interest {reference}")
     entry = transfer(on, "interest", f"interest credited ({reference})", f"interest:{reference}", TRUST_CASH,
                      account(AccountKind.INTEREST), amount_fen)
     return post(session, case_id, entry, actor)
@@ -143,6 +151,7 @@ def fee(session: Session, actor: str, case_id: str, amount_fen: int, on: dt.date
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     require_state(case, FUND_OPEN, "record a fee")
+    _positive(amount_fen, f"fee {reference}")
     entry = transfer(on, "fee", f"{memo} ({reference})", f"fee:{reference}", account(AccountKind.FEES), TRUST_CASH,
                      amount_fen)
     return post(session, case_id, entry, actor)
@@ -220,7 +229,8 @@ def _read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, di
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise BadInput(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise BadInput(f"{path.name}:{line}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from redress.admin.cases import (executor, get_case, payers, payload, request_approval, require_state, require_user,
@@ -215,13 +215,12 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
         raise BadInput(f"payment results {path.name} refused; nothing changed / 划付结果文件有误，未作任何处理",
                        problems)
     f = _remember(session, case_id, "payment_results", digest, path.name, len(rows), actor)
-    claims = {c.id: c for c in session.execute(select(Claim).where(
-        Claim.id.in_([p.claim_id for _l, p, *_ in parsed])).with_for_update()).scalars()} if parsed else {}
+    settle, paid_by_claim = [], []
     last_on = None
     for i, (_line, p, status, fen, on, reason) in enumerate(parsed):
-        p.status, p.settled_on, p.result_file_id, p.reason = status, on, f.id, reason or None
+        settle.append({"b_id": p.id, "b_status": status, "b_on": on, "b_file": f.id, "b_reason": reason or None})
         if status == "paid":
-            claims[p.claim_id].paid_fen += fen
+            paid_by_claim.append({"b_claim": p.claim_id, "b_fen": fen})
             report.paid += 1
             report.paid_fen += fen
         else:
@@ -231,6 +230,16 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
         last_on = max(last_on or on, on)
         if on_row is not None:
             on_row(i)
+    pc = Payment.__table__.c
+    if settle:
+        session.execute(Payment.__table__.update().where(pc.id == bindparam("b_id")).values(
+            status=bindparam("b_status"), settled_on=bindparam("b_on"), result_file_id=bindparam("b_file"),
+            reason=bindparam("b_reason")), settle)
+    if paid_by_claim:
+        cc = Claim.__table__.c
+        session.execute(Claim.__table__.update().where(cc.id == bindparam("b_claim")).values(
+            paid_fen=cc.paid_fen + bindparam("b_fen")), paid_by_claim)
+    session.expire_all()
     session.flush()
     postings = []
     if report.paid_fen:
