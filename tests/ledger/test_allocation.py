@@ -47,7 +47,7 @@ def _check_bookkeeping(a: Allocation, amount: int, weights: dict[str, int]) -> N
     assert len(set(a.remainder_keys)) == len(a.remainder_keys)      # nobody gets two leftover fen
 
 
-# -- properties -----------------------------------------------------------------------------------------------
+# -- properties ----------------------------------------------------------------------------------------------
 
 @settings(max_examples=300)
 @given(AMOUNTS, WEIGHTS)
@@ -78,9 +78,10 @@ def test_leftover_fen_go_to_the_largest_remainders(amount, weights):
     """Whoever got a leftover fen had a remainder at least as large as anyone who did not."""
     a = allocate(amount, weights)
     total = sum(weights.values())
-    frac = {k: Fraction(amount * w, total) - math.floor(Fraction(amount * w, total)) for k, w in weights.items()}
+    quota = {k: Fraction(amount * w, total) for k, w in weights.items()}
+    frac = {k: q - math.floor(q) for k, q in quota.items()}
     winners = set(a.remainder_keys)
-    assert winners == {k for k in weights if a.shares_fen[k] > math.floor(Fraction(amount * weights[k], total))}
+    assert winners == {k for k in weights if a.shares_fen[k] > math.floor(quota[k])}
     for k in winners:
         assert frac[k] > 0
         for other in set(weights) - winners:
@@ -102,6 +103,7 @@ def test_independent_of_insertion_order_and_deterministic(amount, weights, rnd):
     first = allocate(amount, weights)
     again = allocate(amount, weights)
     assert again == first
+    assert list(first.shares_fen) == sorted(weights)     # reproducible files: shares listed in key order
     items = list(weights.items())
     perms = (itertools.permutations(items) if len(items) <= 4
              else (rnd.sample(items, len(items)) for _ in range(20)))
@@ -145,7 +147,7 @@ def test_paying_every_claim_in_full_gives_each_its_claim(extra, weights):
         assert all(b.shares_fen[k] >= w for k, w in weights.items())
 
 
-# -- readable examples ----------------------------------------------------------------------------------------
+# -- readable examples ---------------------------------------------------------------------------------------
 
 def test_two_yuan_over_three_equal_one_yuan_claims_ties_to_the_smaller_key():
     a = allocate(2_00, {"INV3": 1_00, "INV1": 1_00, "INV2": 1_00})
@@ -203,7 +205,7 @@ def test_many_equal_claims_reproducible_with_a_seeded_shuffle():
     assert [a.shares_fen[k] for k in keys] == [991] * 10 + [990] * 91
 
 
-# -- bad inputs -------------------------------------------------------------------------------------------------
+# -- bad inputs ----------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("amount", [-1, -100_00])
 def test_negative_amount_refused(amount):

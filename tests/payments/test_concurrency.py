@@ -11,7 +11,7 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from paysupport import D, FIFTY, fen, fifty, paid_by_investor, reconciles, run_in_lock_step, settle_rows, snapshot
-from redress.admin import cases, claims, payments
+from redress.admin import cases, claims, fund, payments
 from redress.store import audit
 from redress.store.models import Approval, AuditEvent, Claim, Decision, ImportedFile, Payment, PaymentBatch
 from support.admin import open_case
@@ -95,7 +95,7 @@ def test_two_processes_making_batches_at_once_put_every_claim_in_exactly_one(pg,
         assert s.execute(select(func.count()).select_from(AuditEvent)
                          .where(AuditEvent.action == "approval.approved")).scalar_one() == len(proposed) + 1  # + plan
         assert audit.verify(s).ok
-    assert Counter(inv for inv, *_ in in_flight) == Counter(FIFTY)           # each owed claim exactly once
+    assert Counter(inv for inv, *_ in in_flight) == dict.fromkeys(FIFTY, 1)   # each owed claim exactly once
     assert all(amount == FIFTY[inv] and st == "instructed" for inv, amount, st, _n in in_flight)
     assert [b.number for b in batches] == list(range(1, len(proposed) + 1))
     assert all(b.status == "released" for b in batches)
@@ -106,7 +106,7 @@ def test_two_processes_making_batches_at_once_put_every_claim_in_exactly_one(pg,
     assert sum(per_batch.values()) == sum(FIFTY.values())
     rec = reconciles(w)
     assert rec.ok and rec.figures["instructed_fen"] == sum(FIFTY.values()), rec.problems
-    assert snapshot(w)["balances"]["trust_cash"] == before["balances"]["trust_cash"] - sum(FIFTY.values())
+    assert snapshot(w)["balances"][fund.TRUST_CASH] == before["balances"][fund.TRUST_CASH] - sum(FIFTY.values())
 
 
 def test_two_processes_deciding_one_claim_differently_record_exactly_one_decision(pg, tmp_path):
@@ -176,7 +176,7 @@ def test_two_processes_deciding_different_investors_record_everything_in_one_cha
             "accepted": sum(1 for d in want.values() if d == "accept"),
             "declined": sum(1 for d in want.values() if d == "decline")}
     assert events == {"alice": 25, "carol": 25}
-    assert status == {inv: d + "ed" if d == "accept" else "declined" for inv, d in want.items()}
+    assert status == {inv: {"accept": "accepted", "decline": "declined"}[d] for inv, d in want.items()}
     rec = reconciles(w)
     assert rec.ok, rec.problems
     assert rec.figures["payable_books_fen"] == sum(FIFTY[i] for i, d in want.items() if d == "accept")

@@ -34,7 +34,8 @@ def assert_applied_once(w, results):
     paid = paid_by_investor(w)
     with w.tx() as s:
         stored = {iid: (st, inv) for iid, st, inv in s.execute(
-            select(Payment.instruction_id, Payment.status, Claim.investor_id).join(Claim, Claim.id == Payment.claim_id))}
+            select(Payment.instruction_id, Payment.status, Claim.investor_id)
+            .join(Claim, Claim.id == Payment.claim_id))}
         files = s.execute(select(ImportedFile).where(ImportedFile.kind == "payment_results")).scalars().all()
         assert audit.verify(s).ok
     for iid, st, amount, _on, _reason in results:

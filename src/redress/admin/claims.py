@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from redress.admin.cases import (executor, get_case, payers, payload, request_approval, require_state, require_user,
@@ -147,12 +147,9 @@ def open_claims(session: Session, actor: str, case_id: str, results_path: Path) 
         raise AdminError(f"{results_path.name} is not the results file approved with the plan (sha256 "
                          f"{results.sha256[:12]}, approved {case.results_sha256[:12]})")
     claims = _claims_frame(results)
-    for start in range(0, claims.height, 5000):
-        part = claims.slice(start, 5000)
-        session.add_all([Claim(case_id=case_id, investor_id=i, offered_fen=int(f), status=ClaimStatus.OFFERED,
-                               awarded_fen=0, interest_fen=0, paid_fen=0, late=False)
-                         for i, f in part.iter_rows()])
-        session.flush()
+    session.execute(Claim.__table__.insert(), [
+        {"case_id": case_id, "investor_id": i, "offered_fen": int(f), "status": ClaimStatus.OFFERED, "awarded_fen": 0,
+         "interest_fen": 0, "paid_fen": 0, "late": False} for i, f in claims.iter_rows()]) if claims.height else None
     ids = dict(session.execute(select(Claim.investor_id, Claim.id).where(Claim.case_id == case_id)).all())
     lines = results.table.filter(pl.col("investor_id").is_in(list(ids)))
     session.execute(ClaimLine.__table__.insert(), [
@@ -347,10 +344,15 @@ def _write_decisions(session: Session, actor: str, case: Case, todo: list[tuple[
                          {"key": item.key, "channel": item.channel, "on": item.decided_on.isoformat(),
                           "agreement": item.agreement_version, "offered_fen": claim.offered_fen}, case.id)
     session.execute(Decision.__table__.insert(), decisions)
+    # one UPDATE per (decision, date) over lists of ids, not one statement per claim
     c = Claim.__table__.c
-    session.execute(Claim.__table__.update().where(c.id == bindparam("b_id")).values(
-        status=bindparam("b_status"), awarded_fen=bindparam("b_awarded"), decided_on=bindparam("b_on"),
-        late=bindparam("b_late")), updates)
+    groups: dict[tuple[str, bool, dt.date], list[int]] = {}
+    for u in updates:
+        groups.setdefault((u["b_status"], u["b_awarded"] > 0, u["b_on"]), []).append(u["b_id"])
+    for (status, awarded, on), ids in groups.items():
+        for start in range(0, len(ids), 5000):
+            session.execute(Claim.__table__.update().where(c.id.in_(ids[start:start + 5000])).values(
+                status=status, awarded_fen=c.offered_fen if awarded else 0, decided_on=on, late=late))
     if assignments:
         session.execute(Assignment.__table__.insert(), assignments)
     if award_total:

@@ -4,6 +4,7 @@ bank statements, the trial balance and the fund statement."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -17,7 +18,7 @@ from redress.admin.cases import get_case, parse_date, require_state, require_use
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.admin.money import parse_yuan, yuan
 from redress.claims.lifecycle import FUND_OPEN, CaseState
-from redress.ledger.core import (AccountKind, Entry, FundStatement, LedgerError, Posting, TrialBalance, account,
+from redress.ledger.core import (AccountKind, Entry, FundStatement, Posting, TrialBalance, account,
                                  fund_statement, reversal, transfer, trial_balance)
 from redress.store import audit
 from redress.store.models import BalanceCheck, ImportedFile, LedgerEntry, LedgerPosting, Payer
@@ -41,15 +42,19 @@ def post(session: Session, case_id: str, entry: Entry, actor: str) -> LedgerEntr
         old = _stored(existing, _postings(session, existing.id))
         for field in ("booked_on", "kind", "memo", "postings", "reverses"):
             if getattr(old, field) != getattr(entry, field):
-                raise AdminError(f"entry {entry.key} was already booked with a different {field} "
-                                 f"({getattr(old, field)!r}, now {getattr(entry, field)!r})")
+                raise AdminError(f"entry {entry.key} was already booked with a different {field} (booked "
+                                 f"{_show(field, old)}, now {_show(field, entry)}); a retry must repeat the "
+                                 f"original exactly, a new transaction needs a new reference / 流水号已使用")
         return existing
     after = balances(session, case_id)
     for p in entry.postings:
         after[p.account] = after.get(p.account, 0) + p.amount_fen
-    if after.get(TRUST_CASH, 0) < 0:
-        raise AdminError(f"entry {entry.key} would overdraw the trust account by {yuan(-after[TRUST_CASH])} yuan "
-                         f"/ 托管账户余额不足")
+    cash_change = sum(p.amount_fen for p in entry.postings if p.account == TRUST_CASH)
+    if cash_change < 0:
+        low_on, low = lowest_trust_cash(session, case_id, entry.booked_on, cash_change)
+        if low < 0:
+            raise AdminError(f"entry {entry.key} dated {entry.booked_on} would overdraw the trust account by "
+                             f"{yuan(-low)} yuan on {low_on} / 托管账户余额不足")
     if after.get(IN_TRANSIT, 0) < 0 or after.get(PAYABLE, 0) > 0:
         raise AdminError(f"entry {entry.key} would leave payments in transit or compensation payable negative")
     row = LedgerEntry(case_id=case_id, key=entry.key, booked_on=entry.booked_on, kind=entry.kind, memo=entry.memo,
@@ -63,6 +68,28 @@ def post(session: Session, case_id: str, entry: Entry, actor: str) -> LedgerEntr
                  {"booked_on": entry.booked_on.isoformat(), "memo": entry.memo, "reverses": entry.reverses,
                   "postings": [[p.account, p.amount_fen] for p in entry.postings]}, case_id)
     return row
+
+
+def _show(field: str, entry: Entry) -> str:
+    if field == "postings":
+        return ", ".join(f"{p.account} {'+' if p.amount_fen > 0 else ''}{yuan(p.amount_fen)}" for p in entry.postings)
+    return repr(getattr(entry, field))
+
+
+def lowest_trust_cash(session: Session, case_id: str, booked_on: dt.date, change_fen: int) -> tuple[dt.date, int]:
+    """The lowest end-of-day trust cash from ``booked_on`` on, if ``change_fen`` were booked on that date.
+    A back-dated payment must not overdraw the account on any day the books already cover."""
+    daily = session.execute(select(LedgerEntry.booked_on, func.sum(LedgerPosting.amount_fen)).join(LedgerEntry)
+                            .where(LedgerEntry.case_id == case_id, LedgerPosting.account == TRUST_CASH)
+                            .group_by(LedgerEntry.booked_on).order_by(LedgerEntry.booked_on)).all()
+    running = change_fen + sum(int(fen) for on, fen in daily if on <= booked_on)
+    low_on, low = booked_on, running
+    for on, fen in daily:
+        if on > booked_on:
+            running += int(fen)
+            if running < low:
+                low_on, low = on, running
+    return low_on, low
 
 
 def _postings(session: Session, entry_id: int) -> list[LedgerPosting]:
@@ -91,8 +118,11 @@ def balances(session: Session, case_id: str, through: dt.date | None = None) -> 
 
 
 def statement(session: Session, case_id: str) -> FundStatement:
+    """The fund statement; every named payer appears, even one whose contribution was reversed to zero."""
     get_case(session, case_id)
-    return fund_statement(balances(session, case_id))
+    st = fund_statement(balances(session, case_id))
+    named = {p.payer_id: 0 for p in session.execute(select(Payer).where(Payer.case_id == case_id)).scalars()}
+    return dataclasses.replace(st, contributions_fen=dict(sorted({**named, **st.contributions_fen}.items())))
 
 
 def trial(session: Session, case_id: str) -> TrialBalance:
@@ -195,7 +225,7 @@ def import_bank_statement(session: Session, actor: str, case_id: str, path: Path
     checks: list[tuple[int, dt.date, int, str]] = []
     for line, rec in rows:
         try:
-            on = dt.date.fromisoformat(rec["date"].strip())
+            on = file_date(rec["date"], "date")
             fen = parse_yuan(rec["balance"])
         except ValueError as exc:
             problems.append(f"{path.name}:{line}: {exc}")
@@ -243,24 +273,32 @@ def _read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, di
     return out
 
 
+def file_date(text: str, column: str) -> dt.date:
+    """A date cell of an input file; the error names the column and the value."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{column} {text.strip()!r} is not a date (YYYY-MM-DD)") from None
+
+
 def read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, dict[str, str]]]:
     return _read_csv(path, raw, required)
 
 
 def check_ledger(session: Session, case_id: str) -> list[str]:
-    """Invariants replayed from scratch: every entry balances, trust cash never went negative in booking order."""
+    """Invariants replayed from scratch: every entry balances, trust cash is never negative at the end of a day."""
     problems: list[str] = []
-    running = 0
+    by_day: dict[dt.date, int] = defaultdict(int)
     for e in entries(session, case_id):
-        try:
-            total = sum(p.amount_fen for p in e.postings)
-            if total:
-                raise LedgerError(f"entry {e.key} is off by {total} fen")
-        except LedgerError as exc:
-            problems.append(str(exc))
-        running += sum(p.amount_fen for p in e.postings if p.account == TRUST_CASH)
+        total = sum(p.amount_fen for p in e.postings)
+        if total:
+            problems.append(f"entry {e.key} is off by {total} fen")
+        by_day[e.booked_on] += sum(p.amount_fen for p in e.postings if p.account == TRUST_CASH)
+    running = 0
+    for on in sorted(by_day):
+        running += by_day[on]
         if running < 0:
-            problems.append(f"trust cash negative after {e.key}")
+            problems.append(f"trust cash negative at the end of {on}: {yuan(running)} yuan")
     return problems
 
 

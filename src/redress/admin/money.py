@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+
+_AMOUNT = re.compile(r"^(-?)(\d+)(?:\.(\d{1,2}))?$")
 
 
 def parse_yuan(text: str) -> int:
-    """``"1,234.5"`` -> 123450 fen.  More than two decimals, or anything not a number, is refused."""
+    """``"1,234.5"`` -> 123450 fen.  More than two decimals, exponents or anything not a number are refused."""
     cleaned = str(text).strip().replace(",", "")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"not an amount in yuan: {text!r}") from None
-    if not value.is_finite():
-        raise ValueError(f"not an amount in yuan: {text!r}")
-    fen = value * 100
-    if fen != fen.to_integral_value():
-        raise ValueError(f"more than two decimals (fen) in {text!r}")
-    return int(fen)
+    m = _AMOUNT.match(cleaned)
+    if m is None:
+        if re.match(r"^-?\d+\.\d{3,}$", cleaned):
+            raise ValueError(f"more than two decimals in {text!r}: amounts are written to the fen (0.01 yuan)")
+        raise ValueError(f"not an amount in yuan: {text!r} (write e.g. 1234.56)")
+    sign, whole, cents = m.groups()
+    fen = int(whole) * 100 + int((cents or "0").ljust(2, "0"))
+    return -fen if sign else fen
 
 
 def yuan(fen: int, *, grouping: bool = False) -> str:

@@ -17,14 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from redress.admin.cases import (executor, get_case, payers, payload, request_approval, require_state, require_user,
                                  transition)
 from redress.admin.claims import _remember, _seen
 from redress.admin.errors import AdminError, BadInput, NotFound
-from redress.admin.fund import IN_TRANSIT, PAYABLE, TRUST_CASH, balances, post, read_csv
+from redress.admin.fund import IN_TRANSIT, PAYABLE, TRUST_CASH, balances, file_date, post, read_csv
 from redress.admin.money import parse_yuan, yuan
 from redress.claims.lifecycle import CaseState, ClaimStatus
 from redress.ledger.allocation import allocate
@@ -189,7 +189,7 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
             continue
         try:
             fen = parse_yuan(rec["amount"])
-            on = dt.date.fromisoformat(rec["settled_on"].strip())
+            on = file_date(rec["settled_on"], "settled_on")
         except ValueError as exc:
             problems.append(f"{where}: {exc}")
             continue
@@ -230,15 +230,21 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
         last_on = max(last_on or on, on)
         if on_row is not None:
             on_row(i)
-    pc = Payment.__table__.c
-    if settle:
-        session.execute(Payment.__table__.update().where(pc.id == bindparam("b_id")).values(
-            status=bindparam("b_status"), settled_on=bindparam("b_on"), result_file_id=bindparam("b_file"),
-            reason=bindparam("b_reason")), settle)
-    if paid_by_claim:
-        cc = Claim.__table__.c
-        session.execute(Claim.__table__.update().where(cc.id == bindparam("b_claim")).values(
-            paid_fen=cc.paid_fen + bindparam("b_fen")), paid_by_claim)
+    # one UPDATE per (status, date, reason) over lists of ids, not one statement per payment
+    pc, cc = Payment.__table__.c, Claim.__table__.c
+    groups: dict[tuple[str, dt.date, str | None], list[int]] = {}
+    for u in settle:
+        groups.setdefault((u["b_status"], u["b_on"], u["b_reason"]), []).append(u["b_id"])
+    for (status, on, reason), ids in groups.items():
+        for start in range(0, len(ids), 5000):
+            session.execute(Payment.__table__.update().where(pc.id.in_(ids[start:start + 5000])).values(
+                status=status, settled_on=on, result_file_id=f.id, reason=reason))
+    claim_ids = [u["b_claim"] for u in paid_by_claim]
+    paid_here = (select(pc.amount_fen).where(pc.claim_id == cc.id, pc.result_file_id == f.id, pc.status == "paid")
+                 .scalar_subquery())
+    for start in range(0, len(claim_ids), 5000):
+        session.execute(Claim.__table__.update().where(cc.id.in_(claim_ids[start:start + 5000])).values(
+            paid_fen=cc.paid_fen + paid_here))
     session.expire_all()
     session.flush()
     postings = []

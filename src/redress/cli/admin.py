@@ -214,10 +214,13 @@ def case_history(case_id: CaseId, db: Db = None) -> None:
 
     with session(db) as s:
         t = Table()
-        for c in ("at 时间", "from", "to", "actor 操作人", "reason 原因"):
-            t.add_column(c)
+        t.add_column("at (UTC) 时间", no_wrap=True, min_width=16)
+        t.add_column("from", no_wrap=True, min_width=17)
+        t.add_column("to", no_wrap=True, min_width=17)
+        t.add_column("actor 操作人")
+        t.add_column("reason 原因")
         for tr in s.execute(select(Transition).where(Transition.case_id == case_id).order_by(Transition.id)).scalars():
-            t.add_row(tr.at[:19], tr.from_state, tr.to_state, tr.actor, tr.reason)
+            t.add_row(tr.at[:16].replace("T", " "), tr.from_state, tr.to_state, tr.actor, tr.reason)
         out.print(t)
 
 

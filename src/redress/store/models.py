@@ -270,7 +270,7 @@ class Payment(Base):
     __tablename__ = "payment"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("payment_batch.id"), index=True)
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"))
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     instruction_id: Mapped[str] = mapped_column(String(64), unique=True)
     amount_fen: Mapped[int] = mapped_column(Fen)
     status: Mapped[str] = mapped_column(String(16))        # pending, instructed, paid, returned
