@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SIZES ?= 1000000,10000000,50000000
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench bench-admin clean
 
 install: $(STAMP)
 
@@ -21,8 +21,15 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -n 2 -q
 
+CLAIMS ?= 100000
+PG_BENCH ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
 bench: install
 	$(BIN)/python -m redress.bench --sizes $(SIZES)
+	$(BIN)/python -m redress.bench.admin --claims $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
+
+bench-admin: install
+	$(BIN)/python -m redress.bench.admin --claims $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
 
 clean:
 	rm -rf $(VENV) demo-output build dist .pytest_cache

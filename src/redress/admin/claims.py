@@ -24,6 +24,7 @@ from redress.claims.lifecycle import DECIDING, CaseState, ClaimStatus
 from redress.ledger.allocation import allocate
 from redress.ledger.core import AccountKind, account, fund_statement, transfer
 from redress.store import audit
+from redress.store.db import bulk_insert
 from redress.store.models import (Agreement, AllocationRun, Approval, Assignment, Case, Claim, ClaimLine, Decision,
                                   ImportedFile, LedgerEntry, Notice)
 
@@ -147,12 +148,12 @@ def open_claims(session: Session, actor: str, case_id: str, results_path: Path) 
         raise AdminError(f"{results_path.name} is not the results file approved with the plan (sha256 "
                          f"{results.sha256[:12]}, approved {case.results_sha256[:12]})")
     claims = _claims_frame(results)
-    session.execute(Claim.__table__.insert(), [
+    bulk_insert(session, Claim.__table__, [
         {"case_id": case_id, "investor_id": i, "offered_fen": int(f), "status": ClaimStatus.OFFERED, "awarded_fen": 0,
-         "interest_fen": 0, "paid_fen": 0, "late": False} for i, f in claims.iter_rows()]) if claims.height else None
+         "interest_fen": 0, "paid_fen": 0, "late": False} for i, f in claims.iter_rows()])
     ids = dict(session.execute(select(Claim.investor_id, Claim.id).where(Claim.case_id == case_id)).all())
     lines = results.table.filter(pl.col("investor_id").is_in(list(ids)))
-    session.execute(ClaimLine.__table__.insert(), [
+    bulk_insert(session, ClaimLine.__table__, [
         {"claim_id": ids[r[0]], "security": r[1], "status": r[2], "flags": r[3], "net_loss_fen": r[4],
          "compensation_fen": r[5]} for r in lines.iter_rows()])
     offered = int(claims["offered_fen"].sum() or 0)
@@ -343,7 +344,7 @@ def _write_decisions(session: Session, actor: str, case: Case, todo: list[tuple[
             audit.record(session, actor, f"claim.{item.decision}", item.investor_id,
                          {"key": item.key, "channel": item.channel, "on": item.decided_on.isoformat(),
                           "agreement": item.agreement_version, "offered_fen": claim.offered_fen}, case.id)
-    session.execute(Decision.__table__.insert(), decisions)
+    bulk_insert(session, Decision.__table__, decisions)
     # one UPDATE per (decision, date) over lists of ids, not one statement per claim
     c = Claim.__table__.c
     groups: dict[tuple[str, bool, dt.date], list[int]] = {}
@@ -354,7 +355,7 @@ def _write_decisions(session: Session, actor: str, case: Case, todo: list[tuple[
             session.execute(Claim.__table__.update().where(c.id.in_(ids[start:start + 5000])).values(
                 status=status, awarded_fen=c.offered_fen if awarded else 0, decided_on=on, late=late))
     if assignments:
-        session.execute(Assignment.__table__.insert(), assignments)
+        bulk_insert(session, Assignment.__table__, assignments)
     if award_total:
         last = max(i.decided_on for i, _ in todo)
         key = "award:" + hashlib.sha256("|".join(sorted(f"{i.key}:{i.investor_id}" for i, _ in todo))
@@ -394,7 +395,7 @@ def _lapse(session: Session, actor: str, case: Case, status_from: ClaimStatus, o
                                .with_for_update()).scalars())
     at = audit.now_stamp()
     if ids:
-        session.execute(Decision.__table__.insert(), [
+        bulk_insert(session, Decision.__table__, [
             {"claim_id": i, "decision": "lapse", "decided_on": on, "channel": "system",
              "idempotency_key": f"lapse:{on.isoformat()}", "actor": actor, "at": at} for i in ids])
         for start in range(0, len(ids), 5000):
@@ -556,7 +557,7 @@ def write_notices(session: Session, actor: str, case_id: str, kind: str, out: Pa
     digest = hashlib.sha256(data).hexdigest()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
-    session.execute(Notice.__table__.insert(), [{"claim_id": cid, "kind": kind, "issued_on": on, "file_sha256": digest}
+    bulk_insert(session, Notice.__table__, [{"claim_id": cid, "kind": kind, "issued_on": on, "file_sha256": digest}
                                                 for cid, _i, _f in rows]) if rows else None
     audit.record(session, actor, "claims.notices", kind, {"count": len(rows), "sha256": digest, "file": out.name},
                  case_id)

@@ -30,6 +30,7 @@ from redress.claims.lifecycle import CaseState, ClaimStatus
 from redress.ledger.allocation import allocate
 from redress.ledger.core import AccountKind, Entry, Posting, account, fund_statement, transfer
 from redress.store import audit
+from redress.store.db import bulk_insert
 from redress.store.models import Approval, Claim, Payment, PaymentBatch
 
 PAYING = frozenset({CaseState.CLAIMS_OPEN, CaseState.CLAIMS_CLOSED, CaseState.LATE_WINDOW})
@@ -66,7 +67,7 @@ def propose_batch(session: Session, actor: str, case_id: str, on: dt.date, limit
     attempts = dict(session.execute(select(Payment.claim_id, func.count()).where(
         Payment.claim_id.in_([c.id for c in claims])).group_by(Payment.claim_id)).all()) if len(claims) < 30000 else \
         dict(session.execute(select(Payment.claim_id, func.count()).group_by(Payment.claim_id)).all())
-    session.execute(Payment.__table__.insert(), [
+    bulk_insert(session, Payment.__table__, [
         {"batch_id": batch.id, "claim_id": c.id, "amount_fen": c.awarded_fen + c.interest_fen - c.paid_fen,
          "instruction_id": f"{case_id}-{number:04d}-{c.id}-{attempts.get(c.id, 0) + 1}", "status": "pending"}
         for c in claims])

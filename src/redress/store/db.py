@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, Table, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_URL = "sqlite:///redress.sqlite3"
@@ -77,3 +77,9 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     with factory() as session:
         with session.begin():
             yield session
+
+
+def bulk_insert(session: Session, table: Table, rows: list[dict]) -> None:
+    """Insert many rows in one executemany (psycopg pipelines it), bypassing the ORM's per-object work."""
+    if rows:
+        session.execute(table.insert(), rows)
