@@ -160,3 +160,25 @@ def test_short_fund_with_remainders(db, tmp_path):
         awarded = {c.investor_id: c.awarded_fen for c in s.execute(select(Claim)).scalars()}
     assert out == {"lapsed": 0, "budget_fen": 2_00, "claimed_fen": 3_00, "allocated_fen": 2_00, "shortfall_fen": 1_00}
     assert sorted(awarded.values()) == [66, 67, 67] and sum(awarded.values()) == 2_00
+
+
+def test_a_rejected_batch_is_cancelled_and_its_claims_go_in_the_next(db, tmp_path):
+    w = open_case(db, tmp_path, {"INV1": 100_00, "INV2": 50_00})
+    w.decide(w.decision("INV1"), w.decision("INV2"))
+    with w.tx() as s:
+        ap_id = payments.propose_batch(s, "alice", w.case_id, D(2023, 2, 15)).id
+    with pytest.raises(AdminError, match="nothing to pay"):
+        with w.tx() as s:
+            payments.propose_batch(s, "alice", w.case_id, D(2023, 2, 15))
+    with w.tx() as s:
+        cases.decide_approval(s, "bob", ap_id, False, "wrong date")
+    with pytest.raises(AdminError, match="cancelled"):
+        with w.tx() as s:
+            payments.export_batch(s, "alice", w.case_id, 1, tmp_path / "out")
+    number = w.pay_batch(D(2023, 2, 16))
+    rows = w.export(number)
+    assert number == 2 and sorted((r[3], r[4]) for r in rows) == [("INV1", "100.00"), ("INV2", "50.00")]
+    assert all(r[0].endswith("-2") for r in rows)            # second attempt for each claim
+    with w.tx() as s:
+        assert payments.reconcile(s, w.case_id).ok
+        assert fund.statement(s, w.case_id).in_transit_fen == 150_00

@@ -147,6 +147,7 @@ def payers(session: Session, case_id: str) -> list[Payer]:
 
 Executor = Callable[[Session, Approval, str], Any]
 _EXECUTORS: dict[str, Executor] = {}
+_ON_REJECT: dict[str, Executor] = {}
 
 
 def executor(action: str) -> Callable[[Executor], Executor]:
@@ -154,6 +155,16 @@ def executor(action: str) -> Callable[[Executor], Executor]:
 
     def register(fn: Executor) -> Executor:
         _EXECUTORS[action] = fn
+        return fn
+
+    return register
+
+
+def on_reject(action: str) -> Callable[[Executor], Executor]:
+    """Register how a rejected request of ``action`` is unwound (what the maker prepared is released)."""
+
+    def register(fn: Executor) -> Executor:
+        _ON_REJECT[action] = fn
         return fn
 
     return register
@@ -197,6 +208,8 @@ def decide_approval(session: Session, actor: str, approval_id: int, approve: boo
                  {"approval": ap.id, "payload_sha256": ap.payload_sha256, "note": note}, ap.case_id)
     if approve:
         return _EXECUTORS[ap.action](session, ap, actor)
+    if ap.action in _ON_REJECT:
+        _ON_REJECT[ap.action](session, ap, actor)
     return None
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from redress.admin.cases import (executor, get_case, payers, payload, request_approval, require_state, require_user,
-                                 transition)
+from redress.admin.cases import (executor, get_case, on_reject, payers, payload, request_approval, require_state,
+                                 require_user, transition)
 from redress.admin.claims import _remember, _seen
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.admin.fund import IN_TRANSIT, PAYABLE, TRUST_CASH, balances, file_date, post, read_csv
@@ -92,6 +92,18 @@ def _release(session: Session, ap: Approval, actor: str) -> PaymentBatch:
     return batch
 
 
+@on_reject("release_batch")
+def _cancel(session: Session, ap: Approval, actor: str) -> None:
+    """A rejected batch is cancelled: its payments leave the queue and its claims can go in the next batch."""
+    batch = session.execute(select(PaymentBatch).where(PaymentBatch.approval_id == ap.id)).scalar_one()
+    session.execute(Payment.__table__.update().where(Payment.batch_id == batch.id, Payment.status == "pending")
+                    .values(status="cancelled"))
+    batch.status = "cancelled"
+    session.flush()
+    audit.record(session, actor, "payments.batch_cancelled", f"batch {batch.number}",
+                 {"approval": ap.id, "count": batch.count, "total_fen": batch.total_fen}, ap.case_id)
+
+
 def _batch(session: Session, case_id: str, number: int) -> PaymentBatch:
     b = session.execute(select(PaymentBatch).where(PaymentBatch.case_id == case_id, PaymentBatch.number == number)
                         ).scalar_one_or_none()
@@ -109,6 +121,8 @@ def export_batch(session: Session, actor: str, case_id: str, number: int, out_di
     if batch.status == "proposed":
         raise AdminError(f"batch {number} is waiting for approval; it cannot be sent before a second person "
                          f"releases it / 批次尚未复核放行")
+    if batch.status == "cancelled":
+        raise AdminError(f"batch {number} was rejected and cancelled; make a new batch / 批次已退回作废")
     rows = session.execute(select(Payment.instruction_id, Claim.investor_id, Payment.amount_fen)
                            .join(Claim, Claim.id == Payment.claim_id).where(Payment.batch_id == batch.id)
                            .order_by(Payment.instruction_id)).all()

@@ -257,7 +257,7 @@ class PaymentBatch(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"))
     number: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))        # proposed, released, settled
+    status: Mapped[str] = mapped_column(String(16))        # proposed, released, settled, cancelled
     count: Mapped[int] = mapped_column(Integer)
     total_fen: Mapped[int] = mapped_column(Fen)
     approval_id: Mapped[int] = mapped_column(ForeignKey("approval.id"))
@@ -273,13 +273,13 @@ class Payment(Base):
     claim_id: Mapped[int] = mapped_column(ForeignKey("claim.id"), index=True)
     instruction_id: Mapped[str] = mapped_column(String(64), unique=True)
     amount_fen: Mapped[int] = mapped_column(Fen)
-    status: Mapped[str] = mapped_column(String(16))        # pending, instructed, paid, returned
+    status: Mapped[str] = mapped_column(String(16))        # pending, instructed, paid, returned, cancelled
     reason: Mapped[str | None] = mapped_column(String(300))
     settled_on: Mapped[dt.date | None] = mapped_column(Date)
     result_file_id: Mapped[int | None] = mapped_column(ForeignKey("imported_file.id"))
     __table_args__ = (
         CheckConstraint("amount_fen > 0", name="amount_positive"),
-        CheckConstraint("status IN ('pending', 'instructed', 'paid', 'returned')", name="status_known"),
+        CheckConstraint("status IN ('pending', 'instructed', 'paid', 'returned', 'cancelled')", name="status_known"),
         # at most one payment in flight per claim, enforced by the database
         Index("uq_payment_claim_in_flight", "claim_id", unique=True,
               postgresql_where=text("status IN ('pending', 'instructed')"),

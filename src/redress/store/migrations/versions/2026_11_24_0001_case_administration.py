@@ -286,7 +286,7 @@ def upgrade() -> None:
     sa.Column('reason', sa.String(length=300), nullable=True),
     sa.Column('settled_on', sa.Date(), nullable=True),
     sa.Column('result_file_id', sa.Integer(), nullable=True),
-    sa.CheckConstraint("status IN ('pending', 'instructed', 'paid', 'returned')", name=op.f('ck_payment_status_known')),
+    sa.CheckConstraint("status IN ('pending', 'instructed', 'paid', 'returned', 'cancelled')", name=op.f('ck_payment_status_known')),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_payment_amount_positive')),
     sa.ForeignKeyConstraint(['batch_id'], ['payment_batch.id'], name=op.f('fk_payment_batch_id_payment_batch')),
     sa.ForeignKeyConstraint(['claim_id'], ['claim.id'], name=op.f('fk_payment_claim_id_claim')),
