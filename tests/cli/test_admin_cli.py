@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 
 import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
+from redress.cli import admin as admin_cli
 from redress.cli.main import app
 from support.admin import LEGAL_A
 
 runner = CliRunner()
 
 
+@pytest.fixture(autouse=True)
+def wide_console():
+    """Tables as a wide terminal shows them (under a test runner Rich would fall back to 80 columns)."""
+    saved = admin_cli.out._width
+    admin_cli.out.width = 200
+    yield
+    admin_cli.out._width = saved
+
+
 def _cli(url: str, *args: str, user: str = "alice", code: int = 0) -> str:
-    res = runner.invoke(app, list(args), env={"REDRESS_DATABASE_URL": url, "REDRESS_USER": user, "COLUMNS": "200"})
+    res = runner.invoke(app, list(args), env={"REDRESS_DATABASE_URL": url, "REDRESS_USER": user})
     assert res.exit_code == code, f"redress {' '.join(args)} -> {res.exit_code}\n{res.output}"
     return res.output
 
@@ -83,6 +94,18 @@ def test_case_from_draft_to_closed(db, tmp_path):
         assert state in history, history
     assert "balanced" in _cli(url, "fund", "trial-balance", "legal-a")
     assert "intact" in _cli(url, "audit", "verify")
+    statement = json.loads(_cli(url, "fund", "statement", "legal-a", "--json"))
+    assert statement["contributions_fen"] == {"sponsor": 2_000_000}
+    assert statement["compensation_awarded_fen"] == 776_008 and statement["trust_cash_fen"] == 0
+    assert statement["surplus_returned_fen"] == {"sponsor": 2_000_000 - 776_008}
+    assert "legal-a" in _cli(url, "case", "list")
+    entries = _cli(url, "fund", "entries", "legal-a")
+    assert "contribution:B1" in entries and "release:1" in entries and "surplus_return:sponsor" in entries
+    assert "settled" in _cli(url, "pay", "batches", "legal-a")
+    shown = " ".join(_cli(url, "claims", "show", "legal-a", "INV001").split())
+    assert "accepted" in shown and "paid 7,760.08" in shown and "600123" in shown and "via online" in shown
+    assert "100.0%" in _cli(url, "claims", "participation", "legal-a")
+    assert "case.transition" in _cli(url, "audit", "log", "--case", "legal-a", "--limit", "200")
 
 
 def test_audit_verify_catches_an_edited_event(db, tmp_path):

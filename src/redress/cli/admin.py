@@ -85,6 +85,13 @@ def session(db: str | None) -> Iterator[Any]:
         engine.dispose()
 
 
+def _table(*columns: str) -> Table:
+    t = Table()
+    for c in columns:
+        t.add_column(c)
+    return t
+
+
 def _sub(name: str, help_text: str) -> typer.Typer:
     return typer.Typer(name=name, help=help_text, no_args_is_help=True, rich_markup_mode="rich")
 
@@ -171,9 +178,7 @@ def case_list(db: Db = None) -> None:
     from redress.store.models import Case
 
     with session(db) as s:
-        t = Table()
-        for c in ("case 案件", "name 名称", "state 状态", "deadline 截止日"):
-            t.add_column(c)
+        t = _table("case 案件", "name 名称", "state 状态", "deadline 截止日")
         for c in s.execute(select(Case).order_by(Case.id)).scalars():
             t.add_row(c.id, c.name, f"{c.state} {CaseState(c.state).label_zh}", str(c.deadline or ""))
         out.print(t)
@@ -356,9 +361,7 @@ def fund_entries(case_id: CaseId, db: Db = None) -> None:
     from redress.admin import fund
 
     with session(db) as s:
-        t = Table()
-        for c in ("booked 日期", "key", "kind", "account 科目", "debit 借", "credit 贷"):
-            t.add_column(c)
+        t = _table("booked 日期", "key", "kind", "account 科目", "debit 借", "credit 贷")
         for e in fund.entries(s, case_id):
             for i, p in enumerate(e.postings):
                 t.add_row(str(e.booked_on) if i == 0 else "", e.key if i == 0 else "", e.kind if i == 0 else "",
@@ -407,9 +410,7 @@ def approval_list(case_id: CaseId, db: Db = None) -> None:
     from redress.admin import cases
 
     with session(db) as s:
-        t = Table()
-        for c in ("#", "action", "subject", "requested by 经办", "at"):
-            t.add_column(c)
+        t = _table("#", "action", "subject", "requested by 经办", "at")
         for ap in cases.pending_approvals(s, case_id):
             t.add_row(str(ap.id), ap.action, ap.subject, ap.requested_by, ap.requested_at[:19])
         out.print(t)
@@ -664,9 +665,7 @@ def pay_batches(case_id: CaseId, db: Db = None) -> None:
     from redress.admin import payments
 
     with session(db) as s:
-        t = Table()
-        for c in ("batch", "status", "count", "total (yuan)", "released", "file sha256"):
-            t.add_column(c)
+        t = _table("batch", "status", "count", "total (yuan)", "released", "file sha256")
         for b in payments.batches(s, case_id):
             t.add_row(str(b.number), b.status, f"{b.count:,}", yuan(b.total_fen, grouping=True), str(b.released_on or ""),
                       (b.file_sha256 or "")[:12])
@@ -716,9 +715,7 @@ def audit_log(case_id: Annotated[str | None, typer.Option("--case")] = None,
         stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
         if case_id:
             stmt = stmt.where(AuditEvent.case_id == case_id)
-        t = Table()
-        for c in ("seq", "at", "actor", "action", "subject"):
-            t.add_column(c)
+        t = _table("seq", "at", "actor", "action", "subject")
         for ev in reversed(list(s.execute(stmt).scalars())):
             t.add_row(str(ev.seq), ev.at[:19], ev.actor, ev.action, ev.subject)
         out.print(t)
