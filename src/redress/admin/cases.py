@@ -16,7 +16,10 @@ from redress.claims.lifecycle import CaseState, IllegalTransition, check_transit
 from redress.store import audit
 from redress.store.models import Approval, Case, Payer, Transition, User
 
-ROLES = frozenset({"operator", "approver", "auditor", "investor_service"})
+# operator: the administrator who prepares (maker); approver: checks (checker); auditor: reads everything
+# (regulators); investor_service: records decisions at the counter; investor and payer: see their own only.
+ROLES = frozenset({"operator", "approver", "auditor", "investor_service", "investor", "payer"})
+STAFF = frozenset({"operator", "approver", "auditor", "investor_service"})
 PAYER_ROLES = frozenset({"sponsor", "controlling_shareholder", "actual_controller", "auditor", "law_firm",
                          "asset_appraiser", "other"})
 
@@ -28,11 +31,18 @@ def sha256_text(text: str) -> str:
 # -- users ---------------------------------------------------------------------------------------------------
 
 def add_user(session: Session, actor: str, name: str, display_name: str, roles: list[str],
-             password: str | None = None) -> User:
+             password: str | None = None, *, investor_id: str | None = None, payer_case_id: str | None = None,
+             payer_id: str | None = None) -> User:
     require_user(session, actor, "operator")
     bad = sorted(set(roles) - ROLES)
     if bad:
         raise BadInput(f"unknown role(s) {', '.join(bad)}; roles are: {', '.join(sorted(ROLES))}")
+    if ("investor" in roles) != (investor_id is not None):
+        raise BadInput("an investor user needs --investor-id (and only investor users have one)")
+    if ("payer" in roles) != (payer_id is not None and payer_case_id is not None):
+        raise BadInput("a payer user needs the case and payer it speaks for (and only payer users have them)")
+    if {"investor", "payer"} & set(roles) and STAFF & set(roles):
+        raise BadInput("investor and payer users cannot also hold staff roles")
     if session.get(User, name) is not None:
         raise AdminError(f"user {name!r} already exists")
     pw = None
@@ -40,23 +50,25 @@ def add_user(session: Session, actor: str, name: str, display_name: str, roles: 
         from argon2 import PasswordHasher
         pw = PasswordHasher().hash(password)
     user = User(name=name, display_name=display_name, roles=",".join(sorted(set(roles))), password_hash=pw,
-                created_at=audit.now_stamp())
+                created_at=audit.now_stamp(), investor_id=investor_id, payer_case_id=payer_case_id, payer_id=payer_id,
+                failed_logins=0)
     session.add(user)
     session.flush()
-    audit.record(session, actor, "user.add", name, {"roles": user.roles, "display_name": display_name})
+    audit.record(session, actor, "user.add", name, {"roles": user.roles, "display_name": display_name,
+                                                    "investor_id": investor_id, "payer": payer_id})
     return user
 
 
 def bootstrap(session: Session, name: str, display_name: str, password: str | None = None) -> User:
-    """Create the first user of an empty database (every role; a second person is still needed to check)."""
+    """Create the first user of an empty database (every staff role; a second person is still needed to check)."""
     if session.execute(select(User).limit(1)).scalar_one_or_none() is not None:
         raise AdminError("the database already has users; add more with `redress user add`")
     pw = None
     if password:
         from argon2 import PasswordHasher
         pw = PasswordHasher().hash(password)
-    user = User(name=name, display_name=display_name, roles=",".join(sorted(ROLES)), password_hash=pw,
-                created_at=audit.now_stamp())
+    user = User(name=name, display_name=display_name, roles=",".join(sorted(STAFF)), password_hash=pw,
+                created_at=audit.now_stamp(), failed_logins=0)
     session.add(user)
     session.flush()
     audit.record(session, name, "user.bootstrap", name, {"roles": user.roles})

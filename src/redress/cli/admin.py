@@ -721,9 +721,52 @@ def audit_log(case_id: Annotated[str | None, typer.Option("--case")] = None,
         out.print(t)
 
 
+__all__: list[Callable[..., Any] | str] = ["register"]
+
+
+def serve(host: Annotated[str, typer.Option("--host", help="Address to listen on")] = "127.0.0.1",
+          port: Annotated[int, typer.Option("--port")] = 8000,
+          demo: Annotated[bool, typer.Option("--demo", help="Load the sample case and create demo users "
+                                                           "(their passwords are printed) / 演示数据")] = False,
+          data_dir: Annotated[Path, typer.Option("--data-dir", help="Where uploaded case directories live")] =
+          Path("redress-data"),
+          insecure_cookies: Annotated[bool, typer.Option(
+              "--insecure-cookies", help="Send the session cookie over plain HTTP (development only; browsers "
+                                         "accept Secure cookies on localhost anyway)")] = False,
+          db: Db = None) -> None:
+    """Start the web portal, console, public pages and HTTP API (docs at /api/docs) / 启动网站与接口。"""
+    import uvicorn
+
+    from redress.store.db import database_url
+    from redress.web.app import create_app
+
+    url = database_url(db)
+    if demo:
+        from redress.web.demo import seed
+
+        data_dir = data_dir if data_dir != Path("redress-data") else Path("redress-demo")
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if db is None:
+            db_file = data_dir / "redress.sqlite3"
+            for p in (db_file, db_file.with_name(db_file.name + "-wal"), db_file.with_name(db_file.name + "-shm")):
+                p.unlink(missing_ok=True)
+            url = f"sqlite:///{db_file}"
+        users = seed(data_dir, url, say=lambda m: out.print(m, highlight=False))
+        t = Table(title="Demo users / 演示用户 (passwords are new each start)", title_justify="left")
+        for c in ("user 用户", "password 密码", "role 角色", "investor 投资者"):
+            t.add_column(c)
+        for u in users:
+            t.add_row(u.name, u.password, u.roles, u.investor_id or "")
+        out.print(t)
+    app = create_app(url, data_dir=data_dir, secure_cookies=not insecure_cookies)
+    out.print(f"Redress on http://{host}:{port}/ (API docs /api/docs, OpenAPI /openapi.json) / 网站已启动",
+              highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
 def register(app: typer.Typer) -> None:
     for sub in APPS:
         app.add_typer(sub)
+    app.command("serve")(serve)
 
 
-__all__: list[Callable[..., Any] | str] = ["register"]

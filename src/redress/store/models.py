@@ -32,9 +32,36 @@ class User(Base):
     __tablename__ = "app_user"
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
-    roles: Mapped[str] = mapped_column(String(200))           # comma-separated: operator, approver, auditor
+    roles: Mapped[str] = mapped_column(String(200))   # comma-separated: operator, approver, auditor, payer, investor
     password_hash: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[str] = mapped_column(Stamp)
+    # an investor sees only the claims of this investor id; a payer only its own case and payer id
+    investor_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payer_case_id: Mapped[str | None] = mapped_column(String(64))
+    payer_id: Mapped[str | None] = mapped_column(String(64))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[str | None] = mapped_column(Stamp)
+
+
+class WebSession(Base):
+    """A signed-in browser.  Only the SHA-256 of the cookie's token is stored."""
+
+    __tablename__ = "web_session"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("app_user.name"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(Stamp)
+    expires_at: Mapped[str] = mapped_column(Stamp)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginAttempt(Base):
+    __tablename__ = "login_attempt"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_name: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[str] = mapped_column(Stamp)
+    success: Mapped[bool] = mapped_column(Boolean)
 
 
 class Case(Base):
@@ -54,6 +81,7 @@ class Case(Base):
     # funding decision taken when claims open: pay as accepted, or allocate pro rata at close
     fully_funded: Mapped[bool | None] = mapped_column(Boolean)
     version: Mapped[int] = mapped_column(Integer, default=0)
+    case_dir: Mapped[str | None] = mapped_column(String(1000))   # where the case directory lives (explanations)
 
 
 class Transition(Base):

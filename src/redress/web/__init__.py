@@ -1,0 +1,1 @@
+"""The web side: an HTTP API (FastAPI), the investor portal, the administrator console and public case pages."""

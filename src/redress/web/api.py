@@ -1,0 +1,610 @@
+"""The HTTP API: cases, plans, computation runs, claims, decisions, payments, the ledger, reports, audit."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import func, select
+
+from redress.admin import cases, claims, fund, payments
+from redress.admin.errors import AdminError, BadInput, NotFound
+from redress.claims.lifecycle import CaseState
+from redress.store import audit
+from redress.store.models import (Agreement, Approval, AuditEvent, Case, Claim, ClaimLine, Decision, LedgerEntry,
+                                  Payer, Payment, Transition)
+from redress.web import schemas as S
+from redress.web import security
+from redress.web.deps import Principal, checked, principal, tx
+
+router = APIRouter(prefix="/api")
+ERRORS = {401: {"model": S.Problem}, 403: {"model": S.Problem}, 404: {"model": S.Problem},
+          409: {"model": S.Problem}, 422: {"model": S.Problem}, 429: {"model": S.Problem}}
+PerPage = Annotated[int, Query(ge=1, le=500)]
+PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# -- session -------------------------------------------------------------------------------------------------
+
+@router.post("/session", response_model=S.Me, responses=ERRORS, tags=["session"])
+def sign_in(body: S.SignIn, request: Request, response: Response) -> S.Me:
+    """Sign in; the session cookie is HttpOnly and Secure; use the returned csrf_token on every change."""
+    with tx(request) as s:
+        signed = security.sign_in(s, body.name, body.password, _client(request))
+        user = signed.user
+        me = S.Me(name=user.name, display_name=user.display_name, roles=user.roles.split(","),
+                  csrf_token=signed.csrf_token, investor_id=user.investor_id)
+    set_session_cookie(request, response, signed.token)
+    return me
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    response.set_cookie(security.COOKIE, token, max_age=security.SESSION_HOURS * 3600, httponly=True,
+                        secure=request.app.state.secure_cookies, samesite="lax", path="/")
+
+
+@router.delete("/session", status_code=204, responses=ERRORS, tags=["session"])
+def sign_out(request: Request, response: Response, who: Principal = Depends(checked)) -> Response:
+    with tx(request) as s:
+        security.sign_out(s, request.cookies.get(security.COOKIE))
+    response.delete_cookie(security.COOKIE, path="/")
+    response.status_code = 204
+    return response
+
+
+@router.get("/me", response_model=S.Me, responses=ERRORS, tags=["session"])
+def me(who: Principal = Depends(principal)) -> S.Me:
+    return S.Me(name=who.name, display_name=who.display_name, roles=sorted(who.roles), csrf_token=who.csrf_token,
+                investor_id=who.investor_id)
+
+
+# -- cases ---------------------------------------------------------------------------------------------------
+
+def case_out(c: Case) -> S.CaseOut:
+    return S.CaseOut(id=c.id, name=c.name, state=c.state, state_zh=CaseState(c.state).label_zh,
+                     claims_open_on=c.claims_open_on, deadline=c.deadline, late_window_until=c.late_window_until,
+                     plan_sha256=c.plan_sha256, fully_funded=c.fully_funded)
+
+
+@router.get("/cases", response_model=S.Page[S.CaseOut], responses=ERRORS, tags=["cases"])
+def list_cases(request: Request, page: PageNo = 1, per_page: PerPage = 50,
+               who: Principal = Depends(principal)) -> S.Page[S.CaseOut]:
+    """The cases this user may see: staff all, a payer its case, an investor the cases with their claims."""
+    with tx(request) as s:
+        stmt = select(Case)
+        if not who.is_staff:
+            if who.has("payer"):
+                stmt = stmt.where(Case.id == who.payer_case_id)
+            else:
+                stmt = stmt.where(Case.id.in_(select(Claim.case_id).where(Claim.investor_id == who.investor_id)))
+        total = s.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = s.execute(stmt.order_by(Case.id).offset((page - 1) * per_page).limit(per_page)).scalars()
+        return S.Page[S.CaseOut](items=[case_out(c) for c in rows], total=total, page=page, per_page=per_page)
+
+
+@router.get("/cases/{case_id}", response_model=S.CaseOut, responses=ERRORS, tags=["cases"])
+def get_case(case_id: str, request: Request, who: Principal = Depends(principal)) -> S.CaseOut:
+    with tx(request) as s:
+        c = cases.get_case(s, case_id)
+        if not who.may_see_case(case_id):
+            claims.claim_of(s, case_id, who.investor_id or "")      # an investor with a claim may see the case
+        return case_out(c)
+
+
+@router.post("/cases", response_model=S.RunOut, status_code=202, responses=ERRORS, tags=["cases"])
+async def upload_case(request: Request, case_zip: Annotated[UploadFile, File(description="The case directory, zipped")],
+                      who: Principal = Depends(checked)) -> S.RunOut:
+    """Create a case from a zipped case directory and start computing it (poll ``/api/runs/{id}``)."""
+    who.require("operator")
+    from redress.law.plan import load_case
+    from redress.web.runs import unpack_case
+
+    data = await case_zip.read()
+    staging = Path(tempfile.mkdtemp(prefix="upload-", dir=request.app.state.data_dir))
+    unpack_case(data, staging)
+    config = load_case(staging)
+    dest = request.app.state.data_dir / "cases" / config.id
+    if dest.exists():
+        raise AdminError(f"case {config.id} already exists")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging.rename(dest)
+    with tx(request) as s:
+        c = cases.create_case(s, who.name, config.id, config.name)
+        c.case_dir = str(dest)
+    run = request.app.state.runs.start(config.id, dest)
+    return run_out(run)
+
+
+def run_out(run) -> S.RunOut:
+    from redress.web.runs import STEPS
+
+    return S.RunOut(id=run.id, case_id=run.case_id, status=run.status, step=run.step, steps_done=run.steps_done,
+                    steps_total=STEPS, error=(run.error + ("; " + "; ".join(run.problems) if run.problems else ""))
+                    if run.error else None, investors=run.investors, compensation_fen=run.compensation_fen)
+
+
+@router.get("/runs/{run_id}", response_model=S.RunOut, responses=ERRORS, tags=["cases"])
+def get_run(run_id: str, request: Request, who: Principal = Depends(principal)) -> S.RunOut:
+    who.require("operator", "approver", "auditor")
+    run = request.app.state.runs.get(run_id)
+    if run is None:
+        raise NotFound(f"no computation run {run_id}")
+    return run_out(run)
+
+
+@router.post("/cases/{case_id}/compute", response_model=S.RunOut, status_code=202, responses=ERRORS, tags=["cases"])
+def recompute(case_id: str, request: Request, who: Principal = Depends(checked)) -> S.RunOut:
+    who.require("operator")
+    with tx(request) as s:
+        c = cases.get_case(s, case_id)
+        if not c.case_dir:
+            raise AdminError("this case has no case directory on the server")
+    return run_out(request.app.state.runs.start(case_id, Path(c.case_dir)))
+
+
+def _case_dir(request: Request, case_id: str) -> Path:
+    with tx(request) as s:
+        c = cases.get_case(s, case_id)
+        if not c.case_dir:
+            raise NotFound(f"case {case_id} has no case directory on the server (created from the command line)")
+        return Path(c.case_dir)
+
+
+@router.post("/cases/{case_id}/compare", responses=ERRORS, tags=["plans"])
+def compare_plans(case_id: str, request: Request, plans: Annotated[list[str], Form(
+        description="Plan overrides in TOML ([plan] tables), one per field")] = [],  # noqa: B006
+        who: Principal = Depends(checked)) -> list[dict]:
+    """The case under its own plan and each alternative, side by side (for hearings on the plan)."""
+    who.require("operator", "approver", "auditor")
+    from redress.engine.compare import compare
+    from redress.law.plan import load_plan_override
+
+    prep = _prepared(request, case_id)
+    named = [("case.toml", prep.case.plan)]
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, text in enumerate(plans):
+            path = Path(tmp) / f"plan-{i + 1}.toml"
+            path.write_text(text, encoding="utf-8")
+            named.append((f"plan {i + 1}", load_plan_override(path, prep.case)))
+    return compare(prep, named).table.to_dicts()
+
+
+def _prepared(request: Request, case_id: str):
+    from redress.web.runs import prepared
+
+    return prepared(_case_dir(request, case_id))
+
+
+class _Plan(S.BaseModel):
+    open_on: dt.date
+    deadline: dt.date
+
+
+@router.post("/cases/{case_id}/plan", response_model=S.ApprovalOut, responses=ERRORS, tags=["plans"])
+def propose_plan(case_id: str, body: _Plan, request: Request, who: Principal = Depends(checked)) -> S.ApprovalOut:
+    """The maker proposes the computed results and dates; a different approver must approve."""
+    who.require("operator")
+    case_dir = _case_dir(request, case_id)
+    results = case_dir / "results.csv"
+    if not results.exists():
+        raise AdminError("compute the case first / 请先完成计算")
+    with tx(request) as s:
+        return approval_out(claims.propose_plan(s, who.name, case_id, case_dir, results, body.open_on, body.deadline,
+                                                recompute=False))
+
+
+class _Agreement(S.BaseModel):
+    version: str
+    body: str
+
+
+@router.post("/cases/{case_id}/agreement", response_model=S.AgreementOut, responses=ERRORS, tags=["plans"])
+def publish_agreement(case_id: str, body: _Agreement, request: Request,
+                      who: Principal = Depends(checked)) -> S.AgreementOut:
+    who.require("operator")
+    with tx(request) as s:
+        ag = claims.publish_agreement(s, who.name, case_id, body.version, body.body)
+        return S.AgreementOut(version=ag.version, sha256=ag.sha256, body=ag.body)
+
+
+@router.get("/cases/{case_id}/agreement", response_model=S.AgreementOut, responses=ERRORS, tags=["claims"])
+def latest_agreement(case_id: str, request: Request, who: Principal = Depends(principal)) -> S.AgreementOut:
+    with tx(request) as s:
+        cases.get_case(s, case_id)
+        ag = latest(s, case_id)
+        return S.AgreementOut(version=ag.version, sha256=ag.sha256, body=ag.body)
+
+
+def latest(s, case_id: str) -> Agreement:
+    ag = s.execute(select(Agreement).where(Agreement.case_id == case_id).order_by(Agreement.published_at.desc())
+                   .limit(1)).scalar_one_or_none()
+    if ag is None:
+        raise NotFound("no settlement agreement has been published yet / 和解协议尚未发布")
+    return ag
+
+
+@router.post("/cases/{case_id}/open", response_model=S.CaseOut, responses=ERRORS, tags=["claims"])
+def open_claims(case_id: str, request: Request, who: Principal = Depends(checked)) -> S.CaseOut:
+    who.require("operator")
+    results = _case_dir(request, case_id) / "results.csv"
+    with tx(request) as s:
+        claims.open_claims(s, who.name, case_id, results)
+        return case_out(cases.get_case(s, case_id))
+
+
+class _On(S.BaseModel):
+    on: dt.date
+
+
+@router.post("/cases/{case_id}/close", response_model=dict[str, int], responses=ERRORS, tags=["claims"])
+def close_claims(case_id: str, body: _On, request: Request, who: Principal = Depends(checked)) -> dict[str, int]:
+    who.require("operator")
+    with tx(request) as s:
+        return claims.close_claims(s, who.name, case_id, body.on)
+
+
+# -- the books -----------------------------------------------------------------------------------------------
+
+@router.get("/cases/{case_id}/statement", response_model=S.Statement, responses=ERRORS, tags=["ledger"])
+def statement(case_id: str, request: Request, who: Principal = Depends(principal)) -> S.Statement:
+    who.require_case(case_id)
+    with tx(request) as s:
+        st = fund.statement(s, case_id)
+    return S.Statement(**dataclasses.asdict(st), surplus_fen=st.surplus_fen, paid_out_fen=st.paid_out_fen)
+
+
+@router.get("/cases/{case_id}/ledger", response_model=S.Page[S.EntryOut], responses=ERRORS, tags=["ledger"])
+def ledger(case_id: str, request: Request, page: PageNo = 1, per_page: PerPage = 100,
+           who: Principal = Depends(principal)) -> S.Page[S.EntryOut]:
+    who.require_case(case_id)
+    with tx(request) as s:
+        cases.get_case(s, case_id)
+        total = s.execute(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.case_id == case_id)
+                          ).scalar_one()
+        all_entries = fund.entries(s, case_id)
+    chunk = all_entries[(page - 1) * per_page: page * per_page]
+    return S.Page[S.EntryOut](items=[S.EntryOut(key=e.key, booked_on=e.booked_on, kind=e.kind, memo=e.memo,
+                                                reverses=e.reverses,
+                                                postings=[S.PostingOut(account=p.account, amount_fen=p.amount_fen)
+                                                          for p in e.postings]) for e in chunk],
+                              total=total, page=page, per_page=per_page)
+
+
+@router.get("/cases/{case_id}/reconciliation", response_model=S.Reconciliation, responses=ERRORS, tags=["ledger"])
+def reconciliation(case_id: str, request: Request, who: Principal = Depends(principal)) -> S.Reconciliation:
+    who.require("operator", "approver", "auditor")
+    with tx(request) as s:
+        rec = payments.reconcile(s, case_id)
+    return S.Reconciliation(ok=rec.ok, figures=rec.figures, problems=list(rec.problems))
+
+
+# -- claims --------------------------------------------------------------------------------------------------
+
+@router.get("/cases/{case_id}/participation", response_model=S.Participation, responses=ERRORS, tags=["claims"])
+def participation(case_id: str, request: Request, who: Principal = Depends(principal)) -> S.Participation:
+    who.require_case(case_id)
+    with tx(request) as s:
+        cases.get_case(s, case_id)
+        p = claims.participation(s, case_id)
+    return S.Participation(claims=p.claims, by_status=p.by_status, offered_fen=p.offered_fen,
+                           accepted_fen=p.accepted_fen, awarded_fen=p.awarded_fen, paid_fen=p.paid_fen,
+                           acceptance_rate=p.acceptance_rate)
+
+
+@router.get("/cases/{case_id}/participation/timeline", response_model=list[S.TimelinePoint], responses=ERRORS,
+            tags=["claims"])
+def timeline(case_id: str, request: Request, who: Principal = Depends(principal)) -> list[S.TimelinePoint]:
+    """Cumulative accepted / declined / lapsed by decision date, for the participation chart."""
+    who.require_case(case_id)
+    with tx(request) as s:
+        cases.get_case(s, case_id)
+        return participation_timeline(s, case_id)
+
+
+def participation_timeline(s, case_id: str) -> list[S.TimelinePoint]:
+    rows = s.execute(select(Decision.decided_on, Decision.decision, func.count(), func.sum(Claim.offered_fen))
+                     .join(Claim, Claim.id == Decision.claim_id).where(Claim.case_id == case_id)
+                     .group_by(Decision.decided_on, Decision.decision).order_by(Decision.decided_on)).all()
+    out: list[S.TimelinePoint] = []
+    acc = {"accept": 0, "decline": 0, "lapse": 0, "fen": 0}
+    by_day: dict[dt.date, list] = {}
+    for on, decision, n, fen in rows:
+        by_day.setdefault(on, []).append((decision, int(n), int(fen or 0)))
+    for on in sorted(by_day):
+        for decision, n, fen in by_day[on]:
+            acc[decision] += n
+            if decision == "accept":
+                acc["fen"] += fen
+        out.append(S.TimelinePoint(date=on, accepted=acc["accept"], declined=acc["decline"], lapsed=acc["lapse"],
+                                   accepted_fen=acc["fen"]))
+    return out
+
+
+@router.get("/cases/{case_id}/claims", response_model=S.Page[S.ClaimSummary], responses=ERRORS, tags=["claims"])
+def list_claims(case_id: str, request: Request, status: str | None = None, page: PageNo = 1, per_page: PerPage = 100,
+                who: Principal = Depends(principal)) -> S.Page[S.ClaimSummary]:
+    who.require("operator", "approver", "auditor", "investor_service")
+    with tx(request) as s:
+        cases.get_case(s, case_id)
+        stmt = select(Claim).where(Claim.case_id == case_id)
+        if status:
+            stmt = stmt.where(Claim.status == status)
+        total = s.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = s.execute(stmt.order_by(Claim.investor_id).offset((page - 1) * per_page).limit(per_page)).scalars()
+        items = [S.ClaimSummary(investor_id=c.investor_id, status=c.status, offered_fen=c.offered_fen,
+                                awarded_fen=c.awarded_fen, paid_fen=c.paid_fen) for c in rows]
+    return S.Page[S.ClaimSummary](items=items, total=total, page=page, per_page=per_page)
+
+
+@router.get("/me/claims", response_model=list[S.ClaimOut], responses=ERRORS, tags=["claims"])
+def my_claims(request: Request, who: Principal = Depends(principal)) -> list[S.ClaimOut]:
+    """The signed-in investor's claims, in every case."""
+    if not who.investor_id:
+        return []
+    with tx(request) as s:
+        return [claim_out(s, c) for c in s.execute(select(Claim).where(Claim.investor_id == who.investor_id)
+                                                    .order_by(Claim.case_id)).scalars()]
+
+
+def claim_out(s, c: Claim) -> S.ClaimOut:
+    lines = s.execute(select(ClaimLine).where(ClaimLine.claim_id == c.id).order_by(ClaimLine.security)).scalars()
+    decisions = claims.decisions_for(s, c)
+    pays = s.execute(select(Payment).where(Payment.claim_id == c.id).order_by(Payment.id)).scalars()
+    return S.ClaimOut(case_id=c.case_id, investor_id=c.investor_id, status=c.status, offered_fen=c.offered_fen,
+                      awarded_fen=c.awarded_fen, interest_fen=c.interest_fen, paid_fen=c.paid_fen,
+                      decided_on=c.decided_on, late=c.late,
+                      lines=[S.ClaimLineOut(security=x.security, status=x.status, flags=x.flags,
+                                            net_loss_fen=x.net_loss_fen, compensation_fen=x.compensation_fen)
+                             for x in lines],
+                      decisions=[S.DecisionOut(decision=d.decision, decided_on=d.decided_on, channel=d.channel,
+                                               agreement_version=d.agreement_version) for d in decisions],
+                      payments=[S.PaymentOut(instruction_id=p.instruction_id, amount_fen=p.amount_fen,
+                                             status=p.status, reason=p.reason, settled_on=p.settled_on)
+                                for p in pays if p.status != "cancelled"])
+
+
+@router.get("/cases/{case_id}/claims/{investor_id}", response_model=S.ClaimOut, responses=ERRORS, tags=["claims"])
+def get_claim(case_id: str, investor_id: str, request: Request, who: Principal = Depends(principal)) -> S.ClaimOut:
+    who.require_claim(investor_id)
+    with tx(request) as s:
+        return claim_out(s, claims.claim_of(s, case_id, investor_id))
+
+
+@router.get("/cases/{case_id}/claims/{investor_id}/explanation", responses=ERRORS, tags=["claims"])
+def explanation(case_id: str, investor_id: str, request: Request, who: Principal = Depends(principal)) -> dict:
+    """Every trade, lot and formula line behind the claim, with the article for each step."""
+    who.require_claim(investor_id)
+    with tx(request) as s:
+        claims.claim_of(s, case_id, investor_id)
+    return explain_claim(request, case_id, investor_id).as_dict()
+
+
+def explain_claim(request: Request, case_id: str, investor_id: str):
+    from redress.engine.explain import explain
+
+    return explain(_prepared(request, case_id), investor_id)
+
+
+@router.post("/cases/{case_id}/claims/{investor_id}/decision", response_model=S.ClaimOut, responses=ERRORS,
+             tags=["claims"])
+def decide(case_id: str, investor_id: str, body: S.DecisionIn, request: Request,
+           who: Principal = Depends(checked)) -> S.ClaimOut:
+    """Accept (naming the agreement's version and hash) or decline.  Investors decide their own claims online;
+    investor-service staff record decisions made at the counter.  The same key again changes nothing."""
+    if who.has("investor"):
+        who.require_claim(investor_id)
+        channel = "online"
+    else:
+        who.require("investor_service", "operator")
+        channel = "counter"
+    if not body.confirm:
+        raise BadInput("tick the confirmation first / 请先勾选确认")
+    item = claims.DecisionInput(investor_id, body.decision, dt.date.today(), channel, body.key,
+                                body.agreement_version if body.decision == "accept" else None,
+                                body.agreement_sha256 if body.decision == "accept" else None)
+    with tx(request) as s:
+        c = claims.decide(s, who.name, case_id, item)
+        return claim_out(s, c)
+
+
+# -- approvals -----------------------------------------------------------------------------------------------
+
+def approval_out(ap: Approval) -> S.ApprovalOut:
+    return S.ApprovalOut(id=ap.id, action=ap.action, subject=ap.subject, requested_by=ap.requested_by,
+                         requested_at=ap.requested_at, status=ap.status,
+                         payload={k: v for k, v in json.loads(ap.payload).items() if k != "plan_toml"})
+
+
+@router.get("/cases/{case_id}/approvals", response_model=list[S.ApprovalOut], responses=ERRORS, tags=["approvals"])
+def approvals(case_id: str, request: Request, who: Principal = Depends(principal)) -> list[S.ApprovalOut]:
+    who.require("operator", "approver", "auditor")
+    with tx(request) as s:
+        return [approval_out(a) for a in cases.pending_approvals(s, case_id)]
+
+
+class _Decision(S.BaseModel):
+    note: str = ""
+
+
+@router.post("/approvals/{approval_id}/approve", response_model=S.ApprovalOut, responses=ERRORS, tags=["approvals"])
+def approve(approval_id: int, body: _Decision, request: Request, who: Principal = Depends(checked)) -> S.ApprovalOut:
+    """A checker approves a request made by someone else; it takes effect at once."""
+    with tx(request) as s:
+        cases.decide_approval(s, who.name, approval_id, True, body.note)
+        return approval_out(s.get(Approval, approval_id))
+
+
+@router.post("/approvals/{approval_id}/reject", response_model=S.ApprovalOut, responses=ERRORS, tags=["approvals"])
+def reject(approval_id: int, body: _Decision, request: Request, who: Principal = Depends(checked)) -> S.ApprovalOut:
+    with tx(request) as s:
+        cases.decide_approval(s, who.name, approval_id, False, body.note)
+        return approval_out(s.get(Approval, approval_id))
+
+
+# -- payments ------------------------------------------------------------------------------------------------
+
+def batch_out(b) -> S.BatchOut:
+    return S.BatchOut(number=b.number, status=b.status, count=b.count, total_fen=b.total_fen,
+                      released_on=b.released_on, file_sha256=b.file_sha256)
+
+
+@router.get("/cases/{case_id}/batches", response_model=list[S.BatchOut], responses=ERRORS, tags=["payments"])
+def list_batches(case_id: str, request: Request, who: Principal = Depends(principal)) -> list[S.BatchOut]:
+    who.require_case(case_id)
+    with tx(request) as s:
+        return [batch_out(b) for b in payments.batches(s, case_id)]
+
+
+@router.post("/cases/{case_id}/batches", response_model=S.ApprovalOut, responses=ERRORS, tags=["payments"])
+def propose_batch(case_id: str, body: S.BatchIn, request: Request, who: Principal = Depends(checked)) -> S.ApprovalOut:
+    who.require("operator")
+    with tx(request) as s:
+        return approval_out(payments.propose_batch(s, who.name, case_id, body.on, body.limit))
+
+
+@router.get("/cases/{case_id}/batches/{number}/instructions.csv", responses=ERRORS, tags=["payments"])
+def instructions(case_id: str, number: int, request: Request, who: Principal = Depends(principal)) -> Response:
+    who.require("operator")
+    with tempfile.TemporaryDirectory() as tmp, tx(request) as s:
+        path, _manifest = payments.export_batch(s, who.name, case_id, number, Path(tmp))
+        data = path.read_bytes()
+    return Response(data, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+
+
+@router.post("/cases/{case_id}/payment-results", response_model=S.ImportOut, responses=ERRORS, tags=["payments"])
+async def payment_results(case_id: str, request: Request, file: Annotated[UploadFile, File()],
+                          who: Principal = Depends(checked)) -> S.ImportOut:
+    """Apply the clearing system's results file: all or nothing; the same file twice changes nothing."""
+    who.require("operator")
+    data = await file.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(file.filename or "results.csv").name
+        path.write_bytes(data)
+        with tx(request) as s:
+            rep = payments.import_results(s, who.name, case_id, path)
+    return S.ImportOut(file=rep.file, already_imported=rep.already_imported, paid=rep.paid, returned=rep.returned,
+                       unchanged=rep.unchanged, paid_fen=rep.paid_fen, returned_fen=rep.returned_fen)
+
+
+# -- reports -------------------------------------------------------------------------------------------------
+
+@router.get("/cases/{case_id}/reports/claims.{fmt}", responses=ERRORS, tags=["reports"])
+def claims_report(case_id: str, fmt: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    """Every claim with its status and amounts, as CSV or Excel."""
+    who.require("operator", "approver", "auditor")
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("reports come as .csv or .xlsx")
+    with tx(request) as s:
+        cases.get_case(s, case_id)
+        rows = s.execute(select(Claim.investor_id, Claim.status, Claim.offered_fen, Claim.awarded_fen,
+                                Claim.interest_fen, Claim.paid_fen, Claim.decided_on, Claim.late)
+                         .where(Claim.case_id == case_id).order_by(Claim.investor_id)).all()
+    df = pl.DataFrame([tuple(r) for r in rows], orient="row", schema={
+        "investor_id": pl.String, "status": pl.String, "offered_fen": pl.Int64, "awarded_fen": pl.Int64,
+        "interest_fen": pl.Int64, "paid_fen": pl.Int64, "decided_on": pl.Date, "late": pl.Boolean})
+    df = df.with_columns([(pl.col(c) / 100).round(2).alias(c.replace("_fen", "_yuan")) for c in
+                          ("offered_fen", "awarded_fen", "interest_fen", "paid_fen")]).drop(
+        "offered_fen", "awarded_fen", "interest_fen", "paid_fen")
+    return _table_response(df, f"{case_id}-claims", fmt)
+
+
+@router.get("/cases/{case_id}/reports/statement.{fmt}", responses=ERRORS, tags=["reports"])
+def statement_report(case_id: str, fmt: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    who.require_case(case_id)
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound("reports come as .csv or .xlsx")
+    with tx(request) as s:
+        bal = fund.balances(s, case_id)
+    df = pl.DataFrame({"account": sorted(bal), "balance_fen": [bal[a] for a in sorted(bal)]})
+    return _table_response(df, f"{case_id}-trial-balance", fmt)
+
+
+def _table_response(df: pl.DataFrame, stem: str, fmt: str) -> Response:
+    if fmt == "csv":
+        buf = io.StringIO()
+        df.write_csv(buf)
+        return Response(buf.getvalue().encode("utf-8"), media_type="text/csv",
+                        headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
+    out = io.BytesIO()
+    df.write_excel(out, worksheet="redress")
+    return Response(out.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
+
+
+# -- audit ---------------------------------------------------------------------------------------------------
+
+@router.get("/audit", response_model=S.Page[S.AuditEventOut], responses=ERRORS, tags=["audit"])
+def audit_log(request: Request, case_id: str | None = None, page: PageNo = 1, per_page: PerPage = 100,
+              who: Principal = Depends(principal)) -> S.Page[S.AuditEventOut]:
+    who.require("operator", "approver", "auditor")
+    with tx(request) as s:
+        stmt = select(AuditEvent)
+        if case_id:
+            stmt = stmt.where(AuditEvent.case_id == case_id)
+        total = s.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+        rows = s.execute(stmt.order_by(AuditEvent.seq.desc()).offset((page - 1) * per_page).limit(per_page)).scalars()
+        items = [S.AuditEventOut(seq=e.seq, at=e.at, actor=e.actor, case_id=e.case_id, action=e.action,
+                                 subject=e.subject, detail=e.detail, hash=e.hash) for e in rows]
+    return S.Page[S.AuditEventOut](items=items, total=total, page=page, per_page=per_page)
+
+
+@router.get("/audit/verify", response_model=S.AuditVerification, responses=ERRORS, tags=["audit"])
+def audit_verify(request: Request, who: Principal = Depends(principal)) -> S.AuditVerification:
+    who.require("operator", "approver", "auditor")
+    with tx(request) as s:
+        v = audit.verify(s)
+    return S.AuditVerification(ok=v.ok, events=v.events, head_seq=v.head_seq, problems=list(v.problems))
+
+
+# -- public --------------------------------------------------------------------------------------------------
+
+@router.get("/public/cases/{case_id}", response_model=S.PublicCase, responses=ERRORS, tags=["public"])
+def public_case(case_id: str, request: Request) -> S.PublicCase:
+    """What anyone may know about a case: the plan, dates, payers, fund size and aggregates; no investor."""
+    with tx(request) as s:
+        return public_view(s, case_id)
+
+
+def public_view(s, case_id: str) -> S.PublicCase:
+    c = cases.get_case(s, case_id)
+    if CaseState(c.state) in (CaseState.DRAFT, CaseState.FUND_ESTABLISHED):
+        raise NotFound(f"case {case_id} is not public before its plan is approved")
+    st = fund.statement(s, case_id)
+    p = claims.participation(s, case_id)
+    ps = s.execute(select(Payer).where(Payer.case_id == case_id).order_by(Payer.payer_id)).scalars()
+    plan = {}
+    if c.plan_toml:
+        import tomllib
+        raw = tomllib.loads(c.plan_toml).get("plan", {})
+        plan = {k: str(v) for k, v in raw.items() if not isinstance(v, dict)}
+        for k, v in raw.get("systemic_risk", {}).items():
+            plan[f"systemic_risk.{k}"] = json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v)
+    timetable = [{"event": t.to_state, "event_zh": CaseState(t.to_state).label_zh, "at": t.at[:10]}
+                 for t in s.execute(select(Transition).where(Transition.case_id == case_id)
+                                    .order_by(Transition.id)).scalars()]
+    return S.PublicCase(id=c.id, name=c.name, state=c.state, state_zh=CaseState(c.state).label_zh,
+                        claims_open_on=c.claims_open_on, deadline=c.deadline, late_window_until=c.late_window_until,
+                        payers=[{"name": x.name, "role": x.role} for x in ps], fund_fen=st.contributed_fen,
+                        claims=p.claims, by_status=p.by_status, offered_fen=p.offered_fen, paid_fen=p.paid_fen,
+                        timetable=timetable, plan=plan)
+
+
+def problem_response(exc: AdminError) -> JSONResponse:
+    body = {"detail": str(exc).split("\n")[0], "hint": exc.hint, "problems": getattr(exc, "problems", [])}
+    return JSONResponse(body, status_code=exc.status_code)
+
+
+__all__ = ["router", "problem_response", "csv"]

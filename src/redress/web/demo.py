@@ -1,0 +1,92 @@
+"""``redress serve --demo``: a sample case on the web, part-way through its claims period, with demo users."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from redress.admin import cases, claims, fund
+from redress.admin.simulate import AGREEMENT, PAYERS
+from redress.store.db import make_engine, migrate, unit_of_work
+from redress.store.models import Claim
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    name: str
+    password: str
+    roles: str
+    investor_id: str | None = None
+
+
+def seed(data_dir: Path, database_url: str, *, n_trades: int = 40_000, n_investors: int = 2_000,
+         say=print) -> list[DemoUser]:
+    """Build, compute and open a sample case; create demo users (returned with their passwords)."""
+    from redress.engine.pipeline import compute, prepare
+    from redress.synth import generate_case
+
+    case_dir = data_dir / "cases" / "demo"
+    if case_dir.exists():
+        shutil.rmtree(case_dir)
+    say(f"Building the sample case / 生成示例案件 ({n_investors:,} investors, {n_trades:,} trades) ...")
+    generate_case(case_dir, n_trades=n_trades, n_investors=n_investors, seed=2023, trades_format="csv",
+                         name="示例存储 Example Storage (STAR Market) advance compensation")
+    result = compute(prepare(case_dir))
+    result.write(case_dir / "results.csv")
+    from redress.law.plan import load_case
+
+    case = load_case(case_dir)
+    case_id = case.id
+    engine = make_engine(database_url)
+    migrate(engine)
+    users = [DemoUser("admin", secrets.token_urlsafe(9), "operator (administrator / maker)"),
+             DemoUser("checker", secrets.token_urlsafe(9), "approver (checker)"),
+             DemoUser("auditor", secrets.token_urlsafe(9), "auditor (read-only)")]
+    today = dt.date.today()
+    with unit_of_work(engine) as s:
+        cases.bootstrap(s, "root", "Bootstrap 初始用户")
+        cases.add_user(s, "root", "admin", "管理员 Administrator", ["operator"], users[0].password)
+        cases.add_user(s, "root", "checker", "复核员 Checker", ["approver"], users[1].password)
+        cases.add_user(s, "root", "auditor", "审计 Auditor", ["auditor"], users[2].password)
+        c = cases.create_case(s, "admin", case_id, case.name, custodian="托管银行 Custodian Bank")
+        c.case_dir = str(case_dir)
+        offered = int(result.compensation_fen.sum())
+        fund_fen = int(offered * 1.08)
+        paid_in = 0
+        for i, (pid, name, role, share) in enumerate(PAYERS):
+            fen = fund_fen - paid_in if i == len(PAYERS) - 1 else round(fund_fen * share)
+            paid_in += fen
+            cases.add_payer(s, "admin", case_id, pid, name, role, fen)
+            fund.contribute(s, "admin", case_id, pid, fen, today - dt.timedelta(days=20), f"DEMO-{i + 1}")
+        fund.establish(s, "admin", case_id)
+        request = claims.propose_plan(s, "admin", case_id, case_dir, case_dir / "results.csv",
+                                      today - dt.timedelta(days=7), today + dt.timedelta(days=38), recompute=False).id
+    with unit_of_work(engine) as s:
+        cases.decide_approval(s, "checker", request, True, "demo plan checked")
+        sha = claims.publish_agreement(s, "admin", case_id, "v1", AGREEMENT).sha256
+        claims.open_claims(s, "admin", case_id, case_dir / "results.csv")
+        investors = list(s.execute(select(Claim.investor_id).where(Claim.case_id == case_id)
+                                   .order_by(Claim.offered_fen.desc())).scalars())
+    # about half have already answered, over the past week
+    answers = []
+    for k, inv in enumerate(investors[3:]):
+        if k % 2:
+            continue
+        on = today - dt.timedelta(days=6 - k % 7)
+        answers.append(claims.DecisionInput(inv, "decline" if k % 40 == 0 else "accept", on, "online", f"demo-{inv}",
+                                            "v1" if k % 40 else None, sha if k % 40 else None))
+    with unit_of_work(engine) as s:
+        claims._apply_decisions(s, "admin", cases.get_case(s, case_id, lock=True), answers, per_item_audit=False)
+    with unit_of_work(engine) as s:
+        for k, inv in enumerate(investors[:3]):
+            user = DemoUser(f"investor{k + 1}", secrets.token_urlsafe(9), "investor", inv)
+            cases.add_user(s, "admin", user.name, f"投资者 Investor {k + 1}", ["investor"], user.password,
+                           investor_id=inv)
+            users.append(user)
+    engine.dispose()
+    return users

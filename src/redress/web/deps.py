@@ -1,0 +1,101 @@
+"""Per-request plumbing: the database transaction, who is signed in, what they may see, CSRF checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from redress.admin.cases import STAFF
+from redress.admin.errors import AdminError, Forbidden
+from redress.store.db import unit_of_work
+from redress.store.models import User
+from redress.web import security
+
+
+class NotSignedIn(AdminError):
+    status_code = 401
+
+
+class CsrfFailed(AdminError):
+    status_code = 403
+
+
+@contextmanager
+def tx(request: Request) -> Iterator[Session]:
+    """One unit of work, committed before the response is built (so a success is never reported for a
+    change that did not commit)."""
+    with unit_of_work(request.app.state.engine) as s:
+        yield s
+
+
+@dataclass(frozen=True)
+class Principal:
+    name: str
+    display_name: str
+    roles: frozenset[str]
+    csrf_token: str
+    investor_id: str | None
+    payer_case_id: str | None
+    payer_id: str | None
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF)
+
+    def has(self, role: str) -> bool:
+        return role in self.roles
+
+    def require(self, *roles: str) -> None:
+        if not self.roles & set(roles):
+            raise Forbidden(f"this needs the {' or '.join(roles)} role / 无权限")
+
+    def may_see_case(self, case_id: str) -> bool:
+        return self.is_staff or (self.has("payer") and self.payer_case_id == case_id)
+
+    def require_case(self, case_id: str) -> None:
+        if not self.may_see_case(case_id):
+            raise Forbidden("you cannot see this case's administration / 无权查看")
+
+    def require_claim(self, investor_id: str) -> None:
+        """Investors see their own claims only; staff see all; payers see none individually."""
+        if self.is_staff:
+            return
+        if self.has("investor") and self.investor_id == investor_id:
+            return
+        raise Forbidden("this claim is not yours / 无权查看该申报")
+
+
+def _principal(user: User, csrf: str) -> Principal:
+    return Principal(user.name, user.display_name, frozenset(r for r in user.roles.split(",") if r), csrf,
+                     user.investor_id, user.payer_case_id, user.payer_id)
+
+
+def optional_principal(request: Request) -> Principal | None:
+    token = request.cookies.get(security.COOKIE)
+    if not token:
+        return None
+    with tx(request) as s:
+        found = security.session_for(s, token)
+        return _principal(*found[:1], found[1].csrf_token) if found else None
+
+
+def principal(request: Request) -> Principal:
+    p = optional_principal(request)
+    if p is None:
+        raise NotSignedIn("sign in first / 请先登录")
+    return p
+
+
+async def checked(request: Request, who: Principal = Depends(principal)) -> Principal:
+    """The signed-in user, for a request that changes something: the CSRF token must match."""
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        given = (await request.form()).get("csrf_token")
+    if not security.csrf_ok(who.csrf_token, given if isinstance(given, str) else None):
+        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again / 请求校验失败，请刷新页面")
+    return who
