@@ -133,3 +133,25 @@ def test_unknown_case_is_a_clear_error(db, args):
 def test_commands_before_init_say_what_to_do(tmp_path):
     out = _cli(f"sqlite:///{tmp_path / 'empty.sqlite3'}", "case", "list", code=2)
     assert "redress db init" in out
+
+
+def test_web_users_from_the_command_line(db, tmp_path):
+    from sqlalchemy import select
+
+    from redress.store.db import unit_of_work
+    from redress.store.models import User
+
+    url, engine = db
+    _cli(url, "db", "init", "--admin", "root")
+    res = runner.invoke(app, ["user", "add", "inv1", "--role", "investor", "--investor-id", "110101199001011234",
+                              "--password"], input="s3cret-pass\ns3cret-pass\n",
+                        env={"REDRESS_DATABASE_URL": url, "REDRESS_USER": "root"})
+    assert res.exit_code == 0, res.output
+    refused = _cli(url, "user", "add", "inv2", "--role", "investor", user="root", code=2)
+    assert "investor-id" in refused
+    assert "staff roles" in _cli(url, "user", "add", "x", "--role", "investor", "--role", "operator",
+                                 "--investor-id", "1", user="root", code=2)
+    with unit_of_work(engine) as s:
+        user = s.execute(select(User).where(User.name == "inv1")).scalar_one()
+        assert user.investor_id == "110101199001011234" and user.password_hash.startswith("$argon2id$")
+        assert "s3cret" not in user.password_hash

@@ -129,29 +129,40 @@ def _safe(url: str) -> str:
 
 @db_app.command("init")
 def db_init(db: Db = None,
-            admin: Annotated[str, typer.Option("--admin", help="Name of the first user (all roles)")] = "admin",
-            display: Annotated[str, typer.Option("--display-name")] = "Administrator") -> None:
+            admin: Annotated[str, typer.Option("--admin", help="Name of the first user (all staff roles)")] = "admin",
+            display: Annotated[str, typer.Option("--display-name")] = "Administrator",
+            password: Annotated[bool, typer.Option("--password", help="Ask for the first user's web password")] = False
+            ) -> None:
     """Create the schema and the first user / 初始化数据库与首个用户。"""
     from redress.admin import cases
     from redress.store.db import make_engine, migrate
 
+    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
     migrate(make_engine(db))
     with session(db) as s:
-        cases.bootstrap(s, admin, display)
+        cases.bootstrap(s, admin, display, secret)
     out.print(f"Database ready; first user {admin!r} / 数据库已初始化", highlight=False)
 
 
 @user_app.command("add")
 def user_add(name: Annotated[str, typer.Argument(help="Login name")],
              role: Annotated[list[str], typer.Option("--role", help="operator | approver | auditor | "
-                                                     "investor_service (repeat for several)")],
+                                                     "investor_service | investor | payer (repeat for several)")],
              display: Annotated[str, typer.Option("--display-name")] = "",
+             investor_id: Annotated[str | None, typer.Option("--investor-id", help="For an investor: whose claims "
+                                                             "they see / 投资者证件号")] = None,
+             payer: Annotated[str | None, typer.Option("--payer", help="For a payer user: CASE:PAYER_ID")] = None,
+             password: Annotated[bool, typer.Option("--password", help="Ask for a password (needed to sign in "
+                                                    "on the web) / 设置登录密码")] = False,
              db: Db = None, actor: Actor = "admin") -> None:
     """Add a user with roles.  Approvals need an approver other than the maker / 添加用户。"""
     from redress.admin import cases
 
+    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    payer_case, payer_id = (payer.split(":", 1) if payer and ":" in payer else (None, payer))
     with session(db) as s:
-        cases.add_user(s, actor, name, display or name, role)
+        cases.add_user(s, actor, name, display or name, role, secret, investor_id=investor_id,
+                       payer_case_id=payer_case, payer_id=payer_id)
     out.print(f"User {name} added with roles {', '.join(role)}", highlight=False)
 
 
