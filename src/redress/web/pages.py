@@ -188,11 +188,12 @@ def console_case(case_id: str, request: Request, who: Principal = Depends(princi
     chart = charts.lines({"accepted 接受": [(str(p.date), p.accepted) for p in tl],
                           "declined 不接受": [(str(p.date), p.declined) for p in tl],
                           "lapsed 逾期": [(str(p.date), p.lapsed) for p in tl]})
+    amount_timeline = charts.lines({"accepted, yuan 接受金额": [(str(p.date), p.accepted_fen / 100) for p in tl]})
     amount_chart = charts.bars([("offered 要约", part.offered_fen / 100), ("accepted 接受", part.accepted_fen / 100),
                                 ("paid 已付", part.paid_fen / 100)], unit=" yuan")
     results_ready = bool(case.case_dir) and (Path(case.case_dir) / "results.csv").exists()
     return render(request, "console_case.html", who, case=case, st=st, part=part, pending=pending, batches=batches,
-                  chart=chart, amount_chart=amount_chart, payers=payers, results_ready=results_ready,
+                  chart=chart, amount_chart=amount_chart, amount_timeline=amount_timeline, payers=payers, results_ready=results_ready,
                   has_agreement=has_agreement, today=dt.date.today())
 
 
@@ -255,6 +256,16 @@ async def console_action(case_id: str, action: str, request: Request, who: Princ
     except (KeyError, ValueError) as exc:
         message = f"Refused / 未执行: missing or bad field {exc}"
     return back(url, message)
+
+
+@router.get("/console/cases/{case_id}/ledger", response_class=HTMLResponse)
+def console_ledger(case_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    who.require("operator", "approver", "auditor")
+    with tx(request) as s:
+        case = cases.get_case(s, case_id)
+        entries = fund.entries(s, case_id)
+        trial = fund.trial(s, case_id)
+    return render(request, "console_ledger.html", who, case=case, entries=entries, trial=trial)
 
 
 @router.get("/console/audit", response_class=HTMLResponse)
