@@ -22,7 +22,10 @@ def database_url(url: str | None = None) -> str:
     return url
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, *, read_only: bool = False) -> Engine:
+    """An engine for ``url``.  On SQLite, writers take the lock when they begin (``BEGIN IMMEDIATE``); an engine
+    made ``read_only`` begins deferred instead, so readers never wait for the write lock (WAL lets them read
+    while one writer writes)."""
     url = database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 60})
@@ -38,7 +41,7 @@ def make_engine(url: str | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # writers queue for the lock up front instead of failing on upgrade
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

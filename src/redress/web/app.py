@@ -38,6 +38,7 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
                               "先行赔付：案件、方案、申报、确认、划付、专项基金账务与审计日志。",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/openapi.json")
     app.state.engine = make_engine(database_url)
+    app.state.read_engine = make_engine(database_url, read_only=True)
     if run_migrations:
         migrate(app.state.engine)
     app.state.data_dir = Path(data_dir or Path.cwd() / "redress-data").resolve()
