@@ -478,7 +478,7 @@ def propose_batch(case_id: str, body: S.BatchIn, request: Request, who: Principa
 @router.get("/cases/{case_id}/batches/{number}/instructions.csv", responses=ERRORS, tags=["payments"])
 def instructions(case_id: str, number: int, request: Request, who: Principal = Depends(principal)) -> Response:
     who.require("operator")
-    with tempfile.TemporaryDirectory() as tmp, tx(request) as s:
+    with tempfile.TemporaryDirectory() as tmp, tx(request, write=True) as s:   # the first export is recorded
         path, _manifest = payments.export_batch(s, who.name, case_id, number, Path(tmp))
         data = path.read_bytes()
     return Response(data, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{path.name}"'})

@@ -28,11 +28,11 @@ READS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @contextmanager
-def tx(request: Request) -> Iterator[Session]:
+def tx(request: Request, *, write: bool = False) -> Iterator[Session]:
     """One unit of work, committed before the response is built (so a success is never reported for a
     change that did not commit).  Requests that only read use the read engine, which on SQLite does not
     queue for the write lock."""
-    engine = request.app.state.read_engine if request.method in READS else request.app.state.engine
+    engine = request.app.state.read_engine if request.method in READS and not write else request.app.state.engine
     with unit_of_work(engine) as s:
         yield s
 
