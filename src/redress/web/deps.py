@@ -83,7 +83,7 @@ def optional_principal(request: Request) -> Principal | None:
     token = request.cookies.get(security.COOKIE)
     if not token:
         return None
-    with tx(request) as s:
+    with unit_of_work(request.app.state.read_engine) as s:      # looking a session up only reads
         found = security.session_for(s, token)
         return _principal(*found[:1], found[1].csrf_token) if found else None
 
