@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SIZES ?= 1000000,10000000,50000000
 
-.PHONY: install demo test bench bench-admin clean
+.PHONY: install demo test bench bench-admin bench-web clean
 
 install: $(STAMP)
 
@@ -19,6 +19,7 @@ demo: install
 	$(BIN)/python -m redress.demo --out demo-output
 
 test: install
+	sh scripts/install-browser.sh
 	$(BIN)/python -m pytest -n 2 -q
 
 CLAIMS ?= 100000
@@ -27,9 +28,20 @@ PG_BENCH ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 bench: install
 	$(BIN)/python -m redress.bench --sizes $(SIZES)
 	$(BIN)/python -m redress.bench.admin --claims $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
+	$(MAKE) --no-print-directory bench-web
 
 bench-admin: install
 	$(BIN)/python -m redress.bench.admin --claims $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
+
+# the opening day of a case on the web: uvicorn + locust, then every acceptance checked in the database
+WEB_INVESTORS ?= 2000
+WEB_SECONDS ?= 30
+WEB_USERS ?= 50
+WEB_WORKERS ?= 2
+
+bench-web: install
+	$(BIN)/python -m redress.bench.web --investors $(WEB_INVESTORS) --seconds $(WEB_SECONDS) --users $(WEB_USERS) \
+		--workers $(WEB_WORKERS) --db sqlite --db $(PG_BENCH)
 
 clean:
 	rm -rf $(VENV) demo-output build dist .pytest_cache

@@ -42,11 +42,19 @@ def _client(request: Request) -> str:
 @router.post("/session", response_model=S.Me, responses=ERRORS, tags=["session"])
 def sign_in(body: S.SignIn, request: Request, response: Response) -> S.Me:
     """Sign in; the session cookie is HttpOnly and Secure; use the returned csrf_token on every change."""
+    verified = security.check_password(request.app.state.read_engine, body.name, body.password)
     with tx(request) as s:
-        signed = security.sign_in(s, body.name, body.password, _client(request))
-        user = signed.user
-        me = S.Me(name=user.name, display_name=user.display_name, roles=user.roles.split(","),
-                  csrf_token=signed.csrf_token, investor_id=user.investor_id)
+        try:
+            signed = security.sign_in(s, body.name, body.password, _client(request), verified)
+        except (security.AuthError, security.LockedOut) as exc:
+            refused = exc      # raised after the commit: a rolled-back failure would never count towards a lock-out
+        else:
+            refused = None
+            user = signed.user
+            me = S.Me(name=user.name, display_name=user.display_name, roles=user.roles.split(","),
+                      csrf_token=signed.csrf_token, investor_id=user.investor_id)
+    if refused is not None:
+        raise refused
     set_session_cookie(request, response, signed.token)
     return me
 

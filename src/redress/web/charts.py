@@ -28,7 +28,7 @@ def lines(series: dict[str, list[tuple[str, float]]], *, width: int = 560, heigh
     if not xs:
         return '<p class="muted">No decisions yet / 暂无确认</p>'
     top = max((v for pts in series.values() for _x, v in pts), default=1) or 1
-    left, bottom, right, top_pad = 50, 30, 10, 10
+    left, bottom, right, top_pad = 90, 30, 10, 10
     pw, ph = width - left - right, height - bottom - top_pad
 
     def pos(x: str, v: float) -> str:
@@ -39,10 +39,14 @@ def lines(series: dict[str, list[tuple[str, float]]], *, width: int = 560, heigh
     out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" width="100%">',
            f'<line x1="{left}" y1="{top_pad + ph}" x2="{left + pw}" y2="{top_pad + ph}" class="axis"/>',
            f'<text x="{left - 4}" y="{top_pad + 8}" text-anchor="end">{top:,.0f}</text>',
+           f'<text x="{left - 4}" y="{top_pad + ph}" text-anchor="end">0</text>',
            f'<text x="{left}" y="{height - 8}">{escape(xs[0])}</text>',
            f'<text x="{left + pw}" y="{height - 8}" text-anchor="end">{escape(xs[-1])}</text>']
     for k, (name, pts) in enumerate(series.items()):
         out.append(f'<polyline class="line s{k}" fill="none" points="{" ".join(pos(x, v) for x, v in pts)}"/>')
-        out.append(f'<text class="s{k}" x="{left + 8}" y="{top_pad + 16 + 14 * k}">{escape(name)}</text>')
+        for x, v in pts:   # points too, so that a single day still shows
+            cx, cy = pos(x, v).split(",")
+            out.append(f'<circle class="s{k}" cx="{cx}" cy="{cy}" r="3"><title>{escape(x)}: {v:,.2f}</title></circle>')
+        out.append(f'<text class="s{k}" x="{left + 8}" y="{top_pad + 16 + 14 * k}" stroke="none">{escape(name)}</text>')
     out.append("</svg>")
     return "".join(out)

@@ -69,9 +69,17 @@ def login(request: Request, name: Annotated[str, Form(max_length=64)], password:
     if not security.csrf_ok(request.cookies.get(LOGIN_CSRF, ""), csrf_token):
         return login_page(request, error="The form expired; please try again / 表单已过期，请重试")
     try:
+        verified = security.check_password(request.app.state.read_engine, name, password)
         with tx(request) as s:
-            signed = security.sign_in(s, name, password, api._client(request))
-            staff = bool(set(signed.user.roles.split(",")) & cases.STAFF)
+            try:
+                signed = security.sign_in(s, name, password, api._client(request), verified)
+            except (security.AuthError, security.LockedOut) as exc:
+                refused = exc  # raised after the commit: a rolled-back failure would never count towards a lock-out
+            else:
+                refused = None
+                staff = bool(set(signed.user.roles.split(",")) & cases.STAFF)
+        if refused is not None:
+            raise refused
     except AdminError as exc:
         resp = login_page(request, error=str(exc))
         resp.status_code = exc.status_code

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from redress.admin.errors import AdminError
+from redress.store.db import unit_of_work
 from redress.store.models import LoginAttempt, User, WebSession
 
 COOKIE = "redress_session"
@@ -66,7 +67,44 @@ class SignedIn:
     csrf_token: str
 
 
-def sign_in(session: Session, name: str, password: str, client: str) -> SignedIn:
+@dataclass(frozen=True)
+class Checked:
+    """A password verified before the sign-in's write transaction, against ``password_hash``."""
+
+    password_hash: str | None
+    ok: bool
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY, password) and bool(password_hash)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_password(read_engine: Engine, name: str, password: str) -> Checked:
+    """The slow part of signing in (argon2), outside any transaction: inside the sign-in's write transaction
+    it would hold SQLite's write lock for the whole verification, and every other change would queue behind it."""
+    with unit_of_work(read_engine) as s:
+        user = s.get(User, name)
+        stored = user.password_hash if user is not None else None
+    return Checked(stored, _verify(stored, password))
+
+
+def _locked(session: Session, user: User | None, name: str, now: dt.datetime) -> bool:
+    """The account is locked; a name that is no user's "locks" after as many recent failures, so that the
+    lock-out answer does not tell which names are real."""
+    if user is not None:
+        return bool(user.locked_until and user.locked_until > _stamp(now))
+    since = _stamp(now - dt.timedelta(minutes=LOCK_MINUTES))
+    return session.execute(select(func.count()).select_from(LoginAttempt).where(
+        LoginAttempt.user_name == name[:64], LoginAttempt.success.is_(False), LoginAttempt.at >= since)
+    ).scalar_one() >= MAX_FAILURES
+
+
+def sign_in(session: Session, name: str, password: str, client: str, checked: Checked | None = None) -> SignedIn:
+    """``checked``: the password already verified by ``check_password``; used only if the user's password hash
+    is still the one it was checked against (else the password is verified here)."""
     now = _now()
     since = _stamp(now - dt.timedelta(minutes=CLIENT_WINDOW_MINUTES))
     recent = session.execute(select(func.count()).select_from(LoginAttempt).where(
@@ -74,16 +112,12 @@ def sign_in(session: Session, name: str, password: str, client: str) -> SignedIn
     if recent >= CLIENT_MAX_FAILURES:
         raise LockedOut("too many failed sign-ins from this address; try again later / 登录失败次数过多，请稍后再试")
     user = session.execute(select(User).where(User.name == name).with_for_update()).scalar_one_or_none()
-    if user is not None and user.locked_until and user.locked_until > _stamp(now):
+    if _locked(session, user, name, now):
         session.add(LoginAttempt(user_name=name[:64], client=client[:64], at=_stamp(now), success=False))
         raise LockedOut("this account is locked after repeated wrong passwords; try again in 15 minutes "
                         "/ 账户已临时锁定")
-    ok = False
-    try:
-        ok = _hasher.verify(user.password_hash if user is not None and user.password_hash else _DUMMY, password)
-    except (VerificationError, InvalidHashError):
-        ok = False
-    ok = ok and user is not None and bool(user.password_hash)
+    stored = user.password_hash if user is not None else None
+    ok = checked.ok if checked is not None and checked.password_hash == stored else _verify(stored, password)
     session.add(LoginAttempt(user_name=name[:64], client=client[:64], at=_stamp(now), success=ok))
     if not ok:
         if user is not None:
