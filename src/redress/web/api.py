@@ -13,6 +13,7 @@ from typing import Annotated
 
 import polars as pl
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, StreamingResponse
 from sqlalchemy import func, select
 
@@ -31,6 +32,7 @@ ERRORS = {401: {"model": S.Problem}, 403: {"model": S.Problem}, 404: {"model": S
           409: {"model": S.Problem}, 422: {"model": S.Problem}, 429: {"model": S.Problem}}
 PerPage = Annotated[int, Query(ge=1, le=500)]
 PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
+RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]     # the database's INTEGER columns
 
 
 def _client(request: Request) -> str:
@@ -448,7 +450,7 @@ class _Decision(S.BaseModel):
 
 
 @router.post("/approvals/{approval_id}/approve", response_model=S.ApprovalOut, responses=ERRORS, tags=["approvals"])
-def approve(approval_id: int, body: _Decision, request: Request, who: Principal = Depends(checked)) -> S.ApprovalOut:
+def approve(approval_id: RowId, body: _Decision, request: Request, who: Principal = Depends(checked)) -> S.ApprovalOut:
     """A checker approves a request made by someone else; it takes effect at once."""
     with tx(request) as s:
         cases.decide_approval(s, who.name, approval_id, True, body.note)
@@ -456,7 +458,7 @@ def approve(approval_id: int, body: _Decision, request: Request, who: Principal 
 
 
 @router.post("/approvals/{approval_id}/reject", response_model=S.ApprovalOut, responses=ERRORS, tags=["approvals"])
-def reject(approval_id: int, body: _Decision, request: Request, who: Principal = Depends(checked)) -> S.ApprovalOut:
+def reject(approval_id: RowId, body: _Decision, request: Request, who: Principal = Depends(checked)) -> S.ApprovalOut:
     with tx(request) as s:
         cases.decide_approval(s, who.name, approval_id, False, body.note)
         return approval_out(s.get(Approval, approval_id))
@@ -484,7 +486,7 @@ def propose_batch(case_id: str, body: S.BatchIn, request: Request, who: Principa
 
 
 @router.get("/cases/{case_id}/batches/{number}/instructions.csv", responses=ERRORS, tags=["payments"])
-def instructions(case_id: str, number: int, request: Request, who: Principal = Depends(principal)) -> Response:
+def instructions(case_id: str, number: RowId, request: Request, who: Principal = Depends(principal)) -> Response:
     who.require("operator")
     with tempfile.TemporaryDirectory() as tmp, tx(request, write=True) as s:   # the first export is recorded
         path, _manifest = payments.export_batch(s, who.name, case_id, number, Path(tmp))

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from redress.admin.errors import AdminError
@@ -82,6 +83,15 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
                               "Error / 错误", str(exc.detail))
         return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code)
 
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        # a value the database cannot hold or compare (a NUL character, a number out of range): bad input
+        log.warning("refused %s %s: %s", request.method, request.url.path, str(exc.orig).splitlines()[0])
+        message = "the request holds a value that cannot be stored (e.g. a NUL character) / 请求参数有误"
+        if wants_html(request):
+            return error_page(request, 422, "Bad request / 请求有误", message)
+        return JSONResponse({"detail": message, "problems": []}, status_code=422)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
@@ -95,10 +105,14 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         reference = uuid.uuid4().hex[:12]
         log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
         if wants_html(request):
-            return error_page(request, 500, "Something went wrong / 系统错误",
-                              "The error was logged; please quote the reference. 错误已记录。", reference)
-        return JSONResponse({"detail": "internal error; it was logged / 系统错误", "reference": reference},
-                            status_code=500)
+            response = error_page(request, 500, "Something went wrong / 系统错误",
+                                  "The error was logged; please quote the reference. 错误已记录。", reference)
+        else:
+            response = JSONResponse({"detail": "internal error; it was logged / 系统错误", "reference": reference},
+                                    status_code=500)
+        # a crash skips the headers middleware (this handler runs outside it): set the headers here
+        response.headers.update(SECURITY_HEADERS)
+        return response
 
     return app
 

@@ -175,7 +175,7 @@ class BatchOut(BaseModel):
 
 class BatchIn(BaseModel):
     on: dt.date
-    limit: int | None = Field(default=None, ge=1)
+    limit: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
 
 class ImportOut(BaseModel):

@@ -110,6 +110,8 @@ def sign_in(session: Session, name: str, password: str, client: str, checked: Ch
     recent = session.execute(select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.client == client, LoginAttempt.success.is_(False), LoginAttempt.at >= since)).scalar_one()
     if recent >= CLIENT_MAX_FAILURES:
+        session.add(LoginAttempt(user_name=name[:64], client=client[:64], at=_stamp(now), success=False))
+        session.flush()
         raise LockedOut("too many failed sign-ins from this address; try again later / 登录失败次数过多，请稍后再试")
     user = session.execute(select(User).where(User.name == name).with_for_update()).scalar_one_or_none()
     if _locked(session, user, name, now):

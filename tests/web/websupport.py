@@ -1,0 +1,129 @@
+"""Web test support: a small synthetic case computed once per session, opened for claims in a fresh database (both
+backends, through the ``db`` fixture), with users who have passwords, and a TestClient over ``create_app``.
+
+The claims period runs around today, because the API records a decision on the day it is made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from redress.admin import cases, claims, fund
+from redress.store.db import unit_of_work
+from redress.store.models import User
+from redress.web.app import create_app
+
+PASSWORD = "correct horse battery staple"
+TODAY = dt.date.today()
+OPEN_ON = TODAY - dt.timedelta(days=7)
+DEADLINE = TODAY + dt.timedelta(days=30)
+AGREEMENT = "和解协议 settlement agreement v1: the investor accepts and assigns the claim to the payers."
+
+# name -> (display name, roles); investors and the payer get their ids below
+STAFF_USERS = {
+    "op": ("Olga Operator", ["operator"]),
+    "op2": ("Otto Operator", ["operator"]),
+    "chk": ("Chen Checker", ["approver"]),
+    "maker": ("Mia Maker-Checker", ["operator", "approver"]),
+    "aud": ("Ann Auditor", ["auditor"]),
+    "svc": ("Sam Service", ["investor_service"]),
+}
+
+
+@dataclass
+class Web:
+    """One case open for claims, its users and the app over the database."""
+
+    app: object
+    url: str
+    engine: object
+    case_id: str
+    case_dir: Path
+    agreement_sha: str
+    investors: list[str]                     # investors with an offer, sorted
+    offers: dict[str, int] = field(default_factory=dict)
+    inv1: str = ""                           # the investor id of user "inv1"
+    inv2: str = ""                           # the investor id of user "inv2"
+    other_case: str = "draft-case"
+    _clients: dict = field(default_factory=dict)
+
+    def client(self, **kw) -> TestClient:
+        return TestClient(self.app, base_url="https://testserver", **kw)
+
+    def signed_in(self, name: str, **kw) -> TestClient:
+        """A client signed in as ``name``, with its CSRF token sent on every request (one per user and options:
+        verifying a password takes argon2's time)."""
+        key = (name, tuple(sorted(kw.items())))
+        if key not in self._clients:
+            c = self.client(**kw)
+            r = c.post("/api/session", json={"name": name, "password": PASSWORD})
+            assert r.status_code == 200, r.text
+            c.headers["X-CSRF-Token"] = r.json()["csrf_token"]
+            self._clients[key] = c
+        return self._clients[key]
+
+    def tx(self):
+        return unit_of_work(self.engine)
+
+
+@functools.cache
+def password_hash() -> str:
+    """One argon2 hash of PASSWORD for every test user (hashing costs ~0.15 s; sign-in still verifies it)."""
+    from redress.web.security import hash_password
+
+    return hash_password(PASSWORD)
+
+
+def build(db, tmp_path: Path, synth_case: Path) -> Web:
+    url, engine = db
+    case_dir = tmp_path / "case"
+    shutil.copytree(synth_case, case_dir)
+    from redress.law.plan import load_case
+
+    case_id = load_case(case_dir).id
+    results = case_dir / "results.csv"
+    offers_df = (pl.read_csv(results).filter(pl.col("compensation") > 0).group_by("investor_id")
+                 .agg((pl.col("compensation") * 100).round(0).cast(pl.Int64).sum().alias("fen")).sort("investor_id"))
+    offers = dict(offers_df.iter_rows())
+    investors = sorted(offers)
+    total = sum(offers.values())
+    with unit_of_work(engine) as s:
+        cases.bootstrap(s, "root", "Administrator")
+        for name, (display, roles) in STAFF_USERS.items():
+            cases.add_user(s, "root", name, display, roles)
+        cases.add_user(s, "root", "inv1", "Investor One", ["investor"], investor_id=investors[0])
+        cases.add_user(s, "root", "inv2", "Investor Two", ["investor"], investor_id=investors[1])
+        cases.add_user(s, "root", "nobody", "Investor Without Claim", ["investor"],
+                       investor_id="INV-NO-CLAIM")
+        c = cases.create_case(s, "op", case_id, "Synthetic case", custodian="Custodian Bank")
+        c.case_dir = str(case_dir)
+        for payer, role, fen in (("sponsor", "sponsor", total), ("auditor", "auditor", total)):
+            cases.add_payer(s, "op", case_id, payer, payer.title(), role, fen)
+            fund.contribute(s, "op", case_id, payer, fen, TODAY - dt.timedelta(days=20), f"BANK-{payer}")
+        fund.establish(s, "op", case_id)
+        ap_id = claims.propose_plan(s, "op", case_id, case_dir, results, OPEN_ON, DEADLINE, recompute=False).id
+        cases.add_user(s, "root", "payer1", "Sponsor Payer", ["payer"], payer_case_id=case_id,
+                       payer_id="sponsor")
+        cases.create_case(s, "op", "draft-case", "A case still in draft")
+        for user in s.execute(select(User).where(User.name != "root")).scalars():
+            user.password_hash = password_hash()
+    with unit_of_work(engine) as s:
+        cases.decide_approval(s, "chk", ap_id, True)
+    with unit_of_work(engine) as s:
+        sha = claims.publish_agreement(s, "op", case_id, "v1", AGREEMENT).sha256
+        claims.open_claims(s, "op", case_id, results)
+    app = create_app(url, data_dir=tmp_path / "data", secure_cookies=True, run_migrations=True)
+    return Web(app, url, engine, case_id, case_dir, sha, investors, offers, investors[0], investors[1])
+
+
+def accept_body(w: Web, key: str = "k-accept-1") -> dict:
+    return {"decision": "accept", "agreement_version": "v1", "agreement_sha256": w.agreement_sha, "confirm": True,
+            "key": key}
