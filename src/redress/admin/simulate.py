@@ -20,7 +20,7 @@ from sqlalchemy import Engine, select
 from redress.admin import cases, claims, fund, payments
 from redress.admin.money import yuan
 from redress.store import audit
-from redress.store.db import make_engine, migrate, unit_of_work
+from redress.store.db import fresh_sqlite, make_engine, migrate, unit_of_work
 from redress.store.models import Claim
 
 OPERATOR, APPROVER = "li.wei", "zhang.min"
@@ -56,10 +56,7 @@ def run_lifecycle(out_dir: Path, case_dir: Path, results: Path, case_id: str, ca
     rng = random.Random(seed)
     out_dir.mkdir(parents=True, exist_ok=True)
     if url is None:
-        db_path = out_dir / "redress.sqlite3"
-        for p in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
-            p.unlink(missing_ok=True)
-        url = f"sqlite:///{db_path}"
+        url = fresh_sqlite(out_dir / "redress.sqlite3")
     engine: Engine = make_engine(url)
     migrate(engine)
     files = out_dir / "files"

@@ -748,7 +748,7 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to listen on
     """Start the web portal, console, public pages and HTTP API (docs at /api/docs) / 启动网站与接口。"""
     import uvicorn
 
-    from redress.store.db import database_url
+    from redress.store.db import database_url, fresh_sqlite
     from redress.web.app import create_app
 
     url = database_url(db)
@@ -758,10 +758,7 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to listen on
         data_dir = data_dir if data_dir != Path("redress-data") else Path("redress-demo")
         data_dir.mkdir(parents=True, exist_ok=True)
         if db is None:
-            db_file = data_dir / "redress.sqlite3"
-            for p in (db_file, db_file.with_name(db_file.name + "-wal"), db_file.with_name(db_file.name + "-shm")):
-                p.unlink(missing_ok=True)
-            url = f"sqlite:///{db_file}"
+            url = fresh_sqlite(data_dir / "redress.sqlite3")
         users = seed(data_dir, url, say=lambda m: out.print(m, highlight=False))
         t = Table(title="Demo users / 演示用户 (passwords are new each start)", title_justify="left")
         for c in ("user 用户", "password 密码", "role 角色", "investor 投资者"):

@@ -86,3 +86,10 @@ def bulk_insert(session: Session, table: Table, rows: list[dict]) -> None:
     """Insert many rows in one executemany (psycopg pipelines it), bypassing the ORM's per-object work."""
     if rows:
         session.execute(table.insert(), rows)
+
+
+def fresh_sqlite(path: Path) -> str:
+    """The URL of a new, empty SQLite database at ``path`` (any old file and its WAL files removed)."""
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        p.unlink(missing_ok=True)
+    return f"sqlite:///{path}"

@@ -1,0 +1,30 @@
+"""``redress serve --demo``: the sample case it builds can be signed into with the passwords it prints."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from redress.store.db import fresh_sqlite
+from redress.web.app import create_app
+from redress.web.demo import seed
+
+
+def test_demo_users_sign_in_and_find_an_open_claim(tmp_path):
+    url = fresh_sqlite(tmp_path / "demo.sqlite3")
+    said: list[str] = []
+    users = {u.name: u for u in seed(tmp_path, url, n_trades=3000, n_investors=150, say=said.append)}
+    assert {"admin", "checker", "auditor", "investor1", "investor2", "investor3"} <= set(users)
+    assert len({u.password for u in users.values()}) == len(users)            # one password each
+    app = create_app(url, data_dir=tmp_path)
+    with TestClient(app, base_url="https://testserver") as client:
+        inv = users["investor1"]
+        assert client.post("/api/session", json={"name": "investor1", "password": inv.password}).status_code == 200
+        mine = client.get("/api/me/claims").json()
+        assert len(mine) == 1 and mine[0]["investor_id"] == inv.investor_id and mine[0]["status"] == "offered"
+        wrong = client.post("/api/session", json={"name": "admin", "password": inv.password})
+        assert wrong.status_code == 401
+        assert client.post("/api/session", json={"name": "admin", "password": users["admin"].password}).status_code == 200
+        cases = client.get("/api/cases").json()["items"]
+        assert [c["state"] for c in cases] == ["claims_open"]
+        part = client.get(f"/api/cases/{cases[0]['id']}/participation").json()
+        assert part["by_status"]["accepted"] > 0 and part["by_status"]["offered"] >= 3
