@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from redress.cli import admin as admin_cli
+from redress.cli import tools as tools_cli
 from redress.errors import CaseError
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 law_app = typer.Typer(help="Dated legal parameters (stamp duty, deposit rates) / 法定参数", no_args_is_help=True)
 app.add_typer(law_app, name="law")
 admin_cli.register(app)
+tools_cli.register(app)
 
 out = Console()
 err = Console(stderr=True)

@@ -1,0 +1,201 @@
+"""Commands for hearings, recourse and fair funds: the verifiable lot, the payers' recourse, distributions."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from redress.admin.money import parse_yuan, yuan
+
+out = Console()
+err = Console(stderr=True)
+
+hearing_app = typer.Typer(name="hearing", help="Hearings on the plan: commitments and verifiable lots / 听证抽签",
+                          no_args_is_help=True)
+recourse_app = typer.Typer(name="recourse", help="The payers' recourse against the liable parties / 追偿",
+                           no_args_is_help=True)
+fairfund_app = typer.Typer(name="fairfund", help="Fair funds from fines and confiscated gains / 公平基金",
+                           no_args_is_help=True)
+CsvFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
+
+
+def _refuse(message: str) -> typer.Exit:
+    err.print(f"[bold red]Refused / 未执行:[/] {message}", highlight=False)
+    return typer.Exit(2)
+
+
+def _rows(path: Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise _refuse(f"{path.name}:1: missing column(s) {', '.join(missing)}; expected {','.join(required)}")
+        return [(reader.line_num, row) for row in reader]
+
+
+def _fen(path: Path, line: int, text: str, column: str) -> int:
+    try:
+        return parse_yuan(text or "0")
+    except ValueError as exc:
+        raise _refuse(f"{path.name}:{line}: {column}: {exc}") from None
+
+
+# -- hearings ------------------------------------------------------------------------------------------------
+
+@hearing_app.command("commit")
+def hearing_commit(seed: Annotated[str, typer.Argument(help="The secret seed (at least 32 characters)")]) -> None:
+    """Print the commitment (SHA-256) to publish before applications close / 公布种子承诺值。"""
+    from redress.hearing import LotteryError, commitment
+
+    try:
+        out.print(commitment(seed), highlight=False)
+    except LotteryError as exc:
+        raise _refuse(str(exc)) from None
+
+
+@hearing_app.command("draw")
+def hearing_draw(applicants: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                                            help="One applicant id per line")],
+                 seats: Annotated[int, typer.Option("--seats")],
+                 seed: Annotated[str, typer.Option("--seed", help="The revealed seed")],
+                 purpose: Annotated[str, typer.Option("--purpose")] = "",
+                 commitment_hex: Annotated[str | None, typer.Option("--commitment",
+                                                                    help="Check the seed against it first")] = None,
+                 out_file: Annotated[Path | None, typer.Option("--out", help="Write the published record")] = None
+                 ) -> None:
+    """Draw seats by lot, reproducibly: rank = SHA-256(seed, applicant) / 抽签。"""
+    from redress.hearing import LotteryError, check_reveal, draw
+
+    names = [line.strip() for line in applicants.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if commitment_hex is not None and not check_reveal(commitment_hex, seed):
+        raise _refuse("the seed does not match the published commitment / 种子与承诺值不符")
+    try:
+        record = draw(names, seats, seed, purpose=purpose)
+    except LotteryError as exc:
+        raise _refuse(str(exc)) from None
+    if out_file:
+        out_file.write_text(record.as_json() + "\n", encoding="utf-8")
+    t = Table(title=f"Draw / 抽签结果: {seats} of {len(names)} ({record.algorithm})", title_justify="left")
+    for c in ("rank", "applicant 申请人", "ticket SHA-256", "seat 当选"):
+        t.add_column(c)
+    for ticket in record.tickets:
+        t.add_row(str(ticket.rank), ticket.applicant_id, ticket.ticket_sha256[:16] + "…",
+                  "yes 是" if ticket.applicant_id in record.winners else "")
+    out.print(t)
+
+
+@hearing_app.command("verify")
+def hearing_verify(record_file: CsvFile) -> None:
+    """Recompute a published draw record; exit 1 if it does not hold / 核验抽签记录。"""
+    from redress.hearing import Draw, LotteryError, verify
+
+    try:
+        record = Draw.from_json(record_file.read_text(encoding="utf-8"))
+    except LotteryError as exc:
+        raise _refuse(str(exc)) from None
+    if verify(record):
+        out.print(f"The draw holds: winners {', '.join(record.winners)} / 抽签记录核验一致", highlight=False)
+        return
+    err.print("[bold red]The draw does not hold / 抽签记录不一致[/]")
+    raise typer.Exit(1)
+
+
+# -- recourse ------------------------------------------------------------------------------------------------
+
+@recourse_app.command("compute")
+def recourse_compute(parties: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+        "CSV party_id,name,kind,fault_share_bp[,solvent,recovery_rate_bp]"))],
+        payments: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+            "CSV payer_id,paid[,party_id]: amount paid to investors (yuan); party_id if the payer is itself liable"))],
+        as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """What each payer may recover from each liable party, and what each party bears / 追偿计算。"""
+    from redress.recovery import LiableParty, Payment, RecourseError, recourse_claims
+
+    try:
+        liable = []
+        for line, row in _rows(parties, ["party_id", "name", "kind", "fault_share_bp"]):
+            solvent = (row.get("solvent") or "true").strip().lower() not in ("false", "no", "0")
+            rate = int(row.get("recovery_rate_bp") or 10000)
+            liable.append(LiableParty(row["party_id"].strip(), row["name"], row["kind"].strip(),
+                                      int(row["fault_share_bp"]), solvent, rate))
+        paid, own = [], {}
+        for line, row in _rows(payments, ["payer_id", "paid"]):
+            payer = row["payer_id"].strip()
+            paid.append(Payment(payer, _fen(payments, line, row["paid"], "paid")))
+            own[payer] = (row.get("party_id") or "").strip() or None
+        plan = recourse_claims(paid, liable, own)
+    except (RecourseError, ValueError) as exc:
+        raise _refuse(str(exc)) from None
+    if as_json:
+        body = {"payers": [{"payer_id": p.payer_id, "paid_fen": p.paid_fen, "own_share_fen": p.own_share_fen,
+                            "recoverable_fen": p.recoverable_fen, "unrecoverable_fen": p.unrecoverable_fen,
+                            "claims": [{"against": c.against_party_id, "amount_fen": c.amount_fen,
+                                        "expected_fen": c.expected_fen} for c in p.claims]} for p in plan.payers],
+                "parties": [{"party_id": b.party_id, "total_fen": b.total_fen} for b in plan.burdens]}
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        return
+    t = Table(title="Recourse claims / 追偿请求", title_justify="left")
+    for c in ("payer 出资人", "against 被追偿方", "claim 请求金额", "expected 预计可收回"):
+        t.add_column(c, justify="right" if c[0] in "ce" else "left")
+    for p in plan.payers:
+        for c in p.claims:
+            t.add_row(p.payer_id, c.against_party_id, yuan(c.amount_fen, grouping=True),
+                      yuan(c.expected_fen, grouping=True))
+    out.print(t)
+    out.print(plan.explain(), highlight=False)
+
+
+# -- fair funds ----------------------------------------------------------------------------------------------
+
+@fairfund_app.command("distribute")
+def fairfund_distribute(eligible: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+        "CSV investor_id,loss[,advance_paid] in yuan (loss: the engine's compensation)"))],
+        available: Annotated[list[str], typer.Option("--available", help="Money for a round, yuan (repeat for "
+                                                                        "later rounds)")],
+        minimum: Annotated[str, typer.Option("--minimum", help="De minimis payment, yuan")] = "0",
+        residual_to: Annotated[str, typer.Option("--residual-to")] = "investor protection fund",
+        withhold: Annotated[bool, typer.Option("--withhold-below-minimum", help="Keep small shares as residual "
+                                               "instead of spreading them over the others")] = False,
+        out_file: Annotated[Path | None, typer.Option("--out", help="Write every investor's payments (CSV)")] = None
+        ) -> None:
+    """Distribute a fair fund in rounds: net of advance compensation, pro rata when short / 公平基金分配。"""
+    from redress.fairfund import Eligible, FairFundError, FairFundPlan, cumulative_payments, rounds
+
+    try:
+        people = [Eligible(row["investor_id"].strip(), _fen(eligible, line, row["loss"], "loss"),
+                           _fen(eligible, line, row.get("advance_paid") or "0", "advance_paid"))
+                  for line, row in _rows(eligible, ["investor_id", "loss"])]
+        plan = FairFundPlan(parse_yuan(minimum), residual_to, redistribute_below_minimum=not withhold)
+        history = rounds(plan, people, [parse_yuan(a) for a in available])
+    except (FairFundError, ValueError) as exc:
+        raise _refuse(str(exc)) from None
+    t = Table(title="Fair fund rounds / 公平基金分配轮次", title_justify="left")
+    for c in ("round 轮次", "available 可分配", "paid 已付", "investors paid 人数", "below minimum 低于起付",
+              "residual 余额", "to 去向"):
+        t.add_column(c)
+    for r in history:
+        t.add_row(str(r.number), yuan(r.available_fen, grouping=True), yuan(r.paid_fen, grouping=True),
+                  f"{sum(1 for v in r.payments.values() if v):,}", f"{len(r.below_minimum):,}",
+                  yuan(r.residual_fen, grouping=True), r.residual_destination)
+    out.print(t)
+    if out_file:
+        total = cumulative_payments(history)
+        with out_file.open("w", encoding="utf-8", newline="") as f:
+            w = csv.writer(f, lineterminator="\n")
+            w.writerow(["investor_id", *[f"round_{r.number}" for r in history], "total"])
+            for inv in sorted(total):
+                w.writerow([inv, *[yuan(r.payments.get(inv, 0)) for r in history], yuan(total[inv])])
+        out.print(f"Payments written to {out_file}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(hearing_app)
+    app.add_typer(recourse_app)
+    app.add_typer(fairfund_app)
