@@ -99,7 +99,47 @@ def administer(console: Console, out_dir: Path, case_dir: Path, case) -> dict:
     console.print(f"Audit log 审计日志: {v.events:,} events, hash chain intact / 哈希链完整" if v.ok
                   else f"[red]Audit log broken: {v.problems}[/]", highlight=False)
     console.print(f"Case administered in {time.perf_counter() - started:.1f} s / 案件办理耗时", highlight=False)
+    after_payout(console, res, case.id)
     return res
+
+
+def after_payout(console: Console, res: dict, case_id: str) -> None:
+    """A hearing lot, the payers' recourse and a fair fund, on the administered case."""
+    from rich.table import Table
+
+    from redress.admin.after import demo_seed, run_after
+    from redress.admin.money import yuan
+    from redress.store.db import make_engine
+
+    st = res["statement"]
+    paid_out = st.compensation_awarded_fen
+    contributed = st.contributed_fen
+    # each payer's money paid investors in proportion to what it contributed
+    from redress.ledger.allocation import allocate
+
+    paid_by = dict(allocate(paid_out, dict(st.contributions_fen)).shares_fen) if contributed else {}
+    engine = make_engine(res["url"])
+    after = run_after(engine, case_id, paid_by, demo_seed(case_id))
+    engine.dispose()
+    console.rule("Hearing, recourse and fair fund / 听证、追偿与公平基金")
+    console.print(f"Hearing lot 听证抽签: seed commitment {after.seed_commitment[:16]}…, "
+                  f"{len(after.draw.tickets)} applicants, seats to {', '.join(after.draw.winners)} "
+                  f"(anyone can recompute: redress hearing verify)", highlight=False)
+    t = Table(title="Recourse of the payers / 出资人追偿", title_justify="left")
+    for c in ("payer 出资人", "paid 已付", "own share 自担", "recoverable 可追偿"):
+        t.add_column(c, justify="left" if c.startswith("payer") else "right")
+    for p in after.recourse.payers:
+        t.add_row(p.payer_id, yuan(p.paid_fen, grouping=True), yuan(p.own_share_fen, grouping=True),
+                  yuan(p.recoverable_fen, grouping=True))
+    console.print(t)
+    f = Table(title="Fair fund rounds / 公平基金分配", title_justify="left")
+    for c in ("round 轮次", "available 可分配", "paid 已付", "investors 人数", "residual 余额"):
+        f.add_column(c, justify="right")
+    for r in after.fair_fund:
+        f.add_row(str(r.number), yuan(r.available_fen, grouping=True), yuan(r.paid_fen, grouping=True),
+                  f"{sum(1 for v in r.payments.values() if v):,}", f"{yuan(r.residual_fen, grouping=True)} "
+                  f"({r.residual_destination})")
+    console.print(f)
 
 
 def main() -> None:
