@@ -338,3 +338,75 @@ class AuditHead(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+class Hearing(Base):
+    """A hearing on the compensation plan (听证): organiser, seed commitment, minutes and decision."""
+
+    __tablename__ = "hearing"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"), index=True)
+    organiser: Mapped[str] = mapped_column(String(200))
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    limit_months: Mapped[int] = mapped_column(Integer)
+    seed_commitment: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))          # open, decided
+    minutes: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(Text)
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    __table_args__ = (CheckConstraint("status IN ('open', 'decided')", name="status_known"),
+                      CheckConstraint("limit_months BETWEEN 1 AND 24", name="limit_months"))
+
+
+class HearingMember(Base):
+    __tablename__ = "hearing_member"
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"), primary_key=True)
+    person: Mapped[str] = mapped_column(String(200), primary_key=True)
+    side: Mapped[str] = mapped_column(String(32))            # payer, investor_representative, investor_lawyer
+    selected_by: Mapped[str] = mapped_column(String(16))     # named, agreement, lot
+
+
+class HearingDraw(Base):
+    """The published record of a lot (canonical JSON), so anyone can recompute it."""
+
+    __tablename__ = "hearing_draw"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(200))
+    record_json: Mapped[str] = mapped_column(Text)
+
+
+class LiablePartyRow(Base):
+    """A party liable for the false statement, with its internal share of fault (basis points)."""
+
+    __tablename__ = "liable_party"
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"), primary_key=True)
+    party_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    fault_share_bp: Mapped[int] = mapped_column(Integer)
+    solvent: Mapped[bool] = mapped_column(Boolean, default=True)
+    recovery_rate_bp: Mapped[int] = mapped_column(Integer, default=10000)
+    payer_id: Mapped[str | None] = mapped_column(String(64))   # when this party is also a payer of the fund
+    __table_args__ = (CheckConstraint("fault_share_bp BETWEEN 0 AND 10000", name="share_bp"),
+                      CheckConstraint("recovery_rate_bp BETWEEN 0 AND 10000", name="rate_bp"))
+
+
+class RecoveryAction(Base):
+    """One step of recourse against a party: demand, lawsuit, judgment, enforcement, bankruptcy claim."""
+
+    __tablename__ = "recovery_action"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    party_id: Mapped[str] = mapped_column(String(64))
+    stage: Mapped[str] = mapped_column(String(32))
+    on: Mapped[dt.date] = mapped_column(Date)
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    reference: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (ForeignKeyConstraint(["case_id", "party_id"], ["liable_party.case_id", "liable_party.party_id"]),
+                      UniqueConstraint("case_id", "reference", name="uq_recovery_action_reference"),
+                      CheckConstraint("stage IN ('demand', 'lawsuit', 'judgment', 'enforcement', 'bankruptcy_claim', "
+                                      "'settlement')", name="stage_known"),
+                      CheckConstraint("amount_fen >= 0", name="amount_nonnegative"))
