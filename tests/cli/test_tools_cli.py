@@ -69,3 +69,35 @@ def test_fair_fund_nets_advance_compensation_and_pays_pro_rata(tmp_path):
     assert rows["A"]["total"] == "0.00"
     assert (rows["B"]["round_1"], rows["C"]["round_1"]) == ("100.00", "200.00")
     assert (rows["B"]["total"], rows["C"]["total"]) == ("200.00", "400.00")
+
+
+def test_a_hearing_from_the_command_line(db, tmp_path):
+    from redress.admin import cases
+    from redress.store.db import unit_of_work
+    from support.admin import users
+
+    url, engine = db
+    users(engine)
+    with unit_of_work(engine) as s:
+        cases.create_case(s, "alice", "h2", "Heard case")
+    env = {"REDRESS_DATABASE_URL": url, "REDRESS_USER": "alice"}
+
+    def cli(*args, code=0):
+        res = runner.invoke(app, list(args), env=env)
+        assert res.exit_code == code, res.output
+        return res.output
+
+    commitment = cli("hearing", "commit", SEED).strip()
+    assert "Hearing 1 open" in cli("hearing", "open", "h2", "--organiser", "Investor Service Center",
+                                   "--commitment", commitment, "--on", "2023-02-01")
+    reps = tmp_path / "reps.txt"
+    reps.write_text("a\nb\nc\nd\n", encoding="utf-8")
+    assert "does not match" in cli("hearing", "panel", "1", "--payer", "p1", "--payer", "p2",
+                                   "--representatives", str(reps), "--seed", "wrong-seed", code=2)
+    seated = cli("hearing", "panel", "1", "--payer", "p1", "--payer", "p2", "--representatives", str(reps),
+                 "--seed", SEED)
+    assert seated.count("lot") == 2 and seated.count("named") == 2
+    minutes = tmp_path / "minutes.txt"
+    minutes.write_text("纪要", encoding="utf-8")
+    assert "decided" in cli("hearing", "decide", "1", "--minutes", str(minutes), "--decision", "approved",
+                            "--on", "2023-03-01")

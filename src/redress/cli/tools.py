@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from redress.admin.money import parse_yuan, yuan
+from redress.cli import admin as admin_cli
 
 out = Console()
 err = Console(stderr=True)
@@ -105,6 +106,69 @@ def hearing_verify(record_file: CsvFile) -> None:
         return
     err.print("[bold red]The draw does not hold / 抽签记录不一致[/]")
     raise typer.Exit(1)
+
+
+def _names(path: Path | None) -> list[str]:
+    if path is None:
+        return []
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@hearing_app.command("open")
+def hearing_open(case_id: Annotated[str, typer.Argument(help="Case id")],
+                 organiser: Annotated[str, typer.Option("--organiser", help="Who presides (not a payer or investor)")],
+                 commitment_hex: Annotated[str, typer.Option("--commitment", help="SHA-256 of the seed, published "
+                                                             "now (`redress hearing commit SEED`)")],
+                 on: Annotated[str | None, typer.Option("--on")] = None,
+                 months: Annotated[int, typer.Option("--months", help="Time limit of the procedure")] = 3,
+                 db: admin_cli.Db = None, actor: admin_cli.Actor = "admin") -> None:
+    """Open a hearing on the plan / 启动听证。"""
+    from redress.admin import hearings
+
+    with admin_cli.session(db) as s:
+        h = hearings.open_hearing(s, actor, case_id, organiser, [], admin_cli._date(on), commitment_hex, months)
+    out.print(f"Hearing {h.id} open; deadline follows in {months} months / 听证已启动", highlight=False)
+
+
+@hearing_app.command("panel")
+def hearing_panel(hearing_id: int,
+                  payer_side: Annotated[list[str], typer.Option("--payer", help="A payer-side member (repeat)")],
+                  representatives: Annotated[Path, typer.Option("--representatives", exists=True, dir_okay=False,
+                                                                help="Applicants for representative seats")],
+                  lawyers: Annotated[Path | None, typer.Option("--lawyers", exists=True, dir_okay=False,
+                                                               help="Applicants for lawyer seats")] = None,
+                  lawyer_seats: Annotated[int, typer.Option("--lawyer-seats")] = 0,
+                  seed: Annotated[str | None, typer.Option("--seed", help="The revealed seed (for a lot)")] = None,
+                  agreed: Annotated[list[str] | None, typer.Option("--agreed", help="Seats agreed by the applicants "
+                                                                   "(repeat); without it, by lot")] = None,
+                  db: admin_cli.Db = None, actor: admin_cli.Actor = "admin") -> None:
+    """Seat a balanced panel; the investor side by agreement or by verifiable lot / 组成听证小组。"""
+    from redress.admin import hearings
+
+    with admin_cli.session(db) as s:
+        seated = hearings.form(s, actor, hearing_id, payer_side, _names(representatives), _names(lawyers),
+                               lawyer_seats, seed, agreed or None)
+        rows = [(m.person, m.side, m.selected_by) for m in seated]
+    t = Table(title=f"Panel of hearing {hearing_id} / 听证小组", title_justify="left")
+    for c in ("member 成员", "side 方", "chosen by 产生方式"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*r)
+    out.print(t)
+
+
+@hearing_app.command("decide")
+def hearing_decide(hearing_id: int,
+                   minutes: Annotated[Path, typer.Option("--minutes", exists=True, dir_okay=False)],
+                   decision: Annotated[str, typer.Option("--decision")],
+                   on: Annotated[str | None, typer.Option("--on")] = None,
+                   db: admin_cli.Db = None, actor: admin_cli.Actor = "admin") -> None:
+    """Record the minutes and the decision; they appear on the case's public page / 记录听证结论。"""
+    from redress.admin import hearings
+
+    with admin_cli.session(db) as s:
+        hearings.decide(s, actor, hearing_id, minutes.read_text(encoding="utf-8"), decision, admin_cli._date(on))
+    out.print(f"Hearing {hearing_id} decided / 听证已结束", highlight=False)
 
 
 # -- recourse ------------------------------------------------------------------------------------------------

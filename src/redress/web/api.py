@@ -589,9 +589,11 @@ def public_case(case_id: str, request: Request) -> S.PublicCase:
 
 
 def public_view(s, case_id: str) -> S.PublicCase:
+    from redress.admin import hearings as hearing_records
+
     c = cases.get_case(s, case_id)
-    if CaseState(c.state) in (CaseState.DRAFT, CaseState.FUND_ESTABLISHED):
-        raise NotFound(f"case {case_id} is not public before its plan is approved")
+    if CaseState(c.state) in (CaseState.DRAFT, CaseState.FUND_ESTABLISHED) and not hearing_records.hearings(s, case_id):
+        raise NotFound(f"case {case_id} is not public before its plan is approved or heard")
     st = fund.statement(s, case_id)
     p = claims.participation(s, case_id)
     ps = s.execute(select(Payer).where(Payer.case_id == case_id).order_by(Payer.payer_id)).scalars()
@@ -605,7 +607,10 @@ def public_view(s, case_id: str) -> S.PublicCase:
     timetable = [{"event": t.to_state, "event_zh": CaseState(t.to_state).label_zh, "at": t.at[:10]}
                  for t in s.execute(select(Transition).where(Transition.case_id == case_id)
                                     .order_by(Transition.id)).scalars()]
-    return S.PublicCase(id=c.id, name=c.name, state=c.state, state_zh=CaseState(c.state).label_zh,
+    from redress.admin import hearings
+
+    return S.PublicCase(hearings=hearings.public_record(s, case_id),
+                        id=c.id, name=c.name, state=c.state, state_zh=CaseState(c.state).label_zh,
                         claims_open_on=c.claims_open_on, deadline=c.deadline, late_window_until=c.late_window_until,
                         payers=[{"name": x.name, "role": x.role} for x in ps], fund_fen=st.contributed_fen,
                         claims=p.claims, by_status=p.by_status, offered_fen=p.offered_fen, paid_fen=p.paid_fen,

@@ -240,3 +240,4 @@ class PublicCase(BaseModel):
     paid_fen: int
     timetable: list[dict[str, str]]
     plan: dict[str, str]
+    hearings: list[dict] = []
