@@ -28,6 +28,8 @@ class AccountKind(StrEnum):
     FEES = "fees"                             # charge: bank and custody fees borne by the fund
     PAYABLE = "payable"                       # liability: awarded, not yet paid (应付赔偿款)
     SURPLUS_RETURNED = "surplus_returned"     # equity, per payer: surplus returned after liquidation (返还)
+    RECOVERED = "recovered"                   # per liable party: money recovered from it in recourse (追偿收回)
+    RECOVERY_PAID = "recovery_paid"           # per payer: recovered money passed on to that payer
 
     @property
     def normal_side(self) -> str:
@@ -35,7 +37,8 @@ class AccountKind(StrEnum):
 
     @property
     def per_party(self) -> bool:
-        return self in (AccountKind.CONTRIBUTION, AccountKind.SURPLUS_RETURNED)
+        return self in (AccountKind.CONTRIBUTION, AccountKind.SURPLUS_RETURNED, AccountKind.RECOVERED,
+                        AccountKind.RECOVERY_PAID)
 
     @property
     def label_zh(self) -> str:
@@ -43,12 +46,14 @@ class AccountKind(StrEnum):
 
 
 _DEBIT_NORMAL = frozenset({AccountKind.TRUST_CASH, AccountKind.IN_TRANSIT, AccountKind.COMPENSATION,
-                           AccountKind.INTEREST_AWARDED, AccountKind.FEES, AccountKind.SURPLUS_RETURNED})
+                           AccountKind.INTEREST_AWARDED, AccountKind.FEES, AccountKind.SURPLUS_RETURNED,
+                           AccountKind.RECOVERY_PAID})
 _LABELS_ZH = {
     AccountKind.TRUST_CASH: "托管账户资金", AccountKind.IN_TRANSIT: "在途划付资金",
     AccountKind.CONTRIBUTION: "出资", AccountKind.INTEREST: "利息收入",
     AccountKind.COMPENSATION: "赔付支出", AccountKind.INTEREST_AWARDED: "利息分配",
     AccountKind.FEES: "费用", AccountKind.PAYABLE: "应付赔偿款", AccountKind.SURPLUS_RETURNED: "返还出资人",
+    AccountKind.RECOVERED: "追偿收回", AccountKind.RECOVERY_PAID: "追偿款支付给出资人",
 }
 
 
