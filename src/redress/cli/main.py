@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from redress.cli import admin as admin_cli
+from redress.cli import fairfund_cli
 from redress.cli import recovery_cli
 from redress.cli import tools as tools_cli
 from redress.errors import CaseError
@@ -30,6 +31,7 @@ law_app = typer.Typer(help="Dated legal parameters (stamp duty, deposit rates) /
 app.add_typer(law_app, name="law")
 admin_cli.register(app)
 tools_cli.register(app)
+fairfund_cli.register(app)
 recovery_cli.register(app)
 
 out = Console()

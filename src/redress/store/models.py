@@ -410,3 +410,60 @@ class RecoveryAction(Base):
                       CheckConstraint("stage IN ('demand', 'lawsuit', 'judgment', 'enforcement', 'bankruptcy_claim', "
                                       "'settlement')", name="stage_known"),
                       CheckConstraint("amount_fen >= 0", name="amount_nonnegative"))
+
+
+class FairFundRow(Base):
+    """A case's fair fund (fines, confiscations, settlement money paid to investors) and its plan."""
+
+    __tablename__ = "fair_fund"
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"), primary_key=True)
+    minimum_payment_fen: Mapped[int] = mapped_column(Fen)
+    residual_to: Mapped[str] = mapped_column(String(200))
+    redistribute_below_minimum: Mapped[bool] = mapped_column(Boolean, default=True)
+    established_on: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (CheckConstraint("minimum_payment_fen >= 0", name="minimum_nonnegative"),)
+
+
+class FairFundSource(Base):
+    """Money paid into the fair fund (append-only): a fine, a confiscation or settlement money."""
+
+    __tablename__ = "fair_fund_source"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fair_fund.case_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    reference: Mapped[str] = mapped_column(String(200))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    received_on: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (UniqueConstraint("case_id", "reference", name="uq_fair_fund_source_reference"),
+                      CheckConstraint("kind IN ('fine', 'confiscation', 'settlement')", name="kind_known"),
+                      CheckConstraint("amount_fen > 0", name="amount_positive"))
+
+
+class FairFundRound(Base):
+    """One round of distribution of the fair fund (append-only); ``available = paid + residual``."""
+
+    __tablename__ = "fair_fund_round"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fair_fund.case_id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    available_fen: Mapped[int] = mapped_column(Fen)
+    carried_in_fen: Mapped[int] = mapped_column(Fen)
+    paid_fen: Mapped[int] = mapped_column(Fen)
+    residual_fen: Mapped[int] = mapped_column(Fen)
+    residual_destination: Mapped[str] = mapped_column(String(200))
+    run_on: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_fair_fund_round_number"),
+                      CheckConstraint("number >= 1", name="number_positive"),
+                      CheckConstraint("paid_fen >= 0 AND residual_fen >= 0 AND carried_in_fen >= 0 "
+                                      "AND carried_in_fen <= available_fen", name="amounts_nonnegative"),
+                      CheckConstraint("available_fen = paid_fen + residual_fen", name="reconciles"))
+
+
+class FairFundPayment(Base):
+    """What one investor is paid in one round of the fair fund (append-only)."""
+
+    __tablename__ = "fair_fund_payment"
+    round_id: Mapped[int] = mapped_column(ForeignKey("fair_fund_round.id"), primary_key=True)
+    investor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    __table_args__ = (CheckConstraint("amount_fen >= 0", name="amount_nonnegative"),)
