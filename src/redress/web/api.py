@@ -617,6 +617,157 @@ def public_view(s, case_id: str) -> S.PublicCase:
                         timetable=timetable, plan=plan)
 
 
+# -- hearings on the plan ------------------------------------------------------------------------------------
+
+async def operator(who: Principal = Depends(checked)) -> Principal:
+    """A change by an operator: the role is checked before the body is read, so others are refused (403)
+    whatever they send."""
+    who.require("operator")
+    return who
+
+def hearing_out(s, h) -> S.HearingOut:
+    from redress.admin import hearings
+    from redress.hearing import Procedure, verify
+
+    return S.HearingOut(
+        id=h.id, case_id=h.case_id, organiser=h.organiser, started_on=h.started_on, limit_months=h.limit_months,
+        deadline=Procedure(h.started_on, h.limit_months).deadline, status=h.status,
+        seed_commitment=h.seed_commitment, seed=h.seed, minutes=h.minutes, decision=h.decision,
+        decided_on=h.decided_on, warnings=hearings.warnings(h, dt.date.today()),
+        members=[S.HearingMemberOut(person=m.person, side=m.side, selected_by=m.selected_by)
+                 for m in hearings.members(s, h.id)],
+        draws=[S.DrawOut(purpose=d.purpose, winners=list(d.winners), verified=verify(d), record=d.as_json())
+               for d in hearings.draws(s, h.id)])
+
+
+def _refuse_bad_values(fn, *args, **kw):
+    """Run a service; a value the core refuses outright (a date out of range ...) is bad input, not a crash."""
+    try:
+        return fn(*args, **kw)
+    except AdminError:
+        raise
+    except (ValueError, OverflowError) as exc:
+        raise BadInput(f"refused: {exc}") from None
+
+
+@router.get("/cases/{case_id}/hearings", response_model=list[S.HearingOut], responses=ERRORS, tags=["hearings"])
+def list_hearings(case_id: str, request: Request, who: Principal = Depends(principal)) -> list[S.HearingOut]:
+    """Every hearing on the case's plan, with its panel, draws (and whether each verifies) and time warnings."""
+    from redress.admin import hearings
+
+    who.require("operator", "approver", "auditor", "investor_service")
+    with tx(request) as s:
+        cases.get_case(s, case_id)
+        return [hearing_out(s, h) for h in hearings.hearings(s, case_id)]
+
+
+@router.post("/cases/{case_id}/hearings", response_model=S.HearingOut, status_code=201, responses=ERRORS,
+             tags=["hearings"])
+def open_hearing(case_id: str, body: S.HearingIn, request: Request,
+                 who: Principal = Depends(operator)) -> S.HearingOut:
+    """Open a hearing, publishing the SHA-256 of the seed before anyone applies."""
+    from redress.admin import hearings
+
+    with tx(request) as s:
+        h = _refuse_bad_values(hearings.open_hearing, s, who.name, case_id, body.organiser, body.organiser_roles,
+                               body.started_on, body.seed_commitment, body.limit_months)
+        return hearing_out(s, h)
+
+
+@router.post("/hearings/{hearing_id}/panel", response_model=S.HearingOut, responses=ERRORS, tags=["hearings"])
+def form_panel(hearing_id: RowId, body: S.PanelIn, request: Request,
+               who: Principal = Depends(operator)) -> S.HearingOut:
+    """Seat the panel: by the applicants' agreement, or by lot with the revealed seed."""
+    from redress.admin import hearings
+
+    with tx(request) as s:
+        _refuse_bad_values(hearings.form, s, who.name, hearing_id, body.payer_side, body.representative_applicants,
+                           body.lawyer_applicants, body.lawyer_seats, body.seed, body.agreed)
+        return hearing_out(s, hearings._hearing(s, hearing_id))
+
+
+@router.post("/hearings/{hearing_id}/decision", response_model=S.HearingOut, responses=ERRORS, tags=["hearings"])
+def decide_hearing(hearing_id: RowId, body: S.HearingDecisionIn, request: Request,
+                   who: Principal = Depends(operator)) -> S.HearingOut:
+    """Record the minutes and the decision (both published on the public case page)."""
+    from redress.admin import hearings
+
+    with tx(request) as s:
+        h = _refuse_bad_values(hearings.decide, s, who.name, hearing_id, body.minutes, body.decision, body.on)
+        return hearing_out(s, h)
+
+
+# -- recourse after compensation -----------------------------------------------------------------------------
+
+def recovery_out(s, case_id: str) -> S.RecoveryOut:
+    from redress.admin import recovery
+    from redress.store.models import RecoveryAction
+
+    cases.get_case(s, case_id)
+    ps = [S.PartyOut(party_id=p.party_id, name=p.name, kind=p.kind, fault_share_bp=p.fault_share_bp,
+                     solvent=p.solvent, recovery_rate_bp=p.recovery_rate_bp, payer_id=p.payer_id)
+          for p in recovery.parties(s, case_id)]
+    acts = [S.ActionOut(id=a.id, party_id=a.party_id, stage=a.stage, on=a.on, amount_fen=a.amount_fen,
+                        reference=a.reference, note=a.note or "")
+            for a in s.execute(select(RecoveryAction).where(RecoveryAction.case_id == case_id)
+                               .order_by(RecoveryAction.on, RecoveryAction.id)).scalars()]
+    try:
+        rows = [S.PartyReportOut(party_id=r.party_id, name=r.name, kind=r.kind, fault_share_bp=r.fault_share_bp,
+                                 solvent=r.solvent, claim_fen=r.claim_fen, expected_fen=r.expected_fen,
+                                 recovered_fen=r.recovered_fen, outstanding_fen=r.outstanding_fen,
+                                 expected_outstanding_fen=r.expected_outstanding_fen, latest_stage=r.latest_stage,
+                                 latest_on=r.latest_on) for r in recovery.report(s, case_id)]
+        problem = None
+    except AdminError as exc:
+        rows, problem = [], str(exc).splitlines()[0]
+    return S.RecoveryOut(parties=ps, actions=acts, report=rows, report_problem=problem,
+                         received_by_payer_fen=recovery.received_by_payer(s, case_id))
+
+
+@router.get("/cases/{case_id}/recovery", response_model=S.RecoveryOut, responses=ERRORS, tags=["recovery"])
+def recovery_report(case_id: str, request: Request, who: Principal = Depends(principal)) -> S.RecoveryOut:
+    """The liable parties, the steps taken against them and, once the plan is complete, the recourse report."""
+    who.require("operator", "approver", "auditor")
+    with tx(request) as s:
+        return recovery_out(s, case_id)
+
+
+@router.post("/cases/{case_id}/recovery/parties", response_model=S.PartyOut, status_code=201, responses=ERRORS,
+             tags=["recovery"])
+def add_liable_party(case_id: str, body: S.PartyIn, request: Request,
+                     who: Principal = Depends(operator)) -> S.PartyOut:
+    from redress.admin import recovery
+
+    with tx(request) as s:
+        p = recovery.add_party(s, who.name, case_id, body.party_id, body.name, body.kind, body.fault_share_bp,
+                               solvent=body.solvent, recovery_rate_bp=body.recovery_rate_bp, payer_id=body.payer_id)
+        return S.PartyOut(party_id=p.party_id, name=p.name, kind=p.kind, fault_share_bp=p.fault_share_bp,
+                          solvent=p.solvent, recovery_rate_bp=p.recovery_rate_bp, payer_id=p.payer_id)
+
+
+@router.post("/cases/{case_id}/recovery/actions", response_model=S.ActionOut, responses=ERRORS, tags=["recovery"])
+def record_recovery_action(case_id: str, body: S.ActionIn, request: Request,
+                           who: Principal = Depends(operator)) -> S.ActionOut:
+    from redress.admin import recovery
+
+    with tx(request) as s:
+        a = recovery.record_action(s, who.name, case_id, body.party_id, body.stage, body.on, body.amount_fen,
+                                   body.reference, body.note)
+        return S.ActionOut(id=a.id, party_id=a.party_id, stage=a.stage, on=a.on, amount_fen=a.amount_fen,
+                           reference=a.reference, note=a.note or "")
+
+
+@router.post("/cases/{case_id}/recovery/receipts", response_model=S.ReceiptOut, responses=ERRORS, tags=["recovery"])
+def record_recovery_receipt(case_id: str, body: S.ReceiptIn, request: Request,
+                            who: Principal = Depends(operator)) -> S.ReceiptOut:
+    from redress.admin import recovery
+
+    with tx(request) as s:
+        e = recovery.record_recovery(s, who.name, case_id, body.party_id, body.amount_fen, body.on, body.reference)
+        return S.ReceiptOut(entry_id=e.id, key=e.key, booked_on=e.booked_on, party_id=body.party_id,
+                            amount_fen=body.amount_fen)
+
+
 def problem_response(exc: AdminError) -> JSONResponse:
     body = {"detail": str(exc).split("\n")[0], "hint": exc.hint, "problems": getattr(exc, "problems", [])}
     return JSONResponse(body, status_code=exc.status_code)

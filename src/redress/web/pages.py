@@ -18,6 +18,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from redress.admin import cases, claims, fund, payments
+from redress.admin import hearings as hearings_admin
 from redress.admin.errors import AdminError, BadInput
 from redress.admin.money import yuan
 from redress.claims.lifecycle import CaseState, ClaimStatus
@@ -300,3 +301,102 @@ def public_case(case_id: str, request: Request) -> Response:
 
 
 _ = (Claim, tempfile)
+
+
+# -- hearings and recourse (console) -------------------------------------------------------------------------
+
+def _names(text: str) -> list[str]:
+    """People typed one a line or separated by commas."""
+    return [n.strip() for n in text.replace(",", "\n").splitlines() if n.strip()]
+
+
+def _refused(exc: Exception) -> str:
+    if isinstance(exc, AdminError):
+        problems = getattr(exc, "problems", [])
+        return "Refused / 未执行: " + str(exc).splitlines()[0] + (" — " + "; ".join(problems[:3]) if problems else "")
+    return f"Refused / 未执行: missing or bad field {exc}"
+
+
+@router.get("/console/cases/{case_id}/hearings", response_class=HTMLResponse)
+def console_hearings(case_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    who.require("operator", "approver", "auditor", "investor_service")
+    with tx(request) as s:
+        case = cases.get_case(s, case_id)
+        heard = [api.hearing_out(s, h) for h in hearings_admin.hearings(s, case_id)]
+    return render(request, "console_hearing.html", who, case=case, hearings=heard, today=dt.date.today(),
+                  can_open=case.state in hearings_admin.HEARING_STATES and not any(h.status == "open" for h in heard))
+
+
+@router.post("/console/cases/{case_id}/hearings/do/{action}")
+async def console_hearing_action(case_id: str, action: str, request: Request,
+                                 who: Principal = Depends(checked)) -> Response:
+    url = f"/console/cases/{case_id}/hearings"
+    form = await request.form()
+    try:
+        if action == "open":
+            api.open_hearing(case_id, api.S.HearingIn(
+                organiser=form["organiser"], started_on=form["started_on"], seed_commitment=form["seed_commitment"],
+                limit_months=int(form.get("limit_months") or 3)), request, who)
+            message = "Hearing opened; the seed commitment is published / 听证已开始"
+        elif action == "panel":
+            agreed = _names(str(form.get("agreed", "")))
+            api.form_panel(int(form["hearing_id"]), api.S.PanelIn(
+                payer_side=_names(str(form["payer_side"])),
+                representative_applicants=_names(str(form.get("representative_applicants", ""))),
+                lawyer_applicants=_names(str(form.get("lawyer_applicants", ""))),
+                lawyer_seats=int(form.get("lawyer_seats") or 0), seed=str(form.get("seed", "")) or None,
+                agreed=agreed or None), request, who)
+            message = "Panel seated / 听证小组已组成"
+        elif action == "decide":
+            api.decide_hearing(int(form["hearing_id"]), api.S.HearingDecisionIn(
+                minutes=form["minutes"], decision=form["decision"], on=form["on"]), request, who)
+            message = "Decision recorded and published / 听证决定已记录"
+        else:
+            raise BadInput(f"unknown action {action}")
+    except (AdminError, KeyError, ValueError) as exc:
+        message = _refused(exc)
+    return back(url, message)
+
+
+@router.get("/console/cases/{case_id}/recovery", response_class=HTMLResponse)
+def console_recovery(case_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    who.require("operator", "approver", "auditor")
+    with tx(request) as s:
+        case = cases.get_case(s, case_id)
+        rec = api.recovery_out(s, case_id)
+        payer_ids = [p.payer_id for p in cases.payers(s, case_id)]
+    from redress.admin.recovery import STAGES
+
+    return render(request, "console_recovery.html", who, case=case, rec=rec, stages=STAGES, payer_ids=payer_ids,
+                  today=dt.date.today())
+
+
+@router.post("/console/cases/{case_id}/recovery/do/{action}")
+async def console_recovery_action(case_id: str, action: str, request: Request,
+                                  who: Principal = Depends(checked)) -> Response:
+    url = f"/console/cases/{case_id}/recovery"
+    form = await request.form()
+    try:
+        if action == "party":
+            api.add_liable_party(case_id, api.S.PartyIn(
+                party_id=form["party_id"], name=form["name"], kind=form["kind"],
+                fault_share_bp=int(form["fault_share_bp"]), solvent=form.get("solvent", "yes") == "yes",
+                recovery_rate_bp=int(form.get("recovery_rate_bp") or 10_000),
+                payer_id=str(form.get("payer_id", "")) or None), request, who)
+            message = "Liable party added / 责任方已添加"
+        elif action == "action":
+            api.record_recovery_action(case_id, api.S.ActionIn(
+                party_id=form["party_id"], stage=form["stage"], on=form["on"],
+                amount_fen=int(form.get("amount_fen") or 0), reference=form["reference"],
+                note=str(form.get("note", ""))), request, who)
+            message = "Step recorded / 追偿步骤已记录"
+        elif action == "receipt":
+            api.record_recovery_receipt(case_id, api.S.ReceiptIn(
+                party_id=form["party_id"], amount_fen=int(form["amount_fen"]), on=form["on"],
+                reference=form["reference"]), request, who)
+            message = "Recovery booked and passed on to the payers / 追偿款已入账"
+        else:
+            raise BadInput(f"unknown action {action}")
+    except (AdminError, KeyError, ValueError) as exc:
+        message = _refused(exc)
+    return back(url, message)

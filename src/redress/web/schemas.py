@@ -241,3 +241,138 @@ class PublicCase(BaseModel):
     timetable: list[dict[str, str]]
     plan: dict[str, str]
     hearings: list[dict] = []
+
+
+# -- hearings on the plan and recourse after compensation --------------------------------------------------------
+
+class HearingIn(BaseModel):
+    organiser: str = Field(min_length=1, max_length=200, description="Who presides (neither a payer nor an investor)")
+    organiser_roles: list[str] = Field(default=[], max_length=10)
+    started_on: dt.date
+    seed_commitment: str = Field(min_length=1, max_length=200,
+                                 description="SHA-256 of the seed, 64 lowercase hex digits")
+    limit_months: int = Field(default=3, ge=1, le=24)
+
+
+class PanelIn(BaseModel):
+    payer_side: list[str] = Field(min_length=1, max_length=50)
+    representative_applicants: list[str] = Field(default=[], max_length=1000)
+    lawyer_applicants: list[str] = Field(default=[], max_length=1000)
+    lawyer_seats: int = Field(ge=0, le=50)
+    seed: str | None = Field(default=None, max_length=200, description="The revealed seed (drawing by lot)")
+    agreed: list[str] | None = Field(default=None, max_length=100,
+                                     description="The investor-side members the applicants agreed on")
+
+
+class HearingDecisionIn(BaseModel):
+    minutes: str = Field(min_length=1, max_length=100_000)
+    decision: str = Field(min_length=1, max_length=20_000)
+    on: dt.date
+
+
+class HearingMemberOut(BaseModel):
+    person: str
+    side: str
+    selected_by: str
+
+
+class DrawOut(BaseModel):
+    purpose: str
+    winners: list[str]
+    verified: bool
+    record: str
+
+
+class HearingOut(BaseModel):
+    id: int
+    case_id: str
+    organiser: str
+    started_on: dt.date
+    limit_months: int
+    deadline: dt.date
+    status: str
+    seed_commitment: str
+    seed: str | None
+    minutes: str | None
+    decision: str | None
+    decided_on: dt.date | None
+    warnings: list[str]
+    members: list[HearingMemberOut]
+    draws: list[DrawOut]
+
+
+class PartyIn(BaseModel):
+    party_id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=300)
+    kind: str = Field(min_length=1, max_length=32)
+    fault_share_bp: int = Field(ge=0, le=10_000)
+    solvent: bool = True
+    recovery_rate_bp: int = Field(default=10_000, ge=0, le=10_000)
+    payer_id: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class PartyOut(BaseModel):
+    party_id: str
+    name: str
+    kind: str
+    fault_share_bp: int
+    solvent: bool
+    recovery_rate_bp: int
+    payer_id: str | None
+
+
+class ActionIn(BaseModel):
+    party_id: str = Field(min_length=1, max_length=64)
+    stage: str = Field(min_length=1, max_length=32)
+    on: dt.date
+    amount_fen: int = Field(ge=0, le=10**15)
+    reference: str = Field(min_length=1, max_length=200)
+    note: str = Field(default="", max_length=5000)
+
+
+class ActionOut(BaseModel):
+    id: int
+    party_id: str
+    stage: str
+    on: dt.date
+    amount_fen: int
+    reference: str
+    note: str
+
+
+class ReceiptIn(BaseModel):
+    party_id: str = Field(min_length=1, max_length=64)
+    amount_fen: int = Field(ge=1, le=10**15)
+    on: dt.date
+    reference: str = Field(min_length=1, max_length=190)
+
+
+class ReceiptOut(BaseModel):
+    entry_id: int
+    key: str
+    booked_on: dt.date
+    party_id: str
+    amount_fen: int
+
+
+class PartyReportOut(BaseModel):
+    party_id: str
+    name: str
+    kind: str
+    fault_share_bp: int
+    solvent: bool
+    claim_fen: int
+    expected_fen: int
+    recovered_fen: int
+    outstanding_fen: int
+    expected_outstanding_fen: int
+    latest_stage: str | None
+    latest_on: dt.date | None
+
+
+class RecoveryOut(BaseModel):
+    parties: list[PartyOut]
+    actions: list[ActionOut]
+    report: list[PartyReportOut]
+    report_problem: str | None = Field(default=None, description="Why there is no report yet, if there is none")
+    received_by_payer_fen: dict[str, int]
