@@ -119,7 +119,9 @@ def after_payout(console: Console, res: dict, case_id: str) -> None:
 
     paid_by = dict(allocate(paid_out, dict(st.contributions_fen)).shares_fen) if contributed else {}
     engine = make_engine(res["url"])
-    after = run_after(engine, case_id, paid_by, demo_seed(case_id))
+    from redress.admin.simulate import OPERATOR
+
+    after = run_after(engine, case_id, paid_by, demo_seed(case_id), actor=OPERATOR, on=res["closed_on"])
     engine.dispose()
     console.rule("Hearing, recourse and fair fund / 听证、追偿与公平基金")
     console.print(f"Hearing lot 听证抽签: seed commitment {after.seed_commitment[:16]}…, "

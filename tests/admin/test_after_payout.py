@@ -25,7 +25,7 @@ def test_after_payout_on_a_small_case(db, tmp_path):
         claims.close_claims(s, "alice", w.case_id, D(2023, 3, 2))
     paid = sum(offers[i] for i in accepted)
     after = run_after(w.engine, w.case_id, {"sponsor": paid * 3 // 4, "law": paid - paid * 3 // 4},
-                      demo_seed(w.case_id))
+                      demo_seed(w.case_id), actor="alice", on=D(2023, 4, 1))
     assert verify(after.draw) and len(after.draw.winners) == 3
     after.recourse.check()
     # the sponsor is itself liable (15%): it bears that share of what it paid; the law firm recovers all

@@ -7,12 +7,14 @@ each payer's contribution actually paid out, and the fair fund nets each investo
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select
 
-from redress.fairfund import Eligible, FairFundPlan, Round, rounds
+from redress.admin import fairfunds
+from redress.fairfund import Eligible
 from redress.hearing import Draw, commitment, draw, verify
 from redress.recovery import LiableParty, Payment, RecoursePlan, recourse_claims
 from redress.store.db import unit_of_work
@@ -30,11 +32,12 @@ class AfterPayout:
     seed_commitment: str
     draw: Draw
     recourse: RecoursePlan
-    fair_fund: list[Round]
+    fair_fund: list[FairFundRoundView]
     fair_fund_inflows_fen: tuple[int, ...]
 
 
-def run_after(engine: Engine, case_id: str, paid_by_payer_fen: dict[str, int], seed: str) -> AfterPayout:
+def run_after(engine: Engine, case_id: str, paid_by_payer_fen: dict[str, int], seed: str, *, actor: str,
+              on: dt.date) -> AfterPayout:
     with unit_of_work(engine) as s:
         claims = list(s.execute(select(Claim.investor_id, Claim.status, Claim.paid_fen, Claim.interest_fen)
                                 .where(Claim.case_id == case_id).order_by(Claim.investor_id)).all())
@@ -52,14 +55,32 @@ def run_after(engine: Engine, case_id: str, paid_by_payer_fen: dict[str, int], s
     own = {"sponsor": "sponsor", "audit_a": "audit_a", "audit_b": "audit_b", "law": None}
     plan = recourse_claims([Payment(p, fen) for p, fen in paid_by_payer_fen.items() if fen],
                            parties, {p: own[p] for p, fen in paid_by_payer_fen.items() if fen})
-    # a fair fund from the issuer's fine and confiscated gains, in two rounds, net of advance compensation
+    # a fair fund from the issuer's fine and confiscated gains, in two rounds, net of advance compensation,
+    # kept in the case's database (sources and rounds append-only)
     eligible = [Eligible(inv, losses.get(inv, 0), paid - interest if status == "accepted" else 0)
                 for inv, status, paid, interest in claims]
     declined_loss = sum(e.loss_fen - e.advance_paid_fen for e in eligible)
     inflows = (int(declined_loss * 0.6), int(declined_loss * 0.6))
-    history = rounds(FairFundPlan(minimum_payment_fen=1000, residual_to="investor protection fund 投资者保护基金"),
-                     eligible, list(inflows))
+    history = []
+    with unit_of_work(engine) as s:
+        fairfunds.establish(s, actor, case_id, 1000, "investor protection fund 投资者保护基金", on=on)
+    for k, (kind, fen) in enumerate(zip(("fine", "confiscation"), inflows, strict=True)):
+        with unit_of_work(engine) as s:
+            fairfunds.add_source(s, actor, case_id, kind, fen, f"demo-{kind}", on + dt.timedelta(days=30 * k))
+            r = fairfunds.run_round(s, actor, case_id, on + dt.timedelta(days=30 * k + 1))
+            history.append(FairFundRoundView(r.number, r.available_fen, r.paid_fen, r.residual_fen,
+                                             r.residual_destination, fairfunds.payments(s, r.id)))
     return AfterPayout(commitment(seed), record, plan, history, inflows)
+
+
+@dataclass(frozen=True)
+class FairFundRoundView:
+    number: int
+    available_fen: int
+    paid_fen: int
+    residual_fen: int
+    residual_destination: str
+    payments: dict[str, int]
 
 
 def demo_seed(case_id: str) -> str:

@@ -158,7 +158,7 @@ def run_lifecycle(out_dir: Path, case_dir: Path, results: Path, case_id: str, ca
         trial = fund.trial(s, case_id)
     engine.dispose()
     return {"url": url, "statement": statement, "participation": part, "audit": verified, "trial": trial,
-            "first_batch": first, "files": files}
+            "first_batch": first, "files": files, "closed_on": late_until + dt.timedelta(days=11)}
 
 
 def _pay(tx, case_id: str, on: dt.date, files: Path, rng: random.Random, returned: float, say) -> int:
