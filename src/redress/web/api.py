@@ -768,6 +768,95 @@ def record_recovery_receipt(case_id: str, body: S.ReceiptIn, request: Request,
                             amount_fen=body.amount_fen)
 
 
+# -- fair fund ---------------------------------------------------------------------------------------------
+
+def fair_fund_round_out(s, r) -> S.FairFundRoundOut:
+    from redress.admin import fairfunds
+
+    pays = fairfunds.payments(s, r.id)
+    return S.FairFundRoundOut(id=r.id, number=r.number, run_on=r.run_on, available_fen=r.available_fen,
+                              carried_in_fen=r.carried_in_fen, paid_fen=r.paid_fen, residual_fen=r.residual_fen,
+                              residual_destination=r.residual_destination,
+                              payees=sum(1 for fen in pays.values() if fen), payments_fen=sum(pays.values()))
+
+
+def fair_fund_source_out(x) -> S.FairFundSourceOut:
+    return S.FairFundSourceOut(id=x.id, kind=x.kind, amount_fen=x.amount_fen, reference=x.reference,
+                               received_on=x.received_on)
+
+
+def fair_fund_out(s, case_id: str) -> S.FairFundOut:
+    from redress.admin import fairfunds
+    from redress.store.models import FairFundRow
+
+    cases.get_case(s, case_id)
+    row = s.get(FairFundRow, case_id)
+    if row is None:
+        return S.FairFundOut(case_id=case_id, sources=[], rounds=[],
+                             statement_problem=f"case {case_id} has no fair fund yet / 尚未设立公平基金")
+    plan = S.FairFundPlanOut(minimum_payment_fen=row.minimum_payment_fen, residual_to=row.residual_to,
+                             redistribute_below_minimum=row.redistribute_below_minimum,
+                             established_on=row.established_on)
+    try:
+        st = fairfunds.statement(s, case_id)
+        statement, problem = S.FairFundStatementOut(
+            sources_fen=st.sources_fen, paid_fen=st.paid_fen, residual_sent_fen=st.residual_sent_fen,
+            held_fen=st.held_fen, paid_by_investor=st.paid_by_investor), None
+    except AdminError as exc:
+        statement, problem = None, str(exc).splitlines()[0]
+    return S.FairFundOut(case_id=case_id, plan=plan,
+                         sources=[fair_fund_source_out(x) for x in fairfunds.sources(s, case_id)],
+                         rounds=[fair_fund_round_out(s, r) for r in fairfunds.rounds(s, case_id)],
+                         statement=statement, statement_problem=problem)
+
+
+@router.get("/cases/{case_id}/fair-fund", response_model=S.FairFundOut, responses=ERRORS, tags=["fair fund"])
+def fair_fund_report(case_id: str, request: Request, who: Principal = Depends(principal)) -> S.FairFundOut:
+    """The case's fair fund: its plan, the money paid in, the rounds of distribution and the statement
+    (``sources = paid + residual sent away + held``)."""
+    who.require("operator", "approver", "auditor")
+    with tx(request) as s:
+        return fair_fund_out(s, case_id)
+
+
+@router.post("/cases/{case_id}/fair-fund", response_model=S.FairFundOut, status_code=201, responses=ERRORS,
+             tags=["fair fund"])
+def establish_fair_fund(case_id: str, body: S.FairFundIn, request: Request,
+                        who: Principal = Depends(operator)) -> S.FairFundOut:
+    """Set up the fair fund under a plan (the same plan again is accepted; a different one is refused)."""
+    from redress.admin import fairfunds
+
+    with tx(request) as s:
+        _refuse_bad_values(fairfunds.establish, s, who.name, case_id, body.minimum_payment_fen, body.residual_to,
+                           body.redistribute_below_minimum, body.on)
+        return fair_fund_out(s, case_id)
+
+
+@router.post("/cases/{case_id}/fair-fund/sources", response_model=S.FairFundSourceOut, status_code=201,
+             responses=ERRORS, tags=["fair fund"])
+def add_fair_fund_source(case_id: str, body: S.FairFundSourceIn, request: Request,
+                         who: Principal = Depends(operator)) -> S.FairFundSourceOut:
+    """Money paid into the fair fund (a fine, confiscated gains, settlement money); idempotent by reference."""
+    from redress.admin import fairfunds
+
+    with tx(request) as s:
+        x = _refuse_bad_values(fairfunds.add_source, s, who.name, case_id, body.kind, body.amount_fen,
+                               body.reference, body.received_on)
+        return fair_fund_source_out(x)
+
+
+@router.post("/cases/{case_id}/fair-fund/rounds", response_model=S.FairFundRoundOut, status_code=201,
+             responses=ERRORS, tags=["fair fund"])
+def run_fair_fund_round(case_id: str, body: S.FairFundRoundIn, request: Request,
+                        who: Principal = Depends(operator)) -> S.FairFundRoundOut:
+    """Distribute the money the fair fund holds over the investors' remaining net claims."""
+    from redress.admin import fairfunds
+
+    with tx(request) as s:
+        r = _refuse_bad_values(fairfunds.run_round, s, who.name, case_id, body.on)
+        return fair_fund_round_out(s, r)
+
+
 def problem_response(exc: AdminError) -> JSONResponse:
     body = {"detail": str(exc).split("\n")[0], "hint": exc.hint, "problems": getattr(exc, "problems", [])}
     return JSONResponse(body, status_code=exc.status_code)

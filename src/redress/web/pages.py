@@ -400,3 +400,45 @@ async def console_recovery_action(case_id: str, action: str, request: Request,
     except (AdminError, KeyError, ValueError) as exc:
         message = _refused(exc)
     return back(url, message)
+
+
+# -- fair fund (console) -------------------------------------------------------------------------------------
+
+@router.get("/console/cases/{case_id}/fair-fund", response_class=HTMLResponse)
+def console_fair_fund(case_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
+    who.require("operator", "approver", "auditor")
+    with tx(request) as s:
+        case = cases.get_case(s, case_id)
+        ff = api.fair_fund_out(s, case_id)
+    from redress.admin.fairfunds import SOURCE_KINDS
+
+    return render(request, "console_fairfund.html", who, case=case, ff=ff, kinds=SOURCE_KINDS,
+                  today=dt.date.today())
+
+
+@router.post("/console/cases/{case_id}/fair-fund/do/{action}")
+async def console_fair_fund_action(case_id: str, action: str, request: Request,
+                                   who: Principal = Depends(checked)) -> Response:
+    url = f"/console/cases/{case_id}/fair-fund"
+    form = await request.form()
+    try:
+        if action == "establish":
+            api.establish_fair_fund(case_id, api.S.FairFundIn(
+                minimum_payment_fen=int(form.get("minimum_payment_fen") or 0), residual_to=form["residual_to"],
+                redistribute_below_minimum=form.get("redistribute_below_minimum", "yes") == "yes",
+                on=str(form.get("on", "")) or None), request, who)
+            message = "Fair fund established / 公平基金已设立"
+        elif action == "source":
+            api.add_fair_fund_source(case_id, api.S.FairFundSourceIn(
+                kind=form["kind"], amount_fen=int(form["amount_fen"]), reference=form["reference"],
+                received_on=form["received_on"]), request, who)
+            message = "Money paid in recorded / 资金来源已登记"
+        elif action == "round":
+            api.run_fair_fund_round(case_id, api.S.FairFundRoundIn(on=form["on"]), request,
+                                    who)
+            message = "Round of distribution run / 分配已完成"
+        else:
+            raise BadInput(f"unknown action {action}")
+    except (AdminError, KeyError, ValueError) as exc:
+        message = _refused(exc)
+    return back(url, message)

@@ -376,3 +376,66 @@ class RecoveryOut(BaseModel):
     report: list[PartyReportOut]
     report_problem: str | None = Field(default=None, description="Why there is no report yet, if there is none")
     received_by_payer_fen: dict[str, int]
+
+
+class FairFundIn(BaseModel):
+    minimum_payment_fen: int = Field(ge=0, le=10**15)
+    residual_to: str = Field(min_length=1, max_length=200)
+    redistribute_below_minimum: bool = True
+    on: dt.date | None = None
+
+
+class FairFundSourceIn(BaseModel):
+    kind: str = Field(min_length=1, max_length=32)
+    amount_fen: int = Field(ge=1, le=10**15)
+    reference: str = Field(min_length=1, max_length=190)
+    received_on: dt.date
+
+
+class FairFundSourceOut(BaseModel):
+    id: int
+    kind: str
+    amount_fen: int
+    reference: str
+    received_on: dt.date
+
+
+class FairFundRoundIn(BaseModel):
+    on: dt.date
+
+
+class FairFundRoundOut(BaseModel):
+    id: int
+    number: int
+    run_on: dt.date
+    available_fen: int
+    carried_in_fen: int
+    paid_fen: int
+    residual_fen: int
+    residual_destination: str
+    payees: int = Field(description="Investors paid something in the round")
+    payments_fen: int = Field(description="Sum of the round's payments (equals paid_fen)")
+
+
+class FairFundPlanOut(BaseModel):
+    minimum_payment_fen: int
+    residual_to: str
+    redistribute_below_minimum: bool
+    established_on: dt.date
+
+
+class FairFundStatementOut(BaseModel):
+    sources_fen: int
+    paid_fen: int
+    residual_sent_fen: int
+    held_fen: int
+    paid_by_investor: dict[str, int]
+
+
+class FairFundOut(BaseModel):
+    case_id: str
+    plan: FairFundPlanOut | None = Field(default=None, description="None until the fair fund is established")
+    sources: list[FairFundSourceOut]
+    rounds: list[FairFundRoundOut]
+    statement: FairFundStatementOut | None = None
+    statement_problem: str | None = Field(default=None, description="Why there is no statement, if there is none")
