@@ -7,6 +7,8 @@ Create Date: 2026-11-24 04:27:18.420011
 from alembic import op
 import sqlalchemy as sa
 
+from redress.store.append_only import protect, unprotect
+
 
 revision = '0001'
 down_revision = None
@@ -315,11 +317,9 @@ def install_append_only() -> None:
               RAISE EXCEPTION 'redress: % on % refused: this table is append-only; correct with a reversing entry',
                 TG_OP, TG_TABLE_NAME USING ERRCODE = 'integrity_constraint_violation';
             END $$""")
-        for table in APPEND_ONLY:
-            op.execute(f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                       f"FOR EACH ROW EXECUTE FUNCTION redress_append_only()")
-            op.execute(f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                       f"FOR EACH STATEMENT EXECUTE FUNCTION redress_append_only()")
+    for table in APPEND_ONLY:
+        protect(table, hint="; correct with a reversing entry", truncate=True)
+    if op.get_bind().dialect.name == "postgresql":
         # every entry balances: checked at commit, over all of the entry's postings
         op.execute("""
             CREATE FUNCTION redress_entry_balances() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -335,26 +335,17 @@ def install_append_only() -> None:
             END $$""")
         op.execute("CREATE CONSTRAINT TRIGGER ledger_posting_balanced AFTER INSERT ON ledger_posting "
                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION redress_entry_balances()")
-    else:
-        for table in APPEND_ONLY:
-            for verb in ("UPDATE", "DELETE"):
-                op.execute(f"CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table} BEGIN "
-                           f"SELECT RAISE(ABORT, 'redress: {verb} on {table} refused: this table is append-only; "
-                           f"correct with a reversing entry'); END")
 
 
 def drop_append_only() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    postgresql = op.get_bind().dialect.name == "postgresql"
+    if postgresql:
         op.execute("DROP TRIGGER ledger_posting_balanced ON ledger_posting")
-        for table in APPEND_ONLY:
-            op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
-            op.execute(f"DROP TRIGGER {table}_no_truncate ON {table}")
+    for table in APPEND_ONLY:
+        unprotect(table, truncate=True)
+    if postgresql:
         op.execute("DROP FUNCTION redress_entry_balances()")
         op.execute("DROP FUNCTION redress_append_only()")
-    else:
-        for table in APPEND_ONLY:
-            for verb in ("update", "delete"):
-                op.execute(f"DROP TRIGGER {table}_no_{verb}")
 
 
 def downgrade() -> None:
