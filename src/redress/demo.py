@@ -109,18 +109,13 @@ def after_payout(console: Console, res: dict, case_id: str) -> None:
 
     from redress.admin.after import demo_seed, run_after
     from redress.admin.money import yuan
-    from redress.store.db import make_engine
-
-    st = res["statement"]
-    paid_out = st.compensation_awarded_fen
-    contributed = st.contributed_fen
-    # each payer's money paid investors in proportion to what it contributed
-    from redress.ledger.allocation import allocate
-
-    paid_by = dict(allocate(paid_out, dict(st.contributions_fen)).shares_fen) if contributed else {}
-    engine = make_engine(res["url"])
+    from redress.admin.recovery import paid_by_payer
     from redress.admin.simulate import OPERATOR
+    from redress.store.db import make_engine, unit_of_work
 
+    engine = make_engine(res["url"])
+    with unit_of_work(engine) as s:   # each payer's money paid investors in proportion to what it contributed
+        paid_by = paid_by_payer(s, case_id)
     after = run_after(engine, case_id, paid_by, demo_seed(case_id), actor=OPERATOR, on=res["closed_on"])
     engine.dispose()
     console.rule("Hearing, recourse and fair fund / 听证、追偿与公平基金")

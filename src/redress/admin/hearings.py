@@ -33,7 +33,7 @@ def open_hearing(session: Session, actor: str, case_id: str, organiser: str, org
     if len(seed_commitment) != 64 or any(c not in "0123456789abcdef" for c in seed_commitment):
         raise BadInput("the seed commitment is the SHA-256 of the seed, 64 lowercase hex digits "
                        "(`redress hearing commit SEED`)")
-    payer_names = {p.payer_id for p in _payers(session, case_id)} | {p.name for p in _payers(session, case_id)}
+    payer_names = {name for p in _payers(session, case_id) for name in (p.payer_id, p.name)}
     if organiser in payer_names or {"payer", "investor"} & set(organiser_roles):
         raise BadInput(f"{organiser} is a payer or an investor and cannot preside / 主持人不得为出资人或投资者")
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import datetime as dt
 import io
@@ -14,7 +13,7 @@ from typing import Annotated
 import polars as pl
 from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
 from redress.admin import cases, claims, fund, payments
@@ -861,5 +860,3 @@ def problem_response(exc: AdminError) -> JSONResponse:
     body = {"detail": str(exc).split("\n")[0], "hint": exc.hint, "problems": getattr(exc, "problems", [])}
     return JSONResponse(body, status_code=exc.status_code)
 
-
-__all__ = ["router", "problem_response", "csv"]

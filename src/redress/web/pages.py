@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +22,7 @@ from redress.admin.errors import AdminError, BadInput
 from redress.admin.money import yuan
 from redress.claims.lifecycle import CaseState, ClaimStatus
 from redress.store import audit
-from redress.store.models import AuditEvent, Case, Claim
+from redress.store.models import AuditEvent, Case
 from redress.web import api, charts, security
 from redress.web.deps import Principal, checked, optional_principal, principal, tx
 
@@ -298,9 +297,6 @@ def public_case(case_id: str, request: Request) -> Response:
     chart = charts.bars([(f"{k} {ClaimStatus(k).label_zh}", float(view.by_status.get(k, 0))) for k in
                          ("accepted", "declined", "lapsed", "offered")])
     return render(request, "public_case.html", optional_principal(request), case=view, chart=chart)
-
-
-_ = (Claim, tempfile)
 
 
 # -- hearings and recourse (console) -------------------------------------------------------------------------
