@@ -220,7 +220,7 @@ def import_bank_statement(session: Session, actor: str, case_id: str, path: Path
                                                       ImportedFile.sha256 == digest)).scalar_one_or_none()
     if seen is not None:
         return []
-    rows = _read_csv(path, raw, ["date", "balance"])
+    rows = read_csv(path, raw, ["date", "balance"])
     problems: list[str] = []
     checks: list[tuple[int, dt.date, int, str]] = []
     for line, rec in rows:
@@ -255,7 +255,7 @@ def import_bank_statement(session: Session, actor: str, case_id: str, path: Path
     return out
 
 
-def _read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, dict[str, str]]]:
+def read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, dict[str, str]]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -279,10 +279,6 @@ def file_date(text: str, column: str) -> dt.date:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
         raise ValueError(f"{column} {text.strip()!r} is not a date (YYYY-MM-DD)") from None
-
-
-def read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, dict[str, str]]]:
-    return _read_csv(path, raw, required)
 
 
 def check_ledger(session: Session, case_id: str) -> list[str]:

@@ -33,12 +33,14 @@ def _refuse(message: str) -> typer.Exit:
 
 
 def _rows(path: Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise _refuse(f"{path.name}:1: missing column(s) {', '.join(missing)}; expected {','.join(required)}")
-        return [(reader.line_num, row) for row in reader]
+    """The rows of an input CSV with their line numbers (the same reader as the fund's input files)."""
+    from redress.admin.errors import BadInput
+    from redress.admin.fund import read_csv
+
+    try:
+        return read_csv(path, path.read_bytes(), required)
+    except BadInput as exc:
+        raise _refuse(str(exc)) from None
 
 
 def _fen(path: Path, line: int, text: str, column: str) -> int:
