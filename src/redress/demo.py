@@ -104,39 +104,49 @@ def administer(console: Console, out_dir: Path, case_dir: Path, case) -> dict:
 
 
 def after_payout(console: Console, res: dict, case_id: str) -> None:
-    """A hearing lot, the payers' recourse and a fair fund, on the administered case."""
+    """The hearing on the plan, the payers' recourse and the fair fund, as the case database records them."""
     from rich.table import Table
 
-    from redress.admin.after import demo_seed, run_after
     from redress.admin.money import yuan
-    from redress.admin.recovery import paid_by_payer
-    from redress.admin.simulate import OPERATOR
-    from redress.store.db import make_engine, unit_of_work
 
-    engine = make_engine(res["url"])
-    with unit_of_work(engine) as s:   # each payer's money paid investors in proportion to what it contributed
-        paid_by = paid_by_payer(s, case_id)
-    after = run_after(engine, case_id, paid_by, demo_seed(case_id), actor=OPERATOR, on=res["closed_on"])
-    engine.dispose()
     console.rule("Hearing, recourse and fair fund / 听证、追偿与公平基金")
-    console.print(f"Hearing lot 听证抽签: seed commitment {after.seed_commitment[:16]}…, "
-                  f"{len(after.draw.tickets)} applicants, seats to {', '.join(after.draw.winners)} "
-                  f"(anyone can recompute: redress hearing verify)", highlight=False)
-    t = Table(title="Recourse of the payers / 出资人追偿", title_justify="left")
-    for c in ("payer 出资人", "paid 已付", "own share 自担", "recoverable 可追偿"):
-        t.add_column(c, justify="left" if c.startswith("payer") else "right")
-    for p in after.recourse.payers:
-        t.add_row(p.payer_id, yuan(p.paid_fen, grouping=True), yuan(p.own_share_fen, grouping=True),
-                  yuan(p.recoverable_fen, grouping=True))
+    h = res["hearing"]
+    console.print(f"Hearing 听证 (presided by {h['organiser']}): seed commitment {h['seed_commitment'][:16]}…, "
+                  f"panel {', '.join(m['person'] for m in h['members'])}; every draw verifies: "
+                  f"{all(d['verified'] for d in h['draws'])} (anyone can recompute: redress hearing verify)",
+                  highlight=False)
+    t = Table(title="Plans compared at the hearing / 听证方案对比", title_justify="left")
+    for c in ("plan 方案", "eligible 获赔人数", "total 总额", "gain 增加", "lose 减少"):
+        t.add_column(c, justify="left" if c.startswith("plan") else "right")
+    for row in h["comparison"]["table"]:
+        t.add_row(row["plan"], f"{row['eligible_investors']:,}", f"{row['total_compensation']:,.2f}",
+                  f"{row['gainers']:,}", f"{row['losers']:,}")
     console.print(t)
+    console.print(f"Decision 决定 ({h['decided_on']}): {h['decision']}", highlight=False)
+    t = Table(title="Recourse against the liable parties / 向责任方追偿", title_justify="left")
+    for c in ("party 责任方", "share 份额", "claim 可追偿", "expected 预计", "recovered 已追回", "outstanding 未追回",
+              "latest step 最新进展"):
+        t.add_column(c, justify="left" if c.startswith(("party", "latest")) else "right")
+    for r in res["recovery"]["report"]:
+        t.add_row(r.name, f"{r.fault_share_bp / 100:g}%", yuan(r.claim_fen, grouping=True),
+                  yuan(r.expected_fen, grouping=True), yuan(r.recovered_fen, grouping=True),
+                  yuan(r.outstanding_fen, grouping=True),
+                  f"{r.latest_stage} {r.latest_on}" if r.latest_stage else "—")
+    console.print(t)
+    console.print("Passed on to the payers 已转付出资人: " + ", ".join(
+        f"{p} {yuan(fen, grouping=True)}" for p, fen in res["recovery"]["received"].items()), highlight=False)
+    ff = res["fair_fund"]
     f = Table(title="Fair fund rounds / 公平基金分配", title_justify="left")
-    for c in ("round 轮次", "available 可分配", "paid 已付", "investors 人数", "residual 余额"):
+    for c in ("round 轮次", "on 日期", "available 可分配", "allocated 已分配", "residual 余额"):
         f.add_column(c, justify="right")
-    for r in after.fair_fund:
-        f.add_row(str(r.number), yuan(r.available_fen, grouping=True), yuan(r.paid_fen, grouping=True),
-                  f"{sum(1 for v in r.payments.values() if v):,}", f"{yuan(r.residual_fen, grouping=True)} "
-                  f"({r.residual_destination})")
+    for r in ff.rounds:
+        f.add_row(str(r.number), r.run_on.isoformat(), yuan(r.available_fen, grouping=True),
+                  yuan(r.paid_fen, grouping=True), f"{yuan(r.residual_fen, grouping=True)} ({r.residual_destination})")
     console.print(f)
+    console.print(f"Fair fund 公平基金: {yuan(ff.sources_fen, grouping=True)} in, {yuan(ff.transferred_fen, grouping=True)}"
+                  f" transferred to {sum(1 for v in ff.paid_by_investor.values() if v):,} investors through released "
+                  f"batches, {yuan(ff.residual_sent_fen, grouping=True)} to {ff.plan.residual_to}, "
+                  f"{yuan(ff.cash_fen, grouping=True)} held", highlight=False)
 
 
 def main() -> None:

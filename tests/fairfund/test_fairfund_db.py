@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import DatabaseError
 from typer.testing import CliRunner
 
-from redress.admin import fairfunds, payments
+from redress.admin import claims, fairfunds, payments
 from redress.admin.errors import AdminError, BadInput
 from redress.cli.main import app
 from redress.fairfund.distribution import CARRIED_FORWARD
@@ -27,13 +27,16 @@ UNPAID = {i: OFFERS[i] for i in OFFERS if i not in ACCEPTED}
 
 
 def _case(db, tmp_path):
-    """Three accepted awards paid in full (advance compensation), two declined, one unanswered."""
+    """Three accepted awards paid in full (advance compensation), two declined, one unanswered (lapsed); the
+    advance compensation complete, so the fair fund's netting is final."""
     w = open_case(db, tmp_path, OFFERS)
     w.decide(*(w.decision(i) for i in ACCEPTED), *(w.decision(i, "decline") for i in DECLINED))
     rows = w.export(w.pay_batch(D(2023, 2, 15)))
     with w.tx() as s:
         payments.import_results(s, "alice", w.case_id, w.results_file(
             "r.csv", [(r[0], "paid", r[4], "2023-02-17", "") for r in rows]))
+        claims.close_claims(s, "alice", w.case_id, D(2023, 3, 2))
+        payments.complete_payments(s, "alice", w.case_id)
     return w
 
 

@@ -52,14 +52,16 @@ def test_a_hearing_from_commitment_to_public_decision(db, tmp_path):
     assert sides.count("payer") == 3 and sides.count("investor_representative") == 2
     assert sides.count("investor_lawyer") == 1
     with unit_of_work(engine) as s:
-        with pytest.raises(AdminError, match="time limit ended"):
-            hearings.decide(s, "alice", h_id, "minutes", "plan approved", D(2023, 5, 2))
+        # three months from 2023-02-01 end on 2023-05-01, inside the Labour Day holiday (29 April to 3 May):
+        # the last day moves to 2023-05-04, the first working day after it (Civil Code Art. 203)
+        with pytest.raises(AdminError, match="time limit ended on 2023-05-04"):
+            hearings.decide(s, "alice", h_id, "minutes", "plan approved", D(2023, 5, 5))
     with unit_of_work(engine) as s:
         hearings.decide(s, "alice", h_id, "纪要 minutes of the hearing", "The plan is fair as amended.", D(2023, 4, 20))
         record = hearings.public_record(s, "h1")
         assert audit.verify(s).ok
     (h,) = record
-    assert h["status"] == "decided" and h["seed"] == SEED and h["deadline"] == "2023-05-01"
+    assert h["status"] == "decided" and h["seed"] == SEED and h["deadline"] == "2023-05-04"
     for d in h["draws"]:
         assert d["verified"] and verify(Draw.from_json(d["record"]))
     rep_draw = next(d for d in h["draws"] if set(d["winners"]) <= set(reps))
@@ -80,4 +82,5 @@ def test_deadline_warnings():
 
     h = Hearing(started_on=D(2023, 2, 1), limit_months=3, status="open")
     assert hearings.warnings(h, D(2023, 2, 2)) == []
-    assert "overdue" in hearings.warnings(h, D(2023, 5, 3))[0]
+    assert "1 day(s) left" in hearings.warnings(h, D(2023, 5, 3))[0]   # the holiday moved the last day
+    assert "overdue" in hearings.warnings(h, D(2023, 5, 5))[0]

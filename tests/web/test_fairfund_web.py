@@ -3,7 +3,7 @@ and the console page with its forms."""
 
 from __future__ import annotations
 
-from websupport import TODAY, Web
+from websupport import TODAY, Web, settled
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 PLAN = {"minimum_payment_fen": 100, "residual_to": "investor protection fund"}
@@ -43,6 +43,8 @@ def test_fair_fund_establish_sources_round_reconcile(web: Web):
     problem(op.post(f"{url}/sources", json=source("CSRC-FINE-1", a + 1)), 409)                 # reference reused
     assert op.post(f"{url}/sources", json=source("CSRC-CONF-2", b, "confiscation")).status_code == 201
 
+    problem(op.post(f"{url}/rounds", json={"on": TODAY.isoformat()}), 409)   # advance compensation not settled
+    settled(web)
     r = op.post(f"{url}/rounds", json={"on": TODAY.isoformat()})
     assert r.status_code == 201, r.text
     rnd = r.json()
@@ -55,11 +57,35 @@ def test_fair_fund_establish_sources_round_reconcile(web: Web):
     assert [x["reference"] for x in body["sources"]] == ["CSRC-FINE-1", "CSRC-CONF-2"]
     assert st["sources_fen"] == a + b == sum(x["amount_fen"] for x in body["sources"])
     assert st["paid_fen"] == rnd["paid_fen"] == sum(st["paid_by_investor"].values())
+    assert (st["awaiting_fen"], st["transferred_fen"], st["in_flight_fen"]) == (st["paid_fen"], 0, 0)
     assert st["sources_fen"] == st["paid_fen"] + st["residual_sent_fen"] + st["held_fen"]
     assert all(fen <= web.offers[inv] for inv, fen in st["paid_by_investor"].items())  # never beyond the loss
     assert [x["number"] for x in body["rounds"]] == [1] and body["statement_problem"] is None
     if st["held_fen"] == 0:
         problem(op.post(f"{url}/rounds", json={"on": TODAY.isoformat()}), 409)          # nothing left to pay
+
+    # paying the allocations: a batch proposed by the maker, released by a checker, exported, results imported
+    r = op.post(f"{url}/batches", json={"on": TODAY.isoformat()})
+    assert r.status_code == 201, r.text
+    ap = r.json()
+    assert ap["action"] == "release_fairfund" and ap["payload"]["total_fen"] == st["paid_fen"]
+    problem(op.post(f"{url}/batches", json={"on": TODAY.isoformat()}), 409)       # nothing else owed
+    problem(op.get(f"{url}/batches/1/instructions.csv"), 409)                      # not released yet
+    problem(op.post(f"/api/approvals/{ap['id']}/approve", json={"note": ""}), 403)  # not by the maker
+    r = web.signed_in("chk").post(f"/api/approvals/{ap['id']}/approve", json={"note": "checked"})
+    assert r.status_code == 200, r.text
+    r = op.get(f"{url}/batches/1/instructions.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    lines = [x.split(",") for x in r.text.splitlines()[1:]]
+    assert sum(int(x[4].replace(".", "")) for x in lines) == st["paid_fen"]
+    results = "instruction_id,status,amount,settled_on,reason\n" + "".join(
+        f"{x[0]},paid,{x[4]},{TODAY.isoformat()},\n" for x in lines)
+    r = op.post(f"{url}/results", files={"file": ("ff-results.csv", results.encode(), "text/csv")})
+    assert r.status_code == 200, r.text
+    assert (r.json()["paid"], r.json()["paid_fen"]) == (len(lines), st["paid_fen"])
+    after = op.get(url).json()
+    assert after["statement"]["transferred_fen"] == st["paid_fen"] and after["statement"]["awaiting_fen"] == 0
+    assert [b["status"] for b in after["batches"]] == ["settled"]
 
 
 def test_fair_fund_refusals(web: Web):
@@ -115,11 +141,18 @@ def test_console_fair_fund_page_and_forms(web: Web):
     assert r.status_code == 303 and "Refused" not in r.headers["location"], r.headers["location"]
     r = op.get(page, headers=HTML)
     assert r.status_code == 200 and "SETTLE-1" in r.text and 'id="round-form"' in r.text
+    settled(web)
     r = op.post(f"{page}/do/round", headers=HTML, follow_redirects=False,
                 data={"csrf_token": token, "on": TODAY.isoformat()})
     assert r.status_code == 303 and "Refused" not in r.headers["location"], r.headers["location"]
     r = op.get(page, headers=HTML)
     assert r.status_code == 200 and 'id="fairfund-rounds"' in r.text and 'id="fairfund-statement"' in r.text
+    assert 'id="ff-batch-form"' in r.text
+    r = op.post(f"{page}/do/batch", headers=HTML, follow_redirects=False,
+                data={"csrf_token": token, "on": TODAY.isoformat()})
+    assert r.status_code == 303 and "Batch%20proposed" in r.headers["location"], r.headers["location"]
+    r = op.get(page, headers=HTML)
+    assert "waiting for release" in r.text and 'id="fairfund-batches"' in r.text
     st = op.get(f"/api/cases/{web.case_id}/fair-fund").json()["statement"]
     assert st["sources_fen"] == 250_000 == st["paid_fen"] + st["residual_sent_fen"] + st["held_fen"]
     # an auditor sees the page without forms; an investor or payer is refused the page; an investor's form fails

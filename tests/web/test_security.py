@@ -78,7 +78,7 @@ def call(client, w: Web, method: str, template: str, *, investor: str | None = N
         kw["json"] = bodies[template]
     elif template == "/api/cases" and method == "POST":
         kw["files"] = {"case_zip": ("case.zip", case_zip(), "application/zip")}
-    elif template.endswith("/payment-results"):
+    elif template.endswith(("/payment-results", "/fair-fund/results")):
         kw["files"] = {"file": ("r.csv", b"instruction_id,status,amount,settled_on\n", "text/csv")}
     elif template.endswith("/compare"):
         kw["data"] = {"plans": "[plan]\ncost_method = \"fifo\"\n"}

@@ -16,7 +16,7 @@ import polars as pl
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from redress.admin import cases, claims, fund
+from redress.admin import cases, claims, fund, payments
 from redress.store.db import unit_of_work
 from redress.store.models import User
 from redress.web.app import create_app
@@ -127,3 +127,37 @@ def build(db, tmp_path: Path, synth_case: Path) -> Web:
 def accept_body(w: Web, key: str = "k-accept-1") -> dict:
     return {"decision": "accept", "agreement_version": "v1", "agreement_sha256": w.agreement_sha, "confirm": True,
             "key": key}
+
+
+def paid_and_closed(w: Web) -> int:
+    """Three acceptances paid in one batch, then claims closed after the deadline; the fen paid."""
+    accepted = w.investors[2:5]
+    with w.tx() as s:
+        for inv in accepted:
+            claims.decide(s, "op", w.case_id, claims.DecisionInput(inv, "accept", TODAY, "counter", f"k-{inv}",
+                                                                   "v1", w.agreement_sha))
+        ap_id = payments.propose_batch(s, "op", w.case_id, TODAY).id
+    with w.tx() as s:
+        number = cases.decide_approval(s, "chk", ap_id, True).number
+    out = w.case_dir.parent / "out"
+    with w.tx() as s:
+        path, _ = payments.export_batch(s, "op", w.case_id, number, out)
+    rows = [line.split(",") for line in path.read_text(encoding="utf-8").splitlines()[1:]]
+    assert len(rows) == 3
+    results = out / "results.csv"
+    results.write_text("instruction_id,status,amount,settled_on,reason\n"
+                       + "".join(f"{r[0]},paid,{r[4]},{TODAY.isoformat()},\n" for r in rows), encoding="utf-8")
+    with w.tx() as s:
+        payments.import_results(s, "op", w.case_id, results)
+    r = w.signed_in("op").post(f"/api/cases/{w.case_id}/close",
+                               json={"on": (DEADLINE + dt.timedelta(days=1)).isoformat()})
+    assert r.status_code == 200, r.text
+    return sum(w.offers[i] for i in accepted)
+
+
+def settled(w: Web) -> int:
+    """``paid_and_closed``, then the advance compensation marked complete (what a fair-fund round needs)."""
+    paid = paid_and_closed(w)
+    with w.tx() as s:
+        payments.complete_payments(s, "op", w.case_id)
+    return paid

@@ -12,23 +12,43 @@ Conventions:
 * Money available to a round = sources received - paid in earlier rounds - residual already sent to
   ``residual_to``.  Every round is checked exactly: ``available = paid + residual`` and the payments sum to
   ``paid``; every statement checks ``sources = paid + residual sent away + held``.
+* States: a fair fund is set up once the case has claims (``claims_open`` and later); rounds run only once
+  the advance compensation is settled (``payments_complete``, ``liquidated``, ``closed``), so what each
+  investor already received, and so the netting, can no longer change.
+* What a round allocates is paid to the investors through batches like the special fund's (maker-checker
+  release, the same instruction and results files), kept apart in ``fair_fund_batch`` and
+  ``fair_fund_transfer``: a returned transfer is sent again in a later batch, at most one transfer per
+  allocation is in flight (a partial unique index), and no allocation is paid beyond its amount.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from redress.admin.cases import get_case, require_user
+from redress.admin.cases import (executor, get_case, on_reject, payload, request_approval, require_state,
+                                 require_user)
+from redress.admin.claims import _remember, _seen
 from redress.admin.errors import AdminError, BadInput, NotFound
+from redress.admin.fund import read_csv
+from redress.claims.lifecycle import CaseState
 from redress.fairfund.distribution import (CARRIED_FORWARD, SOURCE_KINDS, Eligible, FairFundError, FairFundPlan,
                                            Source, distribute)
 from redress.store import audit
-from redress.store.models import (Claim, ClaimLine, FairFundPayment, FairFundRound, FairFundRow, FairFundSource)
+from redress.store.db import bulk_insert
+from redress.store.models import (Approval, Claim, ClaimLine, FairFundBatch, FairFundPayment, FairFundRound,
+                                  FairFundRow, FairFundSource, FairFundTransfer)
+
+ESTABLISH_STATES = frozenset({CaseState.CLAIMS_OPEN, CaseState.CLAIMS_CLOSED, CaseState.LATE_WINDOW,
+                              CaseState.PAYMENTS_COMPLETE, CaseState.LIQUIDATED, CaseState.CLOSED})
+ROUND_STATES = frozenset({CaseState.PAYMENTS_COMPLETE, CaseState.LIQUIDATED, CaseState.CLOSED})
 
 
 def _fund(session: Session, case_id: str) -> FairFundRow:
@@ -48,7 +68,8 @@ def establish(session: Session, actor: str, case_id: str, minimum_payment_fen: i
     """Set up the case's fair fund under a plan.  The same plan again returns the stored fund; a different
     plan is refused (the plan cannot change once set)."""
     require_user(session, actor, "operator")
-    get_case(session, case_id, lock=True)
+    require_state(get_case(session, case_id, lock=True), ESTABLISH_STATES, "set up a fair fund (it pays the "
+                  "case's claims, so they must be open)")
     try:
         FairFundPlan(minimum_payment_fen, residual_to, redistribute_below_minimum)
     except FairFundError as exc:
@@ -147,6 +168,14 @@ class FairFundStatement:
     held_fen: int
     rounds: tuple[FairFundRound, ...]
     paid_by_investor: dict[str, int]
+    transferred_fen: int = 0      # of ``paid_fen``: settled with the investors' banks
+    in_flight_fen: int = 0        # of ``paid_fen``: in a batch, not yet settled
+    awaiting_fen: int = 0         # of ``paid_fen``: allocated, not yet sent (or returned and to be sent again)
+
+    @property
+    def cash_fen(self) -> int:
+        """What the fair fund's account holds: sources - residual sent away - transferred - in flight."""
+        return self.sources_fen - self.residual_sent_fen - self.transferred_fen - self.in_flight_fen
 
 
 def statement(session: Session, case_id: str) -> FairFundStatement:
@@ -165,16 +194,27 @@ def statement(session: Session, case_id: str) -> FairFundStatement:
     if held < 0:
         raise AdminError(f"fair fund of case {case_id} does not reconcile: sources {total_in} fen, paid {paid} "
                          f"fen, residual sent away {sent} fen")
+    by_status = dict(session.execute(select(FairFundTransfer.status, func.coalesce(func.sum(
+        FairFundTransfer.amount_fen), 0)).join(FairFundBatch).where(FairFundBatch.case_id == case_id)
+        .group_by(FairFundTransfer.status)).all())
+    transferred = int(by_status.get("paid", 0))
+    in_flight = int(by_status.get("pending", 0)) + int(by_status.get("instructed", 0))
+    awaiting = paid - transferred - in_flight
+    if awaiting < 0:
+        raise AdminError(f"fair fund of case {case_id} does not reconcile: {transferred + in_flight} fen transferred "
+                         f"or in flight, more than the {paid} fen allocated")
     return FairFundStatement(case_id, plan_of(row), total_in, paid, sent, held, tuple(rs),
-                             paid_by_investor(session, case_id))
+                             paid_by_investor(session, case_id), transferred, in_flight, awaiting)
 
 
 def run_round(session: Session, actor: str, case_id: str, on: dt.date) -> FairFundRound:
     """Distribute the money the fair fund holds over the investors' remaining net claims, store the round
     and its payments, and audit it."""
     require_user(session, actor, "operator")
-    get_case(session, case_id, lock=True)
+    case = get_case(session, case_id, lock=True)
     row = _fund(session, case_id)
+    require_state(case, ROUND_STATES, "run a fair-fund round (the advance compensation must be settled first, so "
+                  "the netting is final)")
     st = statement(session, case_id)
     if st.held_fen == 0:
         raise AdminError(f"the fair fund of case {case_id} holds no money to distribute / 公平基金无可分配资金",
@@ -218,5 +258,176 @@ def run_round(session: Session, actor: str, case_id: str, on: dt.date) -> FairFu
     return rr
 
 
-__all__ = ["FairFundStatement", "SOURCE_KINDS", "add_source", "eligible", "establish", "paid_by_investor",
+# -- paying what the rounds allocated -------------------------------------------------------------------------
+
+def owed(session: Session, case_id: str) -> list[tuple[int, str, int]]:
+    """Allocations still to be sent: (round id, investor, fen) for every allocation not paid in full and with
+    nothing in flight (a returned transfer makes its allocation owed again)."""
+    t = FairFundTransfer
+    settled = dict(((r, i), int(fen)) for r, i, fen in session.execute(
+        select(t.round_id, t.investor_id, func.sum(t.amount_fen)).join(FairFundBatch)
+        .where(FairFundBatch.case_id == case_id, t.status == "paid").group_by(t.round_id, t.investor_id)).all())
+    flying = set(session.execute(select(t.round_id, t.investor_id).join(FairFundBatch).where(
+        FairFundBatch.case_id == case_id, t.status.in_(("pending", "instructed")))).all())
+    out = []
+    for r in rounds(session, case_id):
+        for inv, fen in payments(session, r.id).items():
+            left = fen - settled.get((r.id, inv), 0)
+            if left < 0:
+                raise AdminError(f"fair fund of case {case_id}: investor {inv} was paid {-left} fen more than "
+                                 f"allocated in round {r.number}")
+            if left and (r.id, inv) not in flying:
+                out.append((r.id, inv, left))
+    return out
+
+
+def propose_batch(session: Session, actor: str, case_id: str, on: dt.date) -> Approval:
+    """The maker gathers every allocation still owed into a batch; a second person releases it."""
+    require_user(session, actor, "operator")
+    case = get_case(session, case_id, lock=True)
+    _fund(session, case_id)
+    todo = owed(session, case_id)
+    if not todo:
+        raise AdminError(f"nothing to pay from the fair fund of case {case_id}: every allocation is paid or in a "
+                         f"batch / 公平基金无待付款项")
+    number = (session.execute(select(func.max(FairFundBatch.number)).where(FairFundBatch.case_id == case_id))
+              .scalar_one() or 0) + 1
+    total = sum(fen for *_k, fen in todo)
+    ap = request_approval(session, actor, case, "release_fairfund", f"fair-fund batch {number}",
+                          {"batch": number, "count": len(todo), "total_fen": total, "on": on.isoformat()})
+    batch = FairFundBatch(case_id=case_id, number=number, status="proposed", count=len(todo), total_fen=total,
+                          approval_id=ap.id)
+    session.add(batch)
+    session.flush()
+    bulk_insert(session, FairFundTransfer.__table__, [
+        {"batch_id": batch.id, "round_id": rid, "investor_id": inv, "amount_fen": fen, "status": "pending",
+         "instruction_id": f"{case_id}-F{number:04d}-{k:06d}"} for k, (rid, inv, fen) in enumerate(todo, 1)])
+    session.flush()
+    return ap
+
+
+def _ff_batch(session: Session, approval_id: int) -> FairFundBatch:
+    return session.execute(select(FairFundBatch).where(FairFundBatch.approval_id == approval_id)).scalar_one()
+
+
+@executor("release_fairfund")
+def _release(session: Session, ap: Approval, actor: str) -> FairFundBatch:
+    batch = _ff_batch(session, ap.id)
+    session.execute(FairFundTransfer.__table__.update().where(FairFundTransfer.batch_id == batch.id,
+                                                              FairFundTransfer.status == "pending")
+                    .values(status="instructed"))
+    batch.status, batch.released_on = "released", dt.date.fromisoformat(payload(ap)["on"])
+    session.flush()
+    audit.record(session, actor, "fairfund.batch_released", f"fair-fund batch {batch.number}",
+                 {"approval": ap.id, "count": batch.count, "total_fen": batch.total_fen}, ap.case_id)
+    return batch
+
+
+@on_reject("release_fairfund")
+def _cancel(session: Session, ap: Approval, actor: str) -> None:
+    batch = _ff_batch(session, ap.id)
+    session.execute(FairFundTransfer.__table__.update().where(FairFundTransfer.batch_id == batch.id,
+                                                              FairFundTransfer.status == "pending")
+                    .values(status="cancelled"))
+    batch.status = "cancelled"
+    session.flush()
+    audit.record(session, actor, "fairfund.batch_cancelled", f"fair-fund batch {batch.number}",
+                 {"approval": ap.id, "count": batch.count, "total_fen": batch.total_fen}, ap.case_id)
+
+
+def batches(session: Session, case_id: str) -> list[FairFundBatch]:
+    return list(session.execute(select(FairFundBatch).where(FairFundBatch.case_id == case_id)
+                                .order_by(FairFundBatch.number)).scalars())
+
+
+def export_batch(session: Session, actor: str, case_id: str, number: int, out_dir: Path) -> tuple[Path, Path]:
+    """The batch's instruction file and manifest, byte-stable, in the special fund's format."""
+    from redress.admin.payments import write_instructions
+
+    require_user(session, actor, "operator")
+    get_case(session, case_id, lock=True)
+    batch = next((b for b in batches(session, case_id) if b.number == number), None)
+    if batch is None:
+        raise NotFound(f"no fair-fund batch {number} in case {case_id}")
+    if batch.status in ("proposed", "cancelled"):
+        raise AdminError(f"fair-fund batch {number} is {batch.status}; only a released batch is sent / 批次未放行")
+    rows = [tuple(r) for r in session.execute(
+        select(FairFundTransfer.instruction_id, FairFundTransfer.investor_id, FairFundTransfer.amount_fen)
+        .where(FairFundTransfer.batch_id == batch.id).order_by(FairFundTransfer.instruction_id)).all()]
+    path, manifest, digest = write_instructions(out_dir, f"{case_id}-fairfund-{number:04d}", case_id, number,
+                                                rows, batch.file_sha256)
+    if batch.file_sha256 is None:
+        batch.file_sha256 = digest
+        session.flush()
+        audit.record(session, actor, "fairfund.exported", f"fair-fund batch {number}",
+                     {"sha256": digest, "count": len(rows)}, case_id)
+    return path, manifest
+
+
+@dataclass
+class TransferReport:
+    file: str
+    already_imported: bool = False
+    paid: int = 0
+    returned: int = 0
+    unchanged: int = 0
+    paid_fen: int = 0
+    returned_fen: int = 0
+    returns: list[tuple[str, str]] = field(default_factory=list)
+
+
+def import_results(session: Session, actor: str, case_id: str, path: Path,
+                   on_row: Callable[[int], None] | None = None) -> TransferReport:
+    """Apply the clearing system's results for fair-fund transfers (the special fund's results format).  All
+    or nothing; the same file again, or a line already applied, changes nothing."""
+    from redress.admin.payments import RESULT_COLUMNS, check_results
+
+    require_user(session, actor, "operator")
+    get_case(session, case_id, lock=True)
+    _fund(session, case_id)
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    report = TransferReport(path.name)
+    if _seen(session, case_id, "fairfund_results", digest):
+        report.already_imported = True
+        return report
+    rows = read_csv(path, raw, RESULT_COLUMNS)
+    ids = [r["instruction_id"].strip() for _l, r in rows]
+    sent: dict[str, FairFundTransfer] = {}
+    for start in range(0, len(ids), 5000):
+        sent.update({t.instruction_id: t for t in session.execute(
+            select(FairFundTransfer).join(FairFundBatch).where(
+                FairFundBatch.case_id == case_id, FairFundTransfer.instruction_id.in_(ids[start:start + 5000]))
+            .with_for_update()).scalars()})
+    parsed, report.unchanged, problems = check_results(path, rows, sent, case_id)
+    if problems:
+        raise BadInput(f"fair-fund results {path.name} refused; nothing changed / 公平基金划付结果有误，未作任何处理",
+                       problems)
+    f = _remember(session, case_id, "fairfund_results", digest, path.name, len(rows), actor)
+    for i, (_line, t, status, fen, on, reason) in enumerate(parsed):
+        t.status, t.settled_on, t.result_file_id, t.reason = status, on, f.id, reason or None
+        if status == "paid":
+            report.paid += 1
+            report.paid_fen += fen
+        else:
+            report.returned += 1
+            report.returned_fen += fen
+            report.returns.append((t.instruction_id, reason))
+        if on_row is not None:
+            on_row(i)
+    session.flush()
+    for b in batches(session, case_id):
+        if b.status == "released" and not session.execute(select(func.count()).select_from(FairFundTransfer).where(
+                FairFundTransfer.batch_id == b.id, FairFundTransfer.status == "instructed")).scalar_one():
+            b.status = "settled"
+    session.flush()
+    statement(session, case_id)   # nothing paid beyond what was allocated
+    audit.record(session, actor, "fairfund.results_imported", path.name,
+                 {"sha256": digest, "paid": report.paid, "returned": report.returned, "unchanged": report.unchanged,
+                  "paid_fen": report.paid_fen, "returned_fen": report.returned_fen}, case_id)
+    return report
+
+
+__all__ = ["ESTABLISH_STATES", "FairFundStatement", "ROUND_STATES", "TransferReport", "batches", "export_batch",
+           "import_results", "owed", "propose_batch", "SOURCE_KINDS", "add_source", "eligible", "establish", "paid_by_investor",
            "payments", "plan_of", "rounds", "run_round", "sources", "statement"]

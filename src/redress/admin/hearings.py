@@ -1,10 +1,17 @@
 """Hearings on the compensation plan, in the database: the organiser and seed commitment, the panel formed by
 agreement or verifiable lot, the minutes and the decision (published on the case's public page), and the
-procedure's time limit."""
+procedure's time limit (counted under Civil Code arts. 201-203: a last day that is not a working day moves
+to the next working day).  The plans under discussion are stored with the hearing, text and hash, and the
+engine's side-by-side comparison of them is published with it."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,10 +22,17 @@ from redress.claims.lifecycle import CaseState
 from redress.hearing import (Draw, LotteryError, PanelError, Procedure, TimelineError, check_reveal, form_panel,
                              verify)
 from redress.store import audit
-from redress.store.models import Hearing, HearingDraw, HearingMember, Payer
+from redress.market.calendar import is_working_day
+from redress.store.models import Hearing, HearingComparison, HearingDraw, HearingMember, HearingPlan, Payer
 
 # A hearing is on the plan before it is approved (and may be reopened while claims are being prepared).
 HEARING_STATES = frozenset({CaseState.DRAFT, CaseState.FUND_ESTABLISHED})
+BASELINE = "case.toml"   # the plan in the case directory, always the first column of a comparison
+
+
+def procedure(h: Hearing) -> Procedure:
+    """The hearing's time limit, its last day moved past public holidays and weekends (Civil Code Art. 203)."""
+    return Procedure(h.started_on, h.limit_months, is_working_day)
 
 
 def open_hearing(session: Session, actor: str, case_id: str, organiser: str, organiser_roles: list[str],
@@ -37,7 +51,7 @@ def open_hearing(session: Session, actor: str, case_id: str, organiser: str, org
     if organiser in payer_names or {"payer", "investor"} & set(organiser_roles):
         raise BadInput(f"{organiser} is a payer or an investor and cannot preside / 主持人不得为出资人或投资者")
     try:
-        Procedure(started_on, limit_months)
+        Procedure(started_on, limit_months, is_working_day).deadline
     except TimelineError as exc:
         raise BadInput(str(exc)) from None
     h = Hearing(case_id=case_id, organiser=organiser, started_on=started_on, limit_months=limit_months,
@@ -112,7 +126,7 @@ def decide(session: Session, actor: str, hearing_id: int, minutes: str, decision
         raise AdminError("seat the panel before deciding / 请先组成听证小组")
     if not minutes.strip() or not decision.strip():
         raise BadInput("both the minutes and the decision are needed")
-    proc = Procedure(h.started_on, h.limit_months)
+    proc = procedure(h)
     if on > proc.deadline:
         raise AdminError(f"the hearing's time limit ended on {proc.deadline}; record why in the minutes and open a "
                          f"new hearing / 听证已超期")
@@ -140,7 +154,7 @@ def draws(session: Session, hearing_id: int) -> list[Draw]:
 def warnings(h: Hearing, on: dt.date) -> list[str]:
     if h.status != "open":
         return []
-    return [str(w) for w in Procedure(h.started_on, h.limit_months).warnings(on)]
+    return [str(w) for w in procedure(h).warnings(on)]
 
 
 def public_record(session: Session, case_id: str) -> list[dict]:
@@ -149,12 +163,138 @@ def public_record(session: Session, case_id: str) -> list[dict]:
     for h in hearings(session, case_id):
         ds = draws(session, h.id)
         out.append({"id": h.id, "organiser": h.organiser, "started_on": h.started_on.isoformat(),
-                    "deadline": Procedure(h.started_on, h.limit_months).deadline.isoformat(), "status": h.status,
+                    "deadline": procedure(h).deadline.isoformat(), "status": h.status,
                     "seed_commitment": h.seed_commitment, "seed": h.seed or "",
                     "members": [{"person": m.person, "side": m.side, "selected_by": m.selected_by}
                                 for m in members(session, h.id)],
                     "draws": [{"purpose": d.purpose, "winners": list(d.winners), "verified": verify(d),
                                "record": d.as_json()} for d in ds],
+                    "plans": [{"label": p.label, "proposed_by": p.proposed_by, "sha256": p.sha256,
+                               "added_on": p.added_on.isoformat(), "plan_toml": p.plan_toml}
+                              for p in plans(session, h.id)],
+                    "comparison": _comparison_out(latest_comparison(session, h.id)),
                     "minutes": h.minutes or "", "decision": h.decision or "",
                     "decided_on": h.decided_on.isoformat() if h.decided_on else ""})
     return out
+
+
+# -- the plans under discussion and their comparison ---------------------------------------------------------
+
+def _case_dir(session: Session, case_id: str, case_dir: Path | None) -> Path:
+    if case_dir is None:
+        stored = get_case(session, case_id).case_dir
+        if not stored:
+            raise BadInput(f"case {case_id} has no case directory on record; name it (--case-dir) / 请指定案件目录")
+        case_dir = Path(stored)
+    if not (Path(case_dir) / "case.toml").is_file():
+        raise BadInput(f"{case_dir} is not a case directory (no case.toml)")
+    return Path(case_dir)
+
+
+def _load_plans(case_dir: Path, texts: list[tuple[str, str]]):
+    """Each plan text read against the case, as ``redress compare`` reads a plan file; refusals name the plan."""
+    from redress.errors import CaseError
+    from redress.law.plan import load_case, load_plan_override
+
+    case = load_case(case_dir)
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, text in texts:
+            path = Path(tmp) / f"{label}.toml"
+            path.write_text(text, encoding="utf-8")
+            try:
+                out.append((label, load_plan_override(path, case)))
+            except CaseError as exc:
+                raise BadInput(f"plan {label!r} refused / 方案有误", [str(p) for p in exc.problems]) from None
+    return case, out
+
+
+def plans(session: Session, hearing_id: int) -> list[HearingPlan]:
+    return list(session.execute(select(HearingPlan).where(HearingPlan.hearing_id == hearing_id)
+                                .order_by(HearingPlan.id)).scalars())
+
+
+def add_plan(session: Session, actor: str, hearing_id: int, label: str, plan_toml: str, proposed_by: str,
+             on: dt.date, case_dir: Path | None = None) -> HearingPlan:
+    """Put a plan to the hearing: a ``[plan]`` table (keys it omits keep the case's values), checked against
+    the case before it is stored.  The same label and text again returns the stored plan; a label already
+    used for another text is refused (a changed plan is a new plan, with a new label)."""
+    require_user(session, actor, "operator")
+    h = _hearing(session, hearing_id)
+    get_case(session, h.case_id, lock=True)
+    if h.status != "open":
+        raise AdminError(f"hearing {hearing_id} is {h.status}; plans can be added only while it is open")
+    label = label.strip()
+    if not label or len(label) > 64 or label == BASELINE or any(c in label for c in "/\\\n"):
+        raise BadInput(f"a plan label is 1 to 64 characters, no slashes, not {BASELINE!r}; got {label!r}")
+    if not proposed_by.strip():
+        raise BadInput("say who proposes the plan (the payer, the investors' side ...) / 请注明方案提出方")
+    sha = hashlib.sha256(plan_toml.encode("utf-8")).hexdigest()
+    old = session.execute(select(HearingPlan).where(HearingPlan.hearing_id == hearing_id,
+                                                    HearingPlan.label == label)).scalar_one_or_none()
+    if old is not None:
+        if old.sha256 == sha:
+            return old
+        raise AdminError(f"hearing {hearing_id} already has a plan {label!r} with other content; use a new label "
+                         f"/ 方案标签已使用")
+    _load_plans(_case_dir(session, h.case_id, case_dir), [(label, plan_toml)])
+    row = HearingPlan(hearing_id=hearing_id, label=label, proposed_by=proposed_by.strip(), plan_toml=plan_toml,
+                      sha256=sha, added_on=on)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "hearing.plan", f"hearing {hearing_id}",
+                 {"label": label, "proposed_by": row.proposed_by, "sha256": sha}, h.case_id)
+    return row
+
+
+def _plans_digest(rows: list[HearingPlan]) -> str:
+    return hashlib.sha256(json.dumps([[p.label, p.sha256] for p in rows]).encode()).hexdigest()
+
+
+def publish_comparison(session: Session, actor: str, hearing_id: int, on: dt.date, case_dir: Path | None = None,
+                       progress: Callable[[str], None] | None = None) -> HearingComparison:
+    """Compute the case under its own plan and every plan put to the hearing, side by side (eligible
+    investors, totals, quantiles, gainers and losers against the case's plan), and publish the table with
+    the hearing.  Unchanged plans give the stored comparison back."""
+    from redress.engine.compare import compare
+    from redress.engine.pipeline import prepare
+    from redress.law.plan import SystemicMethod
+
+    require_user(session, actor, "operator")
+    h = _hearing(session, hearing_id)
+    get_case(session, h.case_id, lock=True)
+    rows = plans(session, hearing_id)
+    if not rows:
+        raise AdminError(f"hearing {hearing_id} has no plans to compare; add them first (`redress hearing plan`)")
+    digest = _plans_digest(rows)
+    last = latest_comparison(session, hearing_id)
+    if last is not None and last.plans_sha256 == digest:
+        return last
+    directory = _case_dir(session, h.case_id, case_dir)
+    case, named = _load_plans(directory, [(p.label, p.plan_toml) for p in rows])
+    named = [(BASELINE, case.plan), *named]
+    extra = tuple(c for _, p in named if p.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
+                  for c, _w in p.systemic_risk.indices)
+    step = progress or (lambda _what: None)
+    prep = prepare(directory, extra_index_codes=extra, case=case, keep_trade_columns=False, progress=step)
+    table = compare(prep, named, progress=step).table.to_dicts()
+    row = HearingComparison(hearing_id=hearing_id, computed_on=on, plans_sha256=digest,
+                            table_json=json.dumps(table, ensure_ascii=False, sort_keys=True))
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "hearing.comparison", f"hearing {hearing_id}",
+                 {"plans_sha256": digest, "plans": [p.label for p in rows],
+                  "totals": {r["plan"]: r["total_compensation"] for r in table}}, h.case_id)
+    return row
+
+
+def latest_comparison(session: Session, hearing_id: int) -> HearingComparison | None:
+    return session.execute(select(HearingComparison).where(HearingComparison.hearing_id == hearing_id)
+                           .order_by(HearingComparison.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def _comparison_out(row: HearingComparison | None) -> dict | None:
+    if row is None:
+        return None
+    return {"computed_on": row.computed_on.isoformat(), "plans_sha256": row.plans_sha256,
+            "table": json.loads(row.table_json)}

@@ -126,6 +126,20 @@ def export_batch(session: Session, actor: str, case_id: str, number: int, out_di
     rows = session.execute(select(Payment.instruction_id, Claim.investor_id, Payment.amount_fen)
                            .join(Claim, Claim.id == Payment.claim_id).where(Payment.batch_id == batch.id)
                            .order_by(Payment.instruction_id)).all()
+    path, manifest, digest = write_instructions(out_dir, f"{case_id}-batch-{number:04d}", case_id, number,
+                                                [tuple(r) for r in rows], batch.file_sha256)
+    if batch.file_sha256 is None:
+        batch.file_sha256 = digest
+        session.flush()
+        audit.record(session, actor, "payments.exported", f"batch {number}", {"sha256": digest, "count": len(rows)},
+                     case_id)
+    return path, manifest
+
+
+def write_instructions(out_dir: Path, stem: str, case_id: str, number: int, rows: list[tuple[str, str, int]],
+                       first_sha256: str | None) -> tuple[Path, Path, str]:
+    """Write an instruction file (``INSTRUCTION_COLUMNS``; rows of instruction id, investor, fen) and its
+    manifest.  The bytes depend only on the rows; a file that would differ from the first one sent is refused."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(INSTRUCTION_COLUMNS)
@@ -133,22 +147,17 @@ def export_batch(session: Session, actor: str, case_id: str, number: int, out_di
         w.writerow([iid, case_id, number, inv, yuan(fen), "CNY"])
     data = buf.getvalue().encode("utf-8")
     digest = hashlib.sha256(data).hexdigest()
-    if batch.file_sha256 not in (None, digest):
+    if first_sha256 not in (None, digest):
         raise AdminError(f"batch {number} would export differently from the file first sent "
-                         f"({batch.file_sha256[:12]} vs {digest[:12]}); the data changed, investigate first")
+                         f"({first_sha256[:12]} vs {digest[:12]}); the data changed, investigate first")
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{case_id}-batch-{number:04d}.csv"
-    manifest = out_dir / f"{case_id}-batch-{number:04d}.manifest.json"
+    path = out_dir / f"{stem}.csv"
+    manifest = out_dir / f"{stem}.manifest.json"
     path.write_bytes(data)
     manifest.write_text(json.dumps({"case_id": case_id, "batch": number, "count": len(rows),
                                     "total": yuan(sum(r[2] for r in rows)), "sha256": digest,
                                     "file": path.name}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    if batch.file_sha256 is None:
-        batch.file_sha256 = digest
-        session.flush()
-        audit.record(session, actor, "payments.exported", f"batch {number}", {"sha256": digest, "count": len(rows)},
-                     case_id)
-    return path, manifest
+    return path, manifest, digest
 
 
 @dataclass
@@ -184,48 +193,7 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
             select(Payment).join(PaymentBatch).where(PaymentBatch.case_id == case_id,
                                                      Payment.instruction_id.in_(ids[start:start + 5000]))
             .with_for_update()).scalars()})
-    problems: list[str] = []
-    parsed: list[tuple[int, Payment, str, int, dt.date, str]] = []
-    seen: dict[str, int] = {}
-    for line, rec in rows:
-        where = f"{path.name}:{line}"
-        iid = rec["instruction_id"].strip()
-        if iid in seen:
-            problems.append(f"{where}: instruction {iid} also on line {seen[iid]}")
-            continue
-        seen[iid] = line
-        p = payments.get(iid)
-        if p is None:
-            problems.append(f"{where}: unknown instruction {iid!r} (not sent in case {case_id})")
-            continue
-        status = rec["status"].strip().lower()
-        if status not in ("paid", "returned"):
-            problems.append(f"{where}: status must be paid or returned, not {rec['status']!r}")
-            continue
-        try:
-            fen = parse_yuan(rec["amount"])
-            on = file_date(rec["settled_on"], "settled_on")
-        except ValueError as exc:
-            problems.append(f"{where}: {exc}")
-            continue
-        if fen != p.amount_fen:
-            problems.append(f"{where}: amount {yuan(fen)} differs from the instruction's {yuan(p.amount_fen)}")
-            continue
-        reason = (rec.get("reason") or "").strip()
-        if status == "returned" and not reason:
-            problems.append(f"{where}: a returned payment needs a reason")
-            continue
-        if p.status == "pending":
-            problems.append(f"{where}: instruction {iid} was never released")
-            continue
-        if p.status in ("paid", "returned"):
-            if p.status != status or p.settled_on != on:
-                problems.append(f"{where}: instruction {iid} already settled as {p.status} on {p.settled_on}; "
-                                f"this file says {status} on {on}")
-            else:
-                report.unchanged += 1
-            continue
-        parsed.append((line, p, status, fen, on, reason))
+    parsed, report.unchanged, problems = check_results(path, rows, payments, case_id)
     if problems:
         raise BadInput(f"payment results {path.name} refused; nothing changed / 划付结果文件有误，未作任何处理",
                        problems)
@@ -281,6 +249,57 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
                  {"sha256": digest, "paid": report.paid, "returned": report.returned, "unchanged": report.unchanged,
                   "paid_fen": report.paid_fen, "returned_fen": report.returned_fen}, case.id)
     return report
+
+
+def check_results(path: Path, rows: list[tuple[int, dict[str, str]]], sent: dict, case_id: str
+                  ) -> tuple[list[tuple[int, object, str, int, dt.date, str]], int, list[str]]:
+    """Check each line of a results file against the instructions ``sent`` (by instruction id; objects with
+    ``amount_fen``, ``status``, ``settled_on``).  Returns the lines to apply (line, instruction, status, fen,
+    date, reason), how many repeat a settlement already applied, and the problems, each naming file and line."""
+    problems: list[str] = []
+    parsed: list[tuple[int, object, str, int, dt.date, str]] = []
+    unchanged = 0
+    seen: dict[str, int] = {}
+    for line, rec in rows:
+        where = f"{path.name}:{line}"
+        iid = rec["instruction_id"].strip()
+        if iid in seen:
+            problems.append(f"{where}: instruction {iid} also on line {seen[iid]}")
+            continue
+        seen[iid] = line
+        p = sent.get(iid)
+        if p is None:
+            problems.append(f"{where}: unknown instruction {iid!r} (not sent in case {case_id})")
+            continue
+        status = rec["status"].strip().lower()
+        if status not in ("paid", "returned"):
+            problems.append(f"{where}: status must be paid or returned, not {rec['status']!r}")
+            continue
+        try:
+            fen = parse_yuan(rec["amount"])
+            on = file_date(rec["settled_on"], "settled_on")
+        except ValueError as exc:
+            problems.append(f"{where}: {exc}")
+            continue
+        if fen != p.amount_fen:
+            problems.append(f"{where}: amount {yuan(fen)} differs from the instruction's {yuan(p.amount_fen)}")
+            continue
+        reason = (rec.get("reason") or "").strip()
+        if status == "returned" and not reason:
+            problems.append(f"{where}: a returned payment needs a reason")
+            continue
+        if p.status == "pending":
+            problems.append(f"{where}: instruction {iid} was never released")
+            continue
+        if p.status in ("paid", "returned"):
+            if p.status != status or p.settled_on != on:
+                problems.append(f"{where}: instruction {iid} already settled as {p.status} on {p.settled_on}; "
+                                f"this file says {status} on {on}")
+            else:
+                unchanged += 1
+            continue
+        parsed.append((line, p, status, fen, on, reason))
+    return parsed, unchanged, problems
 
 
 @dataclass(frozen=True)

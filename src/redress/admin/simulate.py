@@ -3,8 +3,10 @@
 Payers pay into the trust account, the plan is approved by a second person, offers go out, investors answer
 through several channels (most accept, some decline, some never answer), payments go out in batches with a
 few returned by the banks and retried, a late window gives lapsed investors a second chance, interest is
-passed on, the surplus returns to the payers and the case is closed.  Everything goes through the same
-services as the command line, so the books, the audit log and every constraint are exercised for real.
+passed on, the surplus returns to the payers and the case is closed.  Before the plan is approved a hearing
+examines it; after the payout the payers pursue the liable parties and a fair fund pays the investors who were
+not compensated in advance (``redress.admin.after``).  Everything goes through the same services as the
+command line, so the books, the audit log and every constraint are exercised for real.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from redress.admin import cases, claims, fund, payments
+from redress.admin import after, cases, claims, fairfunds, fund, payments
 from redress.admin.money import yuan
 from redress.store import audit
 from redress.store.db import fresh_sqlite, make_engine, migrate, unit_of_work
@@ -83,6 +85,17 @@ def run_lifecycle(out_dir: Path, case_dir: Path, results: Path, case_id: str, ca
             cases.add_payer(s, OPERATOR, case_id, pid, name, role, fen)
             fund.contribute(s, OPERATOR, case_id, pid, fen, open_on - dt.timedelta(days=10 - i), f"CB{i + 1:04d}")
         fund.establish(s, OPERATOR, case_id)
+    # a hearing on the plan before it is approved: 12 investors apply for the three representative seats
+    with results.open(encoding="utf-8") as f:
+        ids = sorted({r["investor_id"] for r in csv.DictReader(f) if r["status"] == "eligible"})
+    applicants = ids[:: max(len(ids) // 12, 1)][:12]
+    heard = after.hold_hearing(engine, case_id, case_dir, applicants, [f"{name.split()[0]} 代表" for
+                                                                      _p, name, _r, _s in PAYERS],
+                               actor=OPERATOR, started_on=open_on - dt.timedelta(days=80), say=say)
+    say(f"Hearing 听证: panel of {len(heard['members'])} seated by verifiable lot, plans "
+        f"{', '.join(p['label'] for p in heard['plans'])} compared with the case's plan, decided on "
+        f"{heard['decided_on']} (deadline {heard['deadline']})")
+    with tx() as s:
         ap = claims.propose_plan(s, OPERATOR, case_id, case_dir, results, open_on, deadline)
         plan_request = ap.id
     with tx() as s:
@@ -151,14 +164,28 @@ def run_lifecycle(out_dir: Path, case_dir: Path, results: Path, case_id: str, ca
         ret = payments.propose_surplus_return(s, OPERATOR, case_id, late_until + dt.timedelta(days=10)).id
     with tx() as s:
         cases.decide_approval(s, APPROVER, ret, True, "liquidation audit done")
+    pursued = after.pursue_recovery(engine, case_id, actor=OPERATOR, on=late_until + dt.timedelta(days=12))
+    say(f"Recourse 追偿: {yuan(sum(pursued['received'].values()), grouping=True)} yuan recovered from the liable "
+        f"parties and passed on to the payers")
+    with tx() as s:
         payments.close_case(s, OPERATOR, case_id, "fund liquidated, surplus returned, books closed")
+        uncompensated = sum(e.loss_fen - e.advance_paid_fen for e in fairfunds.eligible(s, case_id))
+    closed_on = late_until + dt.timedelta(days=11)
+    fair = after.run_fair_fund(engine, case_id, files, actor=OPERATOR, approver=APPROVER,
+                               on=closed_on + dt.timedelta(days=240), fine_fen=uncompensated * 6 // 10,
+                               confiscation_fen=uncompensated * 6 // 10)
+    say(f"Fair fund 公平基金: {yuan(fair.sources_fen, grouping=True)} yuan in, {yuan(fair.transferred_fen, grouping=True)}"
+        f" yuan paid to {len([v for v in fair.paid_by_investor.values() if v]):,} investors in "
+        f"{len(fair.rounds)} rounds")
+    with tx() as s:
         statement = fund.statement(s, case_id)
         part = claims.participation(s, case_id)
         verified = audit.verify(s)
         trial = fund.trial(s, case_id)
     engine.dispose()
     return {"url": url, "statement": statement, "participation": part, "audit": verified, "trial": trial,
-            "first_batch": first, "files": files, "closed_on": late_until + dt.timedelta(days=11)}
+            "first_batch": first, "files": files, "closed_on": closed_on, "hearing": heard,
+            "recovery": pursued, "fair_fund": fair}
 
 
 def _pay(tx, case_id: str, on: dt.date, files: Path, rng: random.Random, returned: float, say) -> int:

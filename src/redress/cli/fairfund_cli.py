@@ -3,6 +3,8 @@ Every command runs in one transaction: it commits all of its work or none of it.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -71,8 +73,11 @@ def show(case_id: CaseId, db: Db = None) -> None:
         srcs = [(x.reference, x.kind, x.amount_fen, x.received_on) for x in fairfunds.sources(s, case_id)]
         rs = [(r.number, r.run_on, r.available_fen, r.paid_fen, r.residual_fen, r.residual_destination)
               for r in st.rounds]
-    out.print(f"Fair fund {case_id}: sources {yuan(st.sources_fen)}, paid {yuan(st.paid_fen)}, residual sent "
-              f"{yuan(st.residual_sent_fen)}, held {yuan(st.held_fen)} / 收入、已付、转出、结余", highlight=False)
+    out.print(f"Fair fund {case_id}: sources {yuan(st.sources_fen)}, allocated {yuan(st.paid_fen)}, residual "
+              f"sent {yuan(st.residual_sent_fen)}, held {yuan(st.held_fen)} / 收入、已分配、转出、结余", highlight=False)
+    out.print(f"Of the allocated: transferred {yuan(st.transferred_fen)}, in flight {yuan(st.in_flight_fen)}, "
+              f"awaiting a batch {yuan(st.awaiting_fen)}; the account holds {yuan(st.cash_fen)} "
+              f"/ 已划付、在途、待划付、账户余额", highlight=False)
     t = Table(title="Sources / 资金来源", title_justify="left")
     for c in ("reference 编号", "kind 类型", "amount 金额", "received 收到日"):
         t.add_column(c)
@@ -91,6 +96,48 @@ def show(case_id: CaseId, db: Db = None) -> None:
     for inv, fen in st.paid_by_investor.items():
         t.add_row(inv, yuan(fen))
     out.print(t)
+
+
+@fairfund_case_app.command("batch")
+def batch(case_id: CaseId, on: On = None, db: Db = None, actor: Actor = "admin") -> None:
+    """Gather every allocation still owed into a payment batch, for a second person to release
+    / 生成公平基金划付批次（待复核）。"""
+    from redress.admin import fairfunds
+
+    with session(db) as s:
+        ap = fairfunds.propose_batch(s, actor, case_id, _date(on))
+        body, ap_id = ap.payload, ap.id
+    b = json.loads(body)
+    out.print(f"Fair-fund batch {b['batch']}: {b['count']} transfers, {yuan(b['total_fen'])} yuan. A second person "
+              f"releases it with `redress approval approve {ap_id}` / 待复核放行", highlight=False)
+
+
+@fairfund_case_app.command("export")
+def export(case_id: CaseId, number: Annotated[int, typer.Argument(help="Batch number / 批次号")],
+           out_dir: Annotated[Path, typer.Option("--out", help="Folder for the instruction file and manifest")] =
+           Path("."), db: Db = None, actor: Actor = "admin") -> None:
+    """Write a released batch's instruction file for the clearing system / 导出划付指令文件。"""
+    from redress.admin import fairfunds
+
+    with session(db) as s:
+        path, manifest = fairfunds.export_batch(s, actor, case_id, number, out_dir)
+    out.print(f"Wrote {path} and {manifest.name} / 已导出", highlight=False)
+
+
+@fairfund_case_app.command("results")
+def results(case_id: CaseId, file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=(
+        "CSV instruction_id,status,amount,settled_on[,reason] from the clearing system"))],
+            db: Db = None, actor: Actor = "admin") -> None:
+    """Apply the clearing system's results: paid, or returned (sent again in the next batch) / 导入划付结果。"""
+    from redress.admin import fairfunds
+
+    with session(db) as s:
+        rep = fairfunds.import_results(s, actor, case_id, file)
+    if rep.already_imported:
+        out.print(f"{file.name} was already imported; nothing changed / 该文件已导入", highlight=False)
+        return
+    out.print(f"{rep.paid} paid ({yuan(rep.paid_fen)} yuan), {rep.returned} returned ({yuan(rep.returned_fen)} "
+              f"yuan), {rep.unchanged} already applied / 已付、退回、已处理", highlight=False)
 
 
 def register(app: typer.Typer) -> None:

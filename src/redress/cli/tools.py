@@ -129,7 +129,52 @@ def hearing_open(case_id: Annotated[str, typer.Argument(help="Case id")],
 
     with admin_cli.session(db) as s:
         h = hearings.open_hearing(s, actor, case_id, organiser, [], admin_cli._date(on), commitment_hex, months)
-    out.print(f"Hearing {h.id} open; deadline follows in {months} months / 听证已启动", highlight=False)
+        deadline = hearings.procedure(h).deadline
+    out.print(f"Hearing {h.id} open; it must finish by {deadline} / 听证已启动，最迟于 {deadline} 结束",
+              highlight=False)
+
+
+@hearing_app.command("plan")
+def hearing_plan(hearing_id: int,
+                 plan: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
+                                                      help="A plan file ([plan] table, as for `redress compare`)")],
+                 label: Annotated[str, typer.Option("--label", help="The plan's name at the hearing (e.g. A)")],
+                 proposed_by: Annotated[str, typer.Option("--proposed-by", help="Who proposes it")],
+                 case_dir: Annotated[Path | None, typer.Option("--case-dir", exists=True, file_okay=False,
+                                                               help="The case directory, if none is on record")] = None,
+                 on: Annotated[str | None, typer.Option("--on")] = None,
+                 db: admin_cli.Db = None, actor: admin_cli.Actor = "admin") -> None:
+    """Put a plan to the hearing (checked against the case, stored with its hash) / 提交听证方案。"""
+    from redress.admin import hearings
+
+    with admin_cli.session(db) as s:
+        row = hearings.add_plan(s, actor, hearing_id, label, plan.read_text(encoding="utf-8"), proposed_by,
+                                admin_cli._date(on), case_dir)
+        sha = row.sha256
+    out.print(f"Plan {label!r} put to hearing {hearing_id} (sha256 {sha[:16]}…) / 方案已提交", highlight=False)
+
+
+@hearing_app.command("compare")
+def hearing_compare(hearing_id: int,
+                    case_dir: Annotated[Path | None, typer.Option("--case-dir", exists=True, file_okay=False,
+                                                                  help="The case directory, if none is on record")]
+                    = None,
+                    on: Annotated[str | None, typer.Option("--on")] = None,
+                    db: admin_cli.Db = None, actor: admin_cli.Actor = "admin") -> None:
+    """Compute the plans under discussion side by side and publish the comparison with the hearing
+    / 计算并公布各方案对比。"""
+    import polars as pl
+
+    from redress.admin import hearings
+    from redress.cli.render import render_comparison
+
+    with admin_cli.session(db) as s:
+        with out.status("Computing the plans / 正在计算各方案") as status:
+            row = hearings.publish_comparison(s, actor, hearing_id, admin_cli._date(on), case_dir,
+                                              progress=lambda what: status.update(f"{what} …"))
+        table = json.loads(row.table_json)
+    render_comparison(out, pl.DataFrame(table), f"hearing {hearing_id}")
+    out.print("Gainers and losers are counted against the case's own plan / 增减人数以案件方案为基准。")
 
 
 @hearing_app.command("panel")

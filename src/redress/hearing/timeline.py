@@ -4,13 +4,15 @@ The limit is counted in calendar months the way the Civil Code counts periods (a
 procedure starts is not counted, and the period ends on the corresponding day of the last month, or on that
 month's last day when it has no corresponding day (started 2024-11-30, three months -> 2025-02-28).  The
 deadline is the last day on which the procedure may still finish.  Art. 203 (a last day falling on a public
-holiday moves to the next working day) is not applied here: it needs a holiday calendar; apply it at the edge.
+holiday moves to the day after the holiday ends) needs a holiday calendar: pass ``working_day`` (the
+administered hearings use the exchanges' trading sessions, see ``redress.market.calendar.is_working_day``).
 """
 
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import Enum
 
@@ -64,6 +66,8 @@ class Procedure:
 
     started: date
     limit_months: int = LIMIT_MONTHS_DEFAULT
+    working_day: Callable[[date], bool] | None = field(default=None, compare=False)
+    """Civil Code Art. 203: when given, a last day that is not a working day moves to the next working day."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.started, date):
@@ -82,7 +86,15 @@ class Procedure:
     @property
     def deadline(self) -> date:
         """The last day on which the procedure may finish."""
-        return add_months(self.started, self.limit_months)
+        last = add_months(self.started, self.limit_months)
+        if self.working_day is not None:
+            for _ in range(60):   # no run of holidays is that long; stop rather than loop forever
+                if self.working_day(last):
+                    break
+                last += timedelta(days=1)
+            else:
+                raise TimelineError(f"no working day within 60 days after {add_months(self.started, self.limit_months)}")
+        return last
 
     def days_left(self, on: date) -> int:
         """Whole days from ``on`` to the deadline: 0 on the deadline itself, negative after it."""

@@ -64,3 +64,15 @@ def sessions(exchange: str) -> SessionTable:
     mask = np.zeros(last - first + 1, dtype=bool)
     mask[days - first] = True
     return SessionTable(exchange, first, last, mask)
+
+
+def is_working_day(date: dt.date) -> bool:
+    """Whether ``date`` is a working day, read off the Shanghai exchange's sessions: the exchanges close on
+    weekends and on the State Council's public holidays.  Weekend make-up working days (调休) are not exchange
+    sessions, so they count as days off here: a deadline on one moves on to the next session (the later,
+    never the earlier, day).  Outside the calendar's coverage, Monday to Friday are working days."""
+    table = sessions("XSHG")
+    day = day_number(date)
+    if table.first_day <= day <= table.last_day:
+        return bool(table.open_mask[day - table.first_day])
+    return date.weekday() < 5

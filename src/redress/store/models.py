@@ -467,3 +467,73 @@ class FairFundPayment(Base):
     investor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     amount_fen: Mapped[int] = mapped_column(Fen)
     __table_args__ = (CheckConstraint("amount_fen >= 0", name="amount_nonnegative"),)
+
+
+class HearingPlan(Base):
+    """A plan under discussion at a hearing (append-only): its TOML text, as put to the hearing, and its hash."""
+
+    __tablename__ = "hearing_plan"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"), index=True)
+    label: Mapped[str] = mapped_column(String(64))
+    proposed_by: Mapped[str] = mapped_column(String(200))
+    plan_toml: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    added_on: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (UniqueConstraint("hearing_id", "label", name="uq_hearing_plan_label"),)
+
+
+class HearingComparison(Base):
+    """The engine's side-by-side comparison of the plans under discussion, as published (append-only)."""
+
+    __tablename__ = "hearing_comparison"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hearing_id: Mapped[int] = mapped_column(ForeignKey("hearing.id"), index=True)
+    computed_on: Mapped[dt.date] = mapped_column(Date)
+    plans_sha256: Mapped[str] = mapped_column(String(64))     # over the labels and hashes of the plans compared
+    table_json: Mapped[str] = mapped_column(Text)
+
+
+class FairFundBatch(Base):
+    """A batch of fair-fund transfers to investors, released by a second person (maker-checker)."""
+
+    __tablename__ = "fair_fund_batch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fair_fund.case_id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))        # proposed, released, settled, cancelled
+    count: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(Fen)
+    approval_id: Mapped[int] = mapped_column(ForeignKey("approval.id"))
+    released_on: Mapped[dt.date | None] = mapped_column(Date)
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_fair_fund_batch_number"),
+                      CheckConstraint("status IN ('proposed', 'released', 'settled', 'cancelled')",
+                                      name="status_known"))
+
+
+class FairFundTransfer(Base):
+    """One instruction paying an investor's fair-fund allocation of one round; returned ones are sent again."""
+
+    __tablename__ = "fair_fund_transfer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("fair_fund_batch.id"), index=True)
+    round_id: Mapped[int] = mapped_column(Integer)
+    investor_id: Mapped[str] = mapped_column(String(64))
+    instruction_id: Mapped[str] = mapped_column(String(64), unique=True)
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    status: Mapped[str] = mapped_column(String(16))        # pending, instructed, paid, returned, cancelled
+    reason: Mapped[str | None] = mapped_column(String(300))
+    settled_on: Mapped[dt.date | None] = mapped_column(Date)
+    result_file_id: Mapped[int | None] = mapped_column(ForeignKey("imported_file.id"))
+    __table_args__ = (
+        ForeignKeyConstraint(["round_id", "investor_id"], ["fair_fund_payment.round_id",
+                                                           "fair_fund_payment.investor_id"],
+                             name="fk_fair_fund_transfer_allocation"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("status IN ('pending', 'instructed', 'paid', 'returned', 'cancelled')", name="status_known"),
+        # at most one transfer in flight per allocation, enforced by the database
+        Index("uq_fair_fund_transfer_in_flight", "round_id", "investor_id", unique=True,
+              postgresql_where=text("status IN ('pending', 'instructed')"),
+              sqlite_where=text("status IN ('pending', 'instructed')")),
+    )

@@ -625,17 +625,20 @@ async def operator(who: Principal = Depends(checked)) -> Principal:
 
 def hearing_out(s, h) -> S.HearingOut:
     from redress.admin import hearings
-    from redress.hearing import Procedure, verify
+    from redress.hearing import verify
 
     return S.HearingOut(
         id=h.id, case_id=h.case_id, organiser=h.organiser, started_on=h.started_on, limit_months=h.limit_months,
-        deadline=Procedure(h.started_on, h.limit_months).deadline, status=h.status,
+        deadline=hearings.procedure(h).deadline, status=h.status,
         seed_commitment=h.seed_commitment, seed=h.seed, minutes=h.minutes, decision=h.decision,
         decided_on=h.decided_on, warnings=hearings.warnings(h, dt.date.today()),
         members=[S.HearingMemberOut(person=m.person, side=m.side, selected_by=m.selected_by)
                  for m in hearings.members(s, h.id)],
         draws=[S.DrawOut(purpose=d.purpose, winners=list(d.winners), verified=verify(d), record=d.as_json())
-               for d in hearings.draws(s, h.id)])
+               for d in hearings.draws(s, h.id)],
+        plans=[S.HearingPlanOut(label=p.label, proposed_by=p.proposed_by, sha256=p.sha256, added_on=p.added_on,
+                                plan_toml=p.plan_toml) for p in hearings.plans(s, h.id)],
+        comparison=hearings._comparison_out(hearings.latest_comparison(s, h.id)))
 
 
 def _refuse_bad_values(fn, *args, **kw):
@@ -693,6 +696,30 @@ def decide_hearing(hearing_id: RowId, body: S.HearingDecisionIn, request: Reques
     with tx(request) as s:
         h = _refuse_bad_values(hearings.decide, s, who.name, hearing_id, body.minutes, body.decision, body.on)
         return hearing_out(s, h)
+
+
+@router.post("/hearings/{hearing_id}/plans", response_model=S.HearingOut, status_code=201, responses=ERRORS,
+             tags=["hearings"])
+def add_hearing_plan(hearing_id: RowId, body: S.HearingPlanIn, request: Request,
+                     who: Principal = Depends(operator)) -> S.HearingOut:
+    """Put a plan to the hearing; it is checked against the case directory and stored with its hash."""
+    from redress.admin import hearings
+
+    with tx(request) as s:
+        _refuse_bad_values(hearings.add_plan, s, who.name, hearing_id, body.label, body.plan_toml, body.proposed_by,
+                           body.on)
+        return hearing_out(s, hearings._hearing(s, hearing_id))
+
+
+@router.post("/hearings/{hearing_id}/comparison", response_model=S.HearingOut, responses=ERRORS, tags=["hearings"])
+def publish_hearing_comparison(hearing_id: RowId, body: S.ComparisonIn, request: Request,
+                               who: Principal = Depends(operator)) -> S.HearingOut:
+    """Compute the case under its own plan and every plan put to the hearing, and publish the comparison."""
+    from redress.admin import hearings
+
+    with tx(request) as s:
+        _refuse_bad_values(hearings.publish_comparison, s, who.name, hearing_id, body.on)
+        return hearing_out(s, hearings._hearing(s, hearing_id))
 
 
 # -- recourse after compensation -----------------------------------------------------------------------------
@@ -799,13 +826,17 @@ def fair_fund_out(s, case_id: str) -> S.FairFundOut:
         st = fairfunds.statement(s, case_id)
         statement, problem = S.FairFundStatementOut(
             sources_fen=st.sources_fen, paid_fen=st.paid_fen, residual_sent_fen=st.residual_sent_fen,
-            held_fen=st.held_fen, paid_by_investor=st.paid_by_investor), None
+            held_fen=st.held_fen, paid_by_investor=st.paid_by_investor, transferred_fen=st.transferred_fen,
+            in_flight_fen=st.in_flight_fen, awaiting_fen=st.awaiting_fen, cash_fen=st.cash_fen), None
     except AdminError as exc:
         statement, problem = None, str(exc).splitlines()[0]
     return S.FairFundOut(case_id=case_id, plan=plan,
                          sources=[fair_fund_source_out(x) for x in fairfunds.sources(s, case_id)],
                          rounds=[fair_fund_round_out(s, r) for r in fairfunds.rounds(s, case_id)],
-                         statement=statement, statement_problem=problem)
+                         statement=statement, statement_problem=problem,
+                         batches=[S.BatchOut(number=b.number, status=b.status, count=b.count, total_fen=b.total_fen,
+                                             released_on=b.released_on, file_sha256=b.file_sha256)
+                                  for b in fairfunds.batches(s, case_id)])
 
 
 @router.get("/cases/{case_id}/fair-fund", response_model=S.FairFundOut, responses=ERRORS, tags=["fair fund"])
@@ -853,6 +884,47 @@ def run_fair_fund_round(case_id: str, body: S.FairFundRoundIn, request: Request,
     with tx(request) as s:
         r = _refuse_bad_values(fairfunds.run_round, s, who.name, case_id, body.on)
         return fair_fund_round_out(s, r)
+
+
+@router.post("/cases/{case_id}/fair-fund/batches", response_model=S.ApprovalOut, status_code=201, responses=ERRORS,
+             tags=["fair fund"])
+def propose_fair_fund_batch(case_id: str, body: S.BatchIn, request: Request,
+                            who: Principal = Depends(operator)) -> S.ApprovalOut:
+    """The maker gathers every allocation still owed into a batch; a different approver releases it."""
+    from redress.admin import fairfunds
+
+    with tx(request) as s:
+        return approval_out(fairfunds.propose_batch(s, who.name, case_id, body.on))
+
+
+@router.get("/cases/{case_id}/fair-fund/batches/{number}/instructions.csv", responses=ERRORS, tags=["fair fund"])
+def fair_fund_instructions(case_id: str, number: RowId, request: Request,
+                           who: Principal = Depends(principal)) -> Response:
+    """A released fair-fund batch's instruction file (the special fund's format); the first export is recorded."""
+    from redress.admin import fairfunds
+
+    who.require("operator")
+    with tempfile.TemporaryDirectory() as tmp, tx(request, write=True) as s:
+        path, _manifest = fairfunds.export_batch(s, who.name, case_id, number, Path(tmp))
+        data = path.read_bytes()
+    return Response(data, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+
+
+@router.post("/cases/{case_id}/fair-fund/results", response_model=S.ImportOut, responses=ERRORS, tags=["fair fund"])
+async def fair_fund_results(case_id: str, request: Request, file: Annotated[UploadFile, File()],
+                            who: Principal = Depends(checked)) -> S.ImportOut:
+    """Apply the clearing system's results for fair-fund transfers: all or nothing, each file once."""
+    from redress.admin import fairfunds
+
+    who.require("operator")
+    data = await file.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(file.filename or "results.csv").name
+        path.write_bytes(data)
+        with tx(request) as s:
+            rep = fairfunds.import_results(s, who.name, case_id, path)
+    return S.ImportOut(file=rep.file, already_imported=rep.already_imported, paid=rep.paid, returned=rep.returned,
+                       unchanged=rep.unchanged, paid_fen=rep.paid_fen, returned_fen=rep.returned_fen)
 
 
 def problem_response(exc: AdminError) -> JSONResponse:

@@ -30,6 +30,15 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["yuan"] = lambda fen: yuan(int(fen or 0), grouping=True)
 templates.env.globals["CaseState"] = CaseState
+
+
+def _comparison_chart(table) -> str:
+    """Totals of the plans compared at a hearing, as bars (rows are dicts or ``ComparisonRowOut``)."""
+    rows = [r if isinstance(r, dict) else r.model_dump() for r in table]
+    return charts.bars([(r["plan"], float(r["total_compensation"])) for r in rows], unit=" yuan")
+
+
+templates.env.globals["comparison_chart"] = _comparison_chart
 LOGIN_CSRF = "redress_login_csrf"
 
 
@@ -343,6 +352,14 @@ async def console_hearing_action(case_id: str, action: str, request: Request,
                 lawyer_seats=int(form.get("lawyer_seats") or 0), seed=str(form.get("seed", "")) or None,
                 agreed=agreed or None), request, who)
             message = "Panel seated / 听证小组已组成"
+        elif action == "plan":
+            api.add_hearing_plan(int(form["hearing_id"]), api.S.HearingPlanIn(
+                label=form["label"], proposed_by=form["proposed_by"], plan_toml=form["plan_toml"], on=form["on"]),
+                request, who)
+            message = "Plan put to the hearing / 方案已提交听证"
+        elif action == "compare":
+            api.publish_hearing_comparison(int(form["hearing_id"]), api.S.ComparisonIn(on=form["on"]), request, who)
+            message = "Comparison computed and published / 方案对比已公布"
         elif action == "decide":
             api.decide_hearing(int(form["hearing_id"]), api.S.HearingDecisionIn(
                 minutes=form["minutes"], decision=form["decision"], on=form["on"]), request, who)
@@ -406,10 +423,11 @@ def console_fair_fund(case_id: str, request: Request, who: Principal = Depends(p
     with tx(request) as s:
         case = cases.get_case(s, case_id)
         ff = api.fair_fund_out(s, case_id)
+        pending = [api.approval_out(a) for a in cases.pending_approvals(s, case_id) if a.action == "release_fairfund"]
     from redress.admin.fairfunds import SOURCE_KINDS
 
     return render(request, "console_fairfund.html", who, case=case, ff=ff, kinds=SOURCE_KINDS,
-                  today=dt.date.today())
+                  today=dt.date.today(), pending=pending)
 
 
 @router.post("/console/cases/{case_id}/fair-fund/do/{action}")
@@ -433,6 +451,13 @@ async def console_fair_fund_action(case_id: str, action: str, request: Request,
             api.run_fair_fund_round(case_id, api.S.FairFundRoundIn(on=form["on"]), request,
                                     who)
             message = "Round of distribution run / 分配已完成"
+        elif action == "batch":
+            ap = api.propose_fair_fund_batch(case_id, api.S.BatchIn(on=form["on"]), request, who)
+            message = f"Batch proposed; a second person must release it (request #{ap.id}) / 批次已提交复核"
+        elif action == "results":
+            rep = await api.fair_fund_results(case_id, request, form["file"], who)
+            message = ("Already imported; nothing changed / 已导入过" if rep.already_imported else
+                       f"{rep.paid} paid, {rep.returned} returned / 已处理")
         else:
             raise BadInput(f"unknown action {action}")
     except (AdminError, KeyError, ValueError) as exc:

@@ -283,6 +283,44 @@ class DrawOut(BaseModel):
     record: str
 
 
+class HearingPlanIn(BaseModel):
+    label: str = Field(min_length=1, max_length=64, description="The plan's name at the hearing (e.g. A)")
+    proposed_by: str = Field(min_length=1, max_length=200)
+    plan_toml: str = Field(min_length=1, max_length=100_000, description="A [plan] table, as for redress compare")
+    on: dt.date
+
+
+class HearingPlanOut(BaseModel):
+    label: str
+    proposed_by: str
+    sha256: str
+    added_on: dt.date
+    plan_toml: str
+
+
+class ComparisonRowOut(BaseModel):
+    plan: str
+    eligible_investors: int
+    total_compensation: float
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+    max: float
+    gainers: int
+    losers: int
+
+
+class ComparisonOut(BaseModel):
+    computed_on: dt.date
+    plans_sha256: str
+    table: list[ComparisonRowOut]
+
+
+class ComparisonIn(BaseModel):
+    on: dt.date
+
+
 class HearingOut(BaseModel):
     id: int
     case_id: str
@@ -298,6 +336,8 @@ class HearingOut(BaseModel):
     decided_on: dt.date | None
     warnings: list[str]
     members: list[HearingMemberOut]
+    plans: list[HearingPlanOut] = []
+    comparison: ComparisonOut | None = None
     draws: list[DrawOut]
 
 
@@ -426,10 +466,14 @@ class FairFundPlanOut(BaseModel):
 
 class FairFundStatementOut(BaseModel):
     sources_fen: int
-    paid_fen: int
+    paid_fen: int = Field(description="Allocated to investors in rounds")
     residual_sent_fen: int
     held_fen: int
     paid_by_investor: dict[str, int]
+    transferred_fen: int = Field(default=0, description="Of the allocated: settled with the investors' banks")
+    in_flight_fen: int = Field(default=0, description="Of the allocated: in a released batch, not yet settled")
+    awaiting_fen: int = Field(default=0, description="Of the allocated: not yet sent, or returned")
+    cash_fen: int = Field(default=0, description="What the fair fund's account holds")
 
 
 class FairFundOut(BaseModel):
@@ -439,3 +483,4 @@ class FairFundOut(BaseModel):
     rounds: list[FairFundRoundOut]
     statement: FairFundStatementOut | None = None
     statement_problem: str | None = Field(default=None, description="Why there is no statement, if there is none")
+    batches: list[BatchOut] = []
