@@ -83,6 +83,7 @@ def test_recovery_receipt_over_the_api_and_the_console(web: Web):
 
     to_payers = largest_remainder(first, claims_on_issuer)
     assert sum(to_payers.values()) == first
+    assert out["to_payers_fen"] == {p: fen for p, fen in to_payers.items() if fen}
     body = op.get(url).json()
     assert body["received_by_payer_fen"] == to_payers
     rep = {r["party_id"]: r for r in body["report"]}

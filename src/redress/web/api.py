@@ -789,8 +789,15 @@ def record_recovery_receipt(case_id: str, body: S.ReceiptIn, request: Request,
 
     with tx(request) as s:
         e = recovery.record_recovery(s, who.name, case_id, body.party_id, body.amount_fen, body.on, body.reference)
+        from redress.ledger.core import AccountKind
+        from redress.store.models import LedgerPosting
+
+        prefix = f"{AccountKind.RECOVERY_PAID}:"
+        to_payers = {a[len(prefix):]: int(fen) for a, fen in s.execute(
+            select(LedgerPosting.account, LedgerPosting.amount_fen).where(LedgerPosting.entry_id == e.id)).all()
+            if a.startswith(prefix)}
         return S.ReceiptOut(entry_id=e.id, key=e.key, booked_on=e.booked_on, party_id=body.party_id,
-                            amount_fen=body.amount_fen)
+                            amount_fen=body.amount_fen, to_payers_fen=dict(sorted(to_payers.items())))
 
 
 # -- fair fund ---------------------------------------------------------------------------------------------

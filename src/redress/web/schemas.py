@@ -393,6 +393,7 @@ class ReceiptOut(BaseModel):
     booked_on: dt.date
     party_id: str
     amount_fen: int
+    to_payers_fen: dict[str, int] = Field(default={}, description="What this entry passed on to each payer")
 
 
 class PartyReportOut(BaseModel):
