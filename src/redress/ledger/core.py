@@ -89,14 +89,19 @@ class Entry:
     reverses: str | None = None
 
     def __post_init__(self) -> None:
-        check_entry(self)
+        check_entry(self, self.kind_of)
+
+    @staticmethod
+    def kind_of(name: str) -> object:
+        """The chart of accounts the entry is checked against (a book with another chart overrides it)."""
+        return account_kind(name)
 
 
 class LedgerError(ValueError):
     """An entry that would break the books."""
 
 
-def check_entry(entry: Entry) -> None:
+def check_entry(entry: Entry, kind_of=account_kind) -> None:
     if not entry.key:
         raise LedgerError("an entry needs an idempotency key")
     if len(entry.postings) < 2:
@@ -106,7 +111,7 @@ def check_entry(entry: Entry) -> None:
             raise LedgerError(f"entry {entry.key}: amount on {p.account} is not an integer number of fen")
         if p.amount_fen == 0:
             raise LedgerError(f"entry {entry.key}: zero posting on {p.account}")
-        account_kind(p.account)
+        kind_of(p.account)
     total = sum(p.amount_fen for p in entry.postings)
     if total != 0:
         raise LedgerError(f"entry {entry.key}: debits and credits differ by {total} fen")

@@ -537,3 +537,252 @@ class FairFundTransfer(Base):
               postgresql_where=text("status IN ('pending', 'instructed')"),
               sqlite_where=text("status IN ('pending', 'instructed')")),
     )
+
+
+# -- the investor protection fund (证券投资者保护基金) -------------------------------------------------------
+
+class ProtectionEntry(Base):
+    """An entry in the protection fund's own books (append-only; debits equal credits, checked on posting)."""
+
+    __tablename__ = "ipf_entry"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)          # the idempotency key
+    booked_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    memo: Mapped[str] = mapped_column(Text)
+    reverses: Mapped[str | None] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    at: Mapped[str] = mapped_column(Stamp)
+
+
+class ProtectionPosting(Base):
+    __tablename__ = "ipf_posting"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ipf_entry.id"), index=True)
+    account: Mapped[str] = mapped_column(String(120))
+    amount_fen: Mapped[int] = mapped_column(Fen)                         # debit positive, credit negative
+    __table_args__ = (CheckConstraint("amount_fen <> 0", name="amount_nonzero"),)
+
+
+class SecuritiesCompany(Base):
+    """A securities company that pays levies into the protection fund."""
+
+    __tablename__ = "ipf_company"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    brokerage: Mapped[bool] = mapped_column(Boolean)   # brokerage firms' levies are withheld by the clearing house
+
+
+class CompanyRating(Base):
+    """A company's classification grade (证券公司分类评价) for a year (append-only)."""
+
+    __tablename__ = "ipf_rating"
+    company_id: Mapped[str] = mapped_column(ForeignKey("ipf_company.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    grade: Mapped[str] = mapped_column(String(3))
+    __table_args__ = (CheckConstraint("grade IN ('AAA', 'AA', 'A', 'BBB', 'BB', 'B', 'CCC', 'CC', 'C', 'D')",
+                                      name="grade_known"),)
+
+
+class LevyYear(Base):
+    """What a levy year's rates depend on beyond the grade: the previous year's share of loss-making companies
+    and the fund's size (append-only)."""
+
+    __tablename__ = "ipf_levy_year"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    loss_share_bp: Mapped[int] = mapped_column(Integer)
+    fund_size_fen: Mapped[int] = mapped_column(Fen)
+    source: Mapped[str] = mapped_column(Text)
+    __table_args__ = (CheckConstraint("loss_share_bp BETWEEN 0 AND 10000", name="loss_share_range"),
+                      CheckConstraint("fund_size_fen >= 0", name="fund_size_nonnegative"))
+
+
+class Levy(Base):
+    """A levy assessed on a company: a quarterly instalment (quarter 1-4) or the annual settlement (quarter 0,
+    negative when the company is refunded).  Append-only."""
+
+    __tablename__ = "ipf_levy"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    company_id: Mapped[str] = mapped_column(ForeignKey("ipf_company.id"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    quarter: Mapped[int] = mapped_column(Integer)
+    income_fen: Mapped[int] = mapped_column(Fen)
+    rate_bp: Mapped[int] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(64))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (UniqueConstraint("company_id", "year", "quarter", name="uq_ipf_levy_period"),
+                      CheckConstraint("quarter BETWEEN 0 AND 4", name="quarter_range"),
+                      CheckConstraint("rate_bp BETWEEN 0 AND 10000", name="rate_range"))
+
+
+class LevyPayment(Base):
+    """Money received from a company against one levy (append-only; the bank reference is the key)."""
+
+    __tablename__ = "ipf_levy_payment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    levy_id: Mapped[int] = mapped_column(ForeignKey("ipf_levy.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    paid_on: Mapped[dt.date] = mapped_column(Date)
+    reference: Mapped[str] = mapped_column(String(200), unique=True)
+    __table_args__ = (CheckConstraint("amount_fen <> 0", name="amount_nonzero"),)
+
+
+class BoardMeeting(Base):
+    """A meeting of the fund company's board, with who was present and whether it could be held (append-only)."""
+
+    __tablename__ = "ipf_board_meeting"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))              # regular, interim
+    directors_json: Mapped[str] = mapped_column(Text)
+    present_json: Mapped[str] = mapped_column(Text)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    findings_json: Mapped[str] = mapped_column(Text)
+
+
+class BoardResolution(Base):
+    """A resolution put to a board meeting, the votes and whether it passed (append-only)."""
+
+    __tablename__ = "ipf_board_resolution"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("ipf_board_meeting.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(64))           # e.g. use_for_failed_firm, annual_budget
+    reference: Mapped[str] = mapped_column(String(200), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    votes_json: Mapped[str] = mapped_column(Text)              # {"for": [...], "against": [...], "abstain": [...]}
+    passed: Mapped[bool] = mapped_column(Boolean)
+    findings_json: Mapped[str] = mapped_column(Text)
+
+
+class ProtectionInvestment(Base):
+    """A holding of the fund (bank deposit, government bond, central bank bill, central financial bond)."""
+
+    __tablename__ = "ipf_investment"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    issuer: Mapped[str] = mapped_column(String(300))
+    counterparty: Mapped[str] = mapped_column(String(300))
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    trade_date: Mapped[dt.date] = mapped_column(Date)
+    maturity_date: Mapped[dt.date | None] = mapped_column(Date)
+    approval_reference: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))            # held, matured
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),
+                      CheckConstraint("status IN ('held', 'matured')", name="status_known"))
+
+
+class FailedFirm(Base):
+    """A securities company closed, revoked, bankrupt or taken over, whose clients and individual creditors the
+    fund pays (under a board resolution) before it claims in the liquidation."""
+
+    __tablename__ = "ipf_failed_firm"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    event: Mapped[str] = mapped_column(String(16))             # closed, revoked, bankrupt, taken_over
+    event_on: Mapped[dt.date] = mapped_column(Date)
+    resolution_id: Mapped[int] = mapped_column(ForeignKey("ipf_board_resolution.id"))
+    state: Mapped[str] = mapped_column(String(16))             # registering, verified, closed
+    __table_args__ = (CheckConstraint("event IN ('closed', 'revoked', 'bankrupt', 'taken_over')", name="event_known"),
+                      CheckConstraint("state IN ('registering', 'verified', 'closed')", name="state_known"))
+
+
+class FirmClaim(Base):
+    """A claim registered by a client or individual creditor of a failed firm (append-only)."""
+
+    __tablename__ = "ipf_firm_claim"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    firm_id: Mapped[str] = mapped_column(ForeignKey("ipf_failed_firm.id"), index=True)
+    claimant_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))          # settlement_funds, individual_debt
+    principal_fen: Mapped[int] = mapped_column(Fen)
+    interest_fen: Mapped[int] = mapped_column(Fen)
+    reference: Mapped[str] = mapped_column(String(200))
+    __table_args__ = (UniqueConstraint("firm_id", "reference", name="uq_ipf_firm_claim_reference"),
+                      CheckConstraint("principal_fen >= 0 AND interest_fen >= 0", name="amounts_nonnegative"))
+
+
+class CustodianRecordRow(Base):
+    """What the custodian or liquidation group's records show a claimant is owed (append-only)."""
+
+    __tablename__ = "ipf_custodian_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    firm_id: Mapped[str] = mapped_column(ForeignKey("ipf_failed_firm.id"), index=True)
+    claimant_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    principal_fen: Mapped[int] = mapped_column(Fen)
+
+
+class FirmCompensation(Base):
+    """What the fund pays a claimant of a failed firm in one category, fixed at verification (append-only);
+    held claims (a discrepancy with the records) are listed with ``held`` and nothing to pay."""
+
+    __tablename__ = "ipf_compensation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    firm_id: Mapped[str] = mapped_column(ForeignKey("ipf_failed_firm.id"), index=True)
+    claimant_id: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(32))
+    claimed_fen: Mapped[int] = mapped_column(Fen)
+    eligible_fen: Mapped[int] = mapped_column(Fen)
+    pay_fen: Mapped[int] = mapped_column(Fen)
+    held: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("firm_id", "claimant_id", "category", name="uq_ipf_compensation_claimant"),
+                      CheckConstraint("pay_fen >= 0 AND pay_fen <= eligible_fen", name="pay_within_eligible"))
+
+
+class FirmBatch(Base):
+    """A batch of payments to a failed firm's claimants: proposed by one person, released by another."""
+
+    __tablename__ = "ipf_batch"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    firm_id: Mapped[str] = mapped_column(ForeignKey("ipf_failed_firm.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))            # proposed, released, settled, cancelled
+    count: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(Fen)
+    proposed_by: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    released_by: Mapped[str | None] = mapped_column(ForeignKey("app_user.name"))
+    released_on: Mapped[dt.date | None] = mapped_column(Date)
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("firm_id", "number", name="uq_ipf_batch_number"),
+                      CheckConstraint("status IN ('proposed', 'released', 'settled', 'cancelled')",
+                                      name="status_known"),
+                      CheckConstraint("released_by IS NULL OR released_by <> proposed_by", name="four_eyes"))
+
+
+class FirmTransfer(Base):
+    """One payment instruction to a claimant; a returned one is sent again in a later batch."""
+
+    __tablename__ = "ipf_transfer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("ipf_batch.id"), index=True)
+    compensation_id: Mapped[int] = mapped_column(ForeignKey("ipf_compensation.id"))
+    instruction_id: Mapped[str] = mapped_column(String(64), unique=True)
+    amount_fen: Mapped[int] = mapped_column(Fen)
+    status: Mapped[str] = mapped_column(String(16))            # pending, instructed, paid, returned, cancelled
+    reason: Mapped[str | None] = mapped_column(String(300))
+    settled_on: Mapped[dt.date | None] = mapped_column(Date)
+    result_sha256: Mapped[str | None] = mapped_column(String(64))
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("status IN ('pending', 'instructed', 'paid', 'returned', 'cancelled')", name="status_known"),
+        Index("uq_ipf_transfer_in_flight", "compensation_id", unique=True,
+              postgresql_where=text("status IN ('pending', 'instructed')"),
+              sqlite_where=text("status IN ('pending', 'instructed')")),
+    )
+
+
+class ProtectionImport(Base):
+    """Every file the protection fund took in, by content hash: the same file twice changes nothing."""
+
+    __tablename__ = "ipf_import"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    sha256: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(500))
+    rows: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    at: Mapped[str] = mapped_column(Stamp)
+    __table_args__ = (UniqueConstraint("kind", "sha256", name="uq_ipf_import_content"),)
