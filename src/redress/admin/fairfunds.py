@@ -27,7 +27,7 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -38,6 +38,7 @@ from redress.admin.cases import (executor, get_case, on_reject, payload, request
 from redress.admin.claims import _remember, _seen
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.admin.fund import read_csv
+from redress.admin.payments import RESULT_COLUMNS, ImportReport, check_results, write_instructions
 from redress.claims.lifecycle import CaseState
 from redress.fairfund.distribution import (CARRIED_FORWARD, SOURCE_KINDS, Eligible, FairFundError, FairFundPlan,
                                            Source, distribute)
@@ -342,8 +343,6 @@ def batches(session: Session, case_id: str) -> list[FairFundBatch]:
 
 def export_batch(session: Session, actor: str, case_id: str, number: int, out_dir: Path) -> tuple[Path, Path]:
     """The batch's instruction file and manifest, byte-stable, in the special fund's format."""
-    from redress.admin.payments import write_instructions
-
     require_user(session, actor, "operator")
     get_case(session, case_id, lock=True)
     batch = next((b for b in batches(session, case_id) if b.number == number), None)
@@ -364,30 +363,16 @@ def export_batch(session: Session, actor: str, case_id: str, number: int, out_di
     return path, manifest
 
 
-@dataclass
-class TransferReport:
-    file: str
-    already_imported: bool = False
-    paid: int = 0
-    returned: int = 0
-    unchanged: int = 0
-    paid_fen: int = 0
-    returned_fen: int = 0
-    returns: list[tuple[str, str]] = field(default_factory=list)
-
-
 def import_results(session: Session, actor: str, case_id: str, path: Path,
-                   on_row: Callable[[int], None] | None = None) -> TransferReport:
+                   on_row: Callable[[int], None] | None = None) -> ImportReport:
     """Apply the clearing system's results for fair-fund transfers (the special fund's results format).  All
     or nothing; the same file again, or a line already applied, changes nothing."""
-    from redress.admin.payments import RESULT_COLUMNS, check_results
-
     require_user(session, actor, "operator")
     get_case(session, case_id, lock=True)
     _fund(session, case_id)
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
-    report = TransferReport(path.name)
+    report = ImportReport(path.name)
     if _seen(session, case_id, "fairfund_results", digest):
         report.already_imported = True
         return report
@@ -428,6 +413,6 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
     return report
 
 
-__all__ = ["ESTABLISH_STATES", "FairFundStatement", "ROUND_STATES", "TransferReport", "batches", "export_batch",
+__all__ = ["ESTABLISH_STATES", "FairFundStatement", "ROUND_STATES", "batches", "export_batch",
            "import_results", "owed", "propose_batch", "SOURCE_KINDS", "add_source", "eligible", "establish", "paid_by_investor",
            "payments", "plan_of", "rounds", "run_round", "sources", "statement"]

@@ -18,7 +18,7 @@ from redress.admin.cases import get_case, parse_date, require_state, require_use
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.admin.money import parse_yuan, yuan
 from redress.claims.lifecycle import FUND_OPEN, CaseState
-from redress.ledger.core import (AccountKind, Entry, FundStatement, Posting, TrialBalance, account,
+from redress.ledger.core import (AccountKind, Entry, FundStatement, Posting, TrialBalance, account, lowest_balance,
                                  fund_statement, reversal, transfer, trial_balance)
 from redress.store import audit
 from redress.store.models import BalanceCheck, ImportedFile, LedgerEntry, LedgerPosting, Payer
@@ -82,14 +82,7 @@ def lowest_trust_cash(session: Session, case_id: str, booked_on: dt.date, change
     daily = session.execute(select(LedgerEntry.booked_on, func.sum(LedgerPosting.amount_fen)).join(LedgerEntry)
                             .where(LedgerEntry.case_id == case_id, LedgerPosting.account == TRUST_CASH)
                             .group_by(LedgerEntry.booked_on).order_by(LedgerEntry.booked_on)).all()
-    running = change_fen + sum(int(fen) for on, fen in daily if on <= booked_on)
-    low_on, low = booked_on, running
-    for on, fen in daily:
-        if on > booked_on:
-            running += int(fen)
-            if running < low:
-                low_on, low = on, running
-    return low_on, low
+    return lowest_balance(daily, booked_on, change_fen)
 
 
 def _postings(session: Session, entry_id: int) -> list[LedgerPosting]:

@@ -263,3 +263,17 @@ def check_assertion(entries: Iterable[Entry], assertion: BalanceAssertion) -> in
     """The difference (books - statement) at the end of ``assertion.on``; zero when they agree."""
     actual = balances(entries, through=assertion.on).get(assertion.account, 0)
     return actual - assertion.expected_fen
+
+
+def lowest_balance(daily: Iterable[tuple[dt.date, int]], booked_on: dt.date, change_fen: int) -> tuple[dt.date, int]:
+    """The lowest end-of-day balance from ``booked_on`` on, given the account's movements per day (in date
+    order) and ``change_fen`` added on ``booked_on``: a back-dated payment must not overdraw any later day."""
+    days = [(on, int(fen)) for on, fen in daily]
+    running = change_fen + sum(fen for on, fen in days if on <= booked_on)
+    low_on, low = booked_on, running
+    for on, fen in days:
+        if on > booked_on:
+            running += fen
+            if running < low:
+                low_on, low = on, running
+    return low_on, low

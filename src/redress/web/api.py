@@ -486,10 +486,28 @@ def propose_batch(case_id: str, body: S.BatchIn, request: Request, who: Principa
 @router.get("/cases/{case_id}/batches/{number}/instructions.csv", responses=ERRORS, tags=["payments"])
 def instructions(case_id: str, number: RowId, request: Request, who: Principal = Depends(principal)) -> Response:
     who.require("operator")
-    with tempfile.TemporaryDirectory() as tmp, tx(request, write=True) as s:   # the first export is recorded
-        path, _manifest = payments.export_batch(s, who.name, case_id, number, Path(tmp))
+    return csv_download(request, lambda s, tmp: payments.export_batch(s, who.name, case_id, number, tmp))
+
+
+def csv_download(request: Request, export) -> Response:
+    """A file written by ``export(session, folder) -> (path, manifest)``, sent as a download; written in a
+    unit of work that commits (the first export of a batch is recorded)."""
+    with tempfile.TemporaryDirectory() as tmp, tx(request, write=True) as s:
+        path, _manifest = export(s, Path(tmp))
         data = path.read_bytes()
     return Response(data, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+
+
+async def apply_upload(request: Request, file: UploadFile, apply) -> S.ImportOut:
+    """Save an uploaded results file under its own name and apply it with ``apply(session, path)``."""
+    data = await file.read()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(file.filename or "results.csv").name
+        path.write_bytes(data)
+        with tx(request) as s:
+            rep = apply(s, path)
+    return S.ImportOut(file=rep.file, already_imported=rep.already_imported, paid=rep.paid, returned=rep.returned,
+                       unchanged=rep.unchanged, paid_fen=rep.paid_fen, returned_fen=rep.returned_fen)
 
 
 @router.post("/cases/{case_id}/payment-results", response_model=S.ImportOut, responses=ERRORS, tags=["payments"])
@@ -497,14 +515,7 @@ async def payment_results(case_id: str, request: Request, file: Annotated[Upload
                           who: Principal = Depends(checked)) -> S.ImportOut:
     """Apply the clearing system's results file: all or nothing; the same file twice changes nothing."""
     who.require("operator")
-    data = await file.read()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(file.filename or "results.csv").name
-        path.write_bytes(data)
-        with tx(request) as s:
-            rep = payments.import_results(s, who.name, case_id, path)
-    return S.ImportOut(file=rep.file, already_imported=rep.already_imported, paid=rep.paid, returned=rep.returned,
-                       unchanged=rep.unchanged, paid_fen=rep.paid_fen, returned_fen=rep.returned_fen)
+    return await apply_upload(request, file, lambda s, path: payments.import_results(s, who.name, case_id, path))
 
 
 # -- reports -------------------------------------------------------------------------------------------------
@@ -911,10 +922,7 @@ def fair_fund_instructions(case_id: str, number: RowId, request: Request,
     from redress.admin import fairfunds
 
     who.require("operator")
-    with tempfile.TemporaryDirectory() as tmp, tx(request, write=True) as s:
-        path, _manifest = fairfunds.export_batch(s, who.name, case_id, number, Path(tmp))
-        data = path.read_bytes()
-    return Response(data, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
+    return csv_download(request, lambda s, tmp: fairfunds.export_batch(s, who.name, case_id, number, tmp))
 
 
 @router.post("/cases/{case_id}/fair-fund/results", response_model=S.ImportOut, responses=ERRORS, tags=["fair fund"])
@@ -924,14 +932,7 @@ async def fair_fund_results(case_id: str, request: Request, file: Annotated[Uplo
     from redress.admin import fairfunds
 
     who.require("operator")
-    data = await file.read()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(file.filename or "results.csv").name
-        path.write_bytes(data)
-        with tx(request) as s:
-            rep = fairfunds.import_results(s, who.name, case_id, path)
-    return S.ImportOut(file=rep.file, already_imported=rep.already_imported, paid=rep.paid, returned=rep.returned,
-                       unchanged=rep.unchanged, paid_fen=rep.paid_fen, returned_fen=rep.returned_fen)
+    return await apply_upload(request, file, lambda s, path: fairfunds.import_results(s, who.name, case_id, path))
 
 
 def problem_response(exc: AdminError) -> JSONResponse:

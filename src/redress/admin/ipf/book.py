@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from redress.admin.errors import AdminError
 from redress.admin.money import yuan
-from redress.ledger.core import LedgerError, Posting, trial_balance
+from redress.ledger.core import LedgerError, Posting, lowest_balance, trial_balance
 from redress.protection.book import FundEntry, ProtectionAccount, ProtectionStatement, pa, statement, transfer
 from redress.store import audit
 from redress.store.models import ProtectionEntry, ProtectionPosting
@@ -62,14 +62,7 @@ def _lowest_bank(session: Session, booked_on: dt.date, change_fen: int) -> tuple
     daily = session.execute(select(ProtectionEntry.booked_on, func.sum(ProtectionPosting.amount_fen))
                             .join(ProtectionEntry).where(ProtectionPosting.account == BANK)
                             .group_by(ProtectionEntry.booked_on).order_by(ProtectionEntry.booked_on)).all()
-    running = change_fen + sum(int(fen) for on, fen in daily if on <= booked_on)
-    low_on, low = booked_on, running
-    for on, fen in daily:
-        if on > booked_on:
-            running += int(fen)
-            if running < low:
-                low_on, low = on, running
-    return low_on, low
+    return lowest_balance(daily, booked_on, change_fen)
 
 
 def post(session: Session, entry: FundEntry, actor: str) -> ProtectionEntry:
