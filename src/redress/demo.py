@@ -73,11 +73,46 @@ def run(out_dir: Path, n_trades: int = 400_000, n_investors: int = 20_000, seed:
                           comparison=comparison.table,
                           plan_results={name: r.table for name, r in comparison.results.items()})
     lifecycle = administer(console, out_dir, case_dir, prep.case)
+    protection = protection_fund(console, out_dir, lifecycle["url"])
     console.rule()
     console.print(f"Results 结果: {out_dir / 'results.csv'}\nPlan comparison 方案对比: {out_dir / 'comparison.csv'}\n"
                   f"Report 报告: {report}\nCase database 案件数据库: {lifecycle['url']}\n"
-                  f"Payment, decision and notice files 文件: {lifecycle['files']}", highlight=False)
-    return {"info": info, "summary": summary, "seconds": seconds, "lifecycle": lifecycle}
+                  f"Payment, decision and notice files 文件: {lifecycle['files']}\n"
+                  f"Protection fund report 保护基金报告: {protection['xlsx']}, {protection['pdf']}", highlight=False)
+    return {"info": info, "summary": summary, "seconds": seconds, "lifecycle": lifecycle, "protection": protection}
+
+
+def protection_fund(console: Console, out_dir: Path, url: str) -> dict:
+    """A year of the investor protection fund in the same database: levies, a failed firm, investments,
+    board decisions and the quarterly report to the regulators."""
+    from rich.table import Table
+
+    from redress.admin.ipf.demo import run_protection_fund
+    from redress.admin.money import yuan
+    from redress.admin.simulate import APPROVER, OPERATOR
+    from redress.store.db import make_engine
+
+    console.rule("The investor protection fund / 证券投资者保护基金")
+    engine = make_engine(url)
+    res = run_protection_fund(engine, out_dir, operator=OPERATOR, approver=APPROVER,
+                              say=lambda m: console.print(m, highlight=False))
+    engine.dispose()
+    st = res["statement"]
+    t = Table(title="Protection fund statement / 保护基金状况", title_justify="left")
+    t.add_column("item 项目")
+    t.add_column("yuan 元", justify="right")
+    t.add_row("capital 注册资本", yuan(st.capital_fen, grouping=True))
+    for k, fen in st.income_fen.items():
+        if fen:
+            t.add_row(f"income 收入 · {k}", yuan(fen, grouping=True))
+    for label, fen in (("bank deposits 银行存款", st.bank_fen), ("investments 投资", st.investments_fen),
+                       ("claims in liquidation 清算债权", st.subrogated_fen)):
+        t.add_row(label, yuan(fen, grouping=True))
+    t.add_row("[bold]net assets 净资产[/]", f"[bold]{yuan(st.net_assets_fen, grouping=True)}[/]")
+    console.print(t)
+    console.print(f"Trial balance 试算平衡: {'balanced / 借贷平衡' if res['trial'].balanced else 'NOT balanced'}",
+                  highlight=False)
+    return res
 
 
 def administer(console: Console, out_dir: Path, case_dir: Path, case) -> dict:
