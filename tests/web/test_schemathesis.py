@@ -5,8 +5,9 @@ Every operation gets a bounded number of generated requests (derandomized, so CI
 ones (with the real case id for reads, so that they reach the data) and invalid ones.  Each response must not be
 a server error and must conform to the schema the document declares for its status code.
 
-Left out: ``POST /api/cases``, ``POST /api/cases/{case_id}/payment-results`` and ``.../fair-fund/results``
-(multipart uploads: slow to generate and covered by test_api and test_fairfund_web), ``POST /api/cases/{case_id}/compute`` (starts a background computation
+Left out: ``POST /api/cases``, ``POST /api/cases/{case_id}/payment-results``, ``.../fair-fund/results`` and the
+failed firms' claims, records and results (multipart uploads: slow to generate and covered by test_api,
+test_fairfund_web and test_ipf_web), ``POST /api/cases/{case_id}/compute`` (starts a background computation
 thread), and ``DELETE /api/session`` (it would sign the fuzzing session out).
 """
 
@@ -24,7 +25,8 @@ from websupport import Web
 from redress.web.security import COOKIE
 
 EXCLUDED = {("POST", "/api/cases"), ("POST", "/api/cases/{case_id}/payment-results"),
-            ("POST", "/api/cases/{case_id}/fair-fund/results"),
+            ("POST", "/api/cases/{case_id}/fair-fund/results"), ("POST", "/api/ipf/firms/{firm_id}/claims"),
+            ("POST", "/api/ipf/firms/{firm_id}/records"), ("POST", "/api/ipf/firms/{firm_id}/results"),
             ("POST", "/api/cases/{case_id}/compute"), ("DELETE", "/api/session")}
 EXAMPLES = 10
 

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from redress.admin.errors import AdminError
 from redress.errors import CaseError
 from redress.store.db import make_engine, migrate
-from redress.web import api, ipf_api, pages
+from redress.web import api, ipf_api, ipf_pages, pages
 from redress.web.runs import Runs
 
 log = logging.getLogger("redress.web")
@@ -49,6 +49,7 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     app.include_router(api.router)
     app.include_router(ipf_api.router)
     app.include_router(pages.router)
+    app.include_router(ipf_pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
     @app.middleware("http")

@@ -41,6 +41,7 @@ class InvestmentRefused(AdminError):
     def __init__(self, holding_id: str, refusals: list[Refusal]):
         self.holding_id = holding_id
         self.refusals = tuple(refusals)
+        self.problems = [f"{r.message_en} / {r.message_zh} ({r.article})" for r in refusals]
         lines = "\n".join(f"  - {r.message_en} / {r.message_zh} ({r.article})" for r in refusals)
         super().__init__(f"investment {holding_id} refused / 资金运用不符合规定:\n{lines}",
                          hint="the refusal is recorded in the audit log / 已记入审计日志")
