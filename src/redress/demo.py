@@ -105,6 +105,9 @@ def protection_fund(console: Console, out_dir: Path, url: str) -> dict:
     for k, fen in st.income_fen.items():
         if fen:
             t.add_row(f"income 收入 · {k}", yuan(fen, grouping=True))
+    for k, fen in st.expense_fen.items():
+        if fen:
+            t.add_row(f"expense 支出 · {k}", yuan(fen, grouping=True))
     for label, fen in (("bank deposits 银行存款", st.bank_fen), ("investments 投资", st.investments_fen),
                        ("claims in liquidation 清算债权", st.subrogated_fen)):
         t.add_row(label, yuan(fen, grouping=True))

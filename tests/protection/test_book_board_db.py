@@ -136,3 +136,29 @@ def test_board_and_book_from_the_command_line(db, tmp_path):
     cli("book", "capital", "--amount", "1000000.00", "--ref", "CAP", "--on", "2021-01-04")
     shown = cli("book", "show")
     assert "1,000,000.00" in shown and "balanced" in shown
+
+
+def test_running_costs_need_the_years_budget(db):
+    url, engine = db
+    users(engine)
+    with unit_of_work(engine) as s:
+        book.open_capital(s, "alice", 1_000_000_00, D(2020, 1, 2), "CAP")
+        with pytest.raises(AdminError, match="no board resolution"):
+            book.operating_expense(s, "alice", 500_00, D(2020, 3, 1), "E-1", "rent", "BUDGET-2020")
+        thin = board.record_meeting(s, "alice", D(2020, 1, 10), DIRECTORS, DIRECTORS[:6])
+        board.record_resolution(s, "alice", thin.id, "annual_budget", "BUDGET-THIN", "2020 budget", DIRECTORS[:6])
+        with pytest.raises(AdminError, match="did not pass"):
+            book.operating_expense(s, "alice", 500_00, D(2020, 3, 1), "E-1", "rent", "BUDGET-THIN")
+        m = board.record_meeting(s, "alice", D(2019, 12, 20), DIRECTORS, DIRECTORS[:7])
+        board.record_resolution(s, "alice", m.id, "annual_budget", "BUDGET-2020", "2020 budget", DIRECTORS[:5])
+        board.record_resolution(s, "alice", m.id, "use_for_failed_firm", "FF-1", "pay", DIRECTORS[:5])
+        with pytest.raises(AdminError, match="is on"):
+            book.operating_expense(s, "alice", 500_00, D(2020, 3, 1), "E-1", "rent", "FF-1")
+        with pytest.raises(AdminError, match="does not cover"):
+            book.operating_expense(s, "alice", 500_00, D(2021, 3, 1), "E-1", "rent", "BUDGET-2020")
+        before = _counts(s)[0]
+        book.operating_expense(s, "alice", 500_00, D(2020, 3, 1), "E-1", "rent", "BUDGET-2020")
+        book.operating_expense(s, "alice", 500_00, D(2020, 3, 1), "E-1", "rent", "BUDGET-2020")   # a retry
+        assert _counts(s)[0] == before + 1
+        st = book.fund_statement(s)
+        assert st.expense_fen["operating_expense"] == 500_00 and st.net_assets_fen == 1_000_000_00 - 500_00

@@ -47,6 +47,8 @@ def test_protection_fund_through_the_api(web: Web):
         "votes_for": DIRECTORS[:5], "votes_against": DIRECTORS[5:7]}), 201)
     assert r["passed"]
     assert [x["valid"] for x in ok(aud.get("/api/ipf/board"))] == [False, True]
+    refused(op.post("/api/ipf/expenses", json={"amount_fen": 100_00, "on": "2020-03-03", "reference": "E1",
+                                               "memo": "rent", "budget_reference": "BR-1"}), 409)  # not a budget
 
     # a levy: a company rated A in 2019 pays 0.5% (the 2019 table, class A) on its first-quarter income
     ok(op.post("/api/ipf/companies", json={"id": "abc", "name": "ABC Securities", "brokerage": True}), 201)

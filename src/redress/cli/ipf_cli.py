@@ -96,6 +96,20 @@ def book_capital(amount: Annotated[str, typer.Option("--amount", help="Yuan / �
     out.print(f"Capital {amount} yuan recorded / 已登记", highlight=False)
 
 
+@book_app.command("expense")
+def book_expense(amount: Annotated[str, typer.Option("--amount", help="Yuan / 金额（元）")],
+                 reference: Annotated[str, typer.Option("--ref", help="Bank reference: the idempotency key")],
+                 memo: Annotated[str, typer.Option("--memo", help="What it paid for / 用途")],
+                 budget: Annotated[str, typer.Option("--budget", help="The board's annual budget resolution")],
+                 on: On = None, db: Db = None, actor: Actor = "admin") -> None:
+    """Pay a running cost of the fund company under the board's annual budget (Art. 21) / 列支运营费用。"""
+    from redress.admin.ipf import book
+
+    with session(db) as s:
+        book.operating_expense(s, actor, _fen(amount, "--amount"), _date(on), reference, memo, budget)
+    out.print(f"Expense {amount} yuan recorded under budget {budget} / 已列支", highlight=False)
+
+
 @book_app.command("show")
 def book_show(on: On = None, db: Db = None) -> None:
     """The fund's statement (raising, management, use) and trial balance / 基金状况与试算平衡。"""

@@ -91,6 +91,26 @@ def capital(body: CapitalIn, request: Request, who: Principal = Depends(operator
         return statement_out(s, None)
 
 
+class ExpenseIn(BaseModel):
+    amount_fen: int = Field(gt=0, le=10**17)
+    on: dt.date
+    reference: str = Field(min_length=1, max_length=200)
+    memo: str = Field(min_length=1, max_length=500)
+    budget_reference: str = Field(min_length=1, max_length=200,
+                                  description="The board's passed annual_budget resolution covering the year")
+
+
+@router.post("/expenses", response_model=StatementOut, status_code=201, responses=ERRORS)
+def expense(body: ExpenseIn, request: Request, who: Principal = Depends(operator)) -> StatementOut:
+    """A running cost of the fund company, under the board's annual budget (Art. 21)."""
+    from redress.admin.ipf import book
+
+    with tx(request) as s:
+        book.operating_expense(s, who.name, body.amount_fen, body.on, body.reference, body.memo,
+                               body.budget_reference)
+        return statement_out(s, None)
+
+
 # -- the board -----------------------------------------------------------------------------------------------
 
 class FindingOut(BaseModel):

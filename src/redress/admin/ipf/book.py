@@ -115,3 +115,23 @@ def open_capital(session: Session, actor: str, amount_fen: int, on: dt.date, ref
     """The fund's opening capital paid into its bank account (Art. 13)."""
     return post(session, transfer(on, "capital", f"opening capital ({reference})", f"capital:{reference}", BANK,
                                   pa(ProtectionAccount.CAPITAL), amount_fen), actor)
+
+
+def operating_expense(session: Session, actor: str, amount_fen: int, on: dt.date, reference: str, memo: str,
+                      budget_reference: str) -> ProtectionEntry:
+    """The fund company's running costs (Art. 21), paid from the fund only under a passed board resolution on
+    the annual budget (``annual_budget``) adopted in the year of the expense or the year before it."""
+    from redress.admin.cases import require_user
+    from redress.admin.ipf.board import require_resolution
+    from redress.store.models import BoardMeeting
+
+    require_user(session, actor, "operator")
+    if not reference.strip() or not memo.strip():
+        raise AdminError("an expense needs a bank reference and a description / 需要流水号和用途说明")
+    budget = require_resolution(session, "annual_budget", budget_reference)
+    adopted = session.get(BoardMeeting, budget.meeting_id).held_on
+    if adopted.year not in (on.year, on.year - 1) or adopted > on:
+        raise AdminError(f"the budget {budget_reference} was adopted on {adopted}; it does not cover an expense on "
+                         f"{on} / 该预算不涵盖此项支出", hint="name the budget resolution of that year")
+    return post(session, transfer(on, "expense", f"{memo} (budget {budget_reference})", f"expense:{reference}",
+                                  pa(ProtectionAccount.OPERATING_EXPENSE), BANK, amount_fen), actor)

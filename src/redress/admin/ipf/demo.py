@@ -137,6 +137,9 @@ def run_protection_fund(engine: Engine, out_dir: Path, *, operator: str, approve
             refused = "; ".join(r.message_en for r in exc.refusals)
     with tx() as s:
         investments.record_income(s, operator, "GB-200004", 84_000_000_00, d(YEAR, 9, 2), "GB-200004-C1")
+        for half, on in enumerate((d(YEAR, 6, 30), d(YEAR, 12, 31)), 1):
+            book.operating_expense(s, operator, 17_500_000_00, on, f"OPEX-{YEAR}-H{half}",
+                                   "运营费用 running costs of the fund company", f"BD-{YEAR}-01")
     say(f"Investments 资金运用: deposit, government bond and CDB bond held; a stock purchase refused ({refused})")
 
     # a failed firm: claims, custodian records (one differs), verification, two batches, liquidation
