@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SIZES ?= 1000000,10000000,50000000
 
-.PHONY: install demo test bench bench-admin bench-web clean
+.PHONY: install demo test bench bench-admin bench-ipf bench-web clean
 
 install: $(STAMP)
 
@@ -28,10 +28,14 @@ PG_BENCH ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 bench: install
 	$(BIN)/python -m redress.bench --sizes $(SIZES)
 	$(BIN)/python -m redress.bench.admin --claims $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
+	$(BIN)/python -m redress.bench.ipf --claimants $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
 	$(MAKE) --no-print-directory bench-web
 
 bench-admin: install
 	$(BIN)/python -m redress.bench.admin --claims $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
+
+bench-ipf: install
+	$(BIN)/python -m redress.bench.ipf --claimants $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
 
 # the opening day of a case on the web: uvicorn + locust, then every acceptance checked in the database
 WEB_INVESTORS ?= 2000
