@@ -419,3 +419,50 @@ def test_cli_end_to_end(db, tmp_path):
         rep = firms.report(s, FIRM)
         assert (rep.state, rep.written_off_fen) == ("closed", TO_PAY_FEN - 100_000)
         holds(s)
+
+
+# -- a held claim decided after review ----------------------------------------------------------------------------
+
+def test_a_held_claim_is_decided_by_an_approver_and_paid_in_the_next_batch(db, tmp_path):
+    url, engine = db
+    verified(engine, tmp_path)
+    # d-off registered 80,000 yuan, the records show 70,000: held.  The review accepts 105,000.50 yuan (a
+    # supplementary record) so the threshold rule applies to the decided principal; interest is never paid.
+    accepted = 10_500_050
+    expected = expected_paid("individual_debt", accepted)
+    with unit_of_work(engine) as s:
+        assert [c.claimant_id for c, _fen in firms.owed(s, FIRM)].count("d-off") == 0
+        before = counts(s)
+        with pytest.raises(Forbidden):
+            firms.resolve_held(s, "alice", FIRM, "d-off", "individual_debt", accepted, D(2021, 5, 20), "ledger")
+        with pytest.raises(AdminError, match="not held"):
+            firms.resolve_held(s, "bob", FIRM, "i-big", "individual_debt", 1, D(2021, 5, 20), "ledger")
+        with pytest.raises(BadInput, match="say why"):
+            firms.resolve_held(s, "bob", FIRM, "d-off", "individual_debt", accepted, D(2021, 5, 20), " ")
+        assert counts(s) == before
+        r = firms.resolve_held(s, "bob", FIRM, "d-off", "individual_debt", accepted, D(2021, 5, 20),
+                               "supplementary custodian record")
+        assert (r.eligible_fen, r.pay_fen) == (accepted, expected)
+        assert firms.resolve_held(s, "bob", FIRM, "d-off", "individual_debt", accepted, D(2021, 5, 20),
+                                  "supplementary custodian record").id == r.id          # the same decision again
+        with pytest.raises(AdminError, match="already decided"):
+            firms.resolve_held(s, "bob", FIRM, "d-off", "individual_debt", 1, D(2021, 5, 20), "other")
+        owed = {(c.claimant_id, c.category): fen for c, fen in firms.owed(s, FIRM)}
+        assert owed[("d-off", "individual_debt")] == expected
+        assert sum(owed.values()) == TO_PAY_FEN + expected
+        rep = firms.report(s, FIRM)
+        assert (rep.held, rep.held_fen, rep.to_pay_fen) == (0, 0, TO_PAY_FEN + expected)
+        batch = firms.propose_batch(s, "alice", FIRM, D(2021, 5, 21))
+        firms.release_batch(s, "bob", FIRM, batch.number, D(2021, 5, 21))
+        (line,) = [ln for ln in firms.claimant_statement(s, FIRM, "d-off")]
+        assert (line.to_pay_fen, line.held, line.in_flight_fen) == (expected, False, expected)
+        assert any("reviewed on 2021-05-20 by bob" in t for t in line.lines)
+        holds(s)
+    cli = CliRunner().invoke(app, ["ipf", "firm", "review", FIRM, "d-off", "--category", "individual_debt",
+                                   "--principal", "105000.50", "--reason", "supplementary custodian record",
+                                   "--on", "2021-05-20", "--db", url, "--as", "bob"])
+    assert cli.exit_code == 0, cli.output                                       # the same decision: accepted
+    for table in ("ipf_review",):
+        with pytest.raises(Exception):
+            with unit_of_work(engine) as s:
+                s.execute(text(f"UPDATE {table} SET pay_fen = 0"))

@@ -78,13 +78,19 @@ def test_protection_fund_through_the_api(web: Web):
     ok(op.post("/api/ipf/firms", json={"id": "xsec", "name": "X Securities", "event": "revoked",
                                        "event_on": "2020-03-05", "resolution_reference": "BR-1"}), 201)
     claims = ("claimant_id,category,principal,interest,reference\nP1,individual_debt,100000.10,500.00,R1\n"
-              "P2,settlement_funds,2500.00,0,R2\n")
+              "P2,settlement_funds,2500.00,0,R2\nP3,settlement_funds,900.00,0,R3\n")
     ok(op.post("/api/ipf/firms/xsec/claims", files={"file": ("claims.csv", claims.encode(), "text/csv")}))
-    records = "claimant_id,category,principal\nP1,individual_debt,100000.10\nP2,settlement_funds,2500.00\n"
+    records = ("claimant_id,category,principal\nP1,individual_debt,100000.10\nP2,settlement_funds,2500.00\n"
+               "P3,settlement_funds,800.00\n")
     ok(op.post("/api/ipf/firms/xsec/records", files={"file": ("records.csv", records.encode(), "text/csv")}))
     f = ok(op.post("/api/ipf/firms/xsec/verify", json={"on": "2020-03-20"}))
     # 100,000 in full, then 90% of the 0.10 excess (9 fen), no interest; settlement funds in full
-    assert f["to_pay_fen"] == 100_000_00 + 9 + 2500_00
+    assert f["to_pay_fen"] == 100_000_00 + 9 + 2500_00 and f["held"] == 1       # P3 differs from the records
+    review = {"claimant_id": "P3", "category": "settlement_funds", "principal_fen": 850_00, "on": "2020-03-22",
+              "reason": "custodian's corrected ledger"}
+    refused(op.post("/api/ipf/firms/xsec/reviews", json=review), 403)            # an approver decides
+    f = ok(chk.post("/api/ipf/firms/xsec/reviews", json=review), 201)
+    assert f["to_pay_fen"] == 100_000_00 + 9 + 2500_00 + 850_00 and f["held"] == 0
     ok(op.post("/api/ipf/firms/xsec/batches", json={"on": "2020-03-25"}), 201)
     refused(op.post("/api/ipf/firms/xsec/batches/1/release", json={"on": "2020-03-25"}), 403)   # not an approver
     ok(chk.post("/api/ipf/firms/xsec/batches/1/release", json={"on": "2020-03-25"}))

@@ -149,6 +149,24 @@ def firm_results(firm_id: Firm, file: InFile, db: Db = None, actor: Actor = "adm
         out.print(f"  returned 退回: {iid}: {reason}", highlight=False)
 
 
+@firm_app.command("review")
+def firm_review(firm_id: Firm, claimant: Annotated[str, typer.Argument(help="The claimant held at verification")],
+                category: Annotated[str, typer.Option("--category", help="settlement_funds | individual_debt")],
+                principal: Annotated[str, typer.Option("--principal", help="Principal accepted after review, yuan "
+                                                       "(0: nothing owed) / 复核确认本金（元）")],
+                reason: Annotated[str, typer.Option("--reason", help="The evidence reviewed / 复核依据")],
+                on: On = None, db: Db = None, actor: Actor = "admin") -> None:
+    """Decide a claim held at verification, as an approver; it is paid in the next batch / 复核暂缓债权。"""
+    from redress.admin.ipf import firms
+
+    with session(db) as s:
+        r = firms.resolve_held(s, actor, firm_id, claimant, category, _fen(principal, "--principal"), _date(on),
+                               reason)
+        pay = r.pay_fen
+    out.print(f"{claimant} ({category}): {principal} yuan accepted, {_y(pay)} yuan to pay in the next batch "
+              f"/ 复核完成", highlight=False)
+
+
 @firm_app.command("recover")
 def firm_recover(firm_id: Firm,
                  amount: Annotated[str, typer.Option("--amount", help="Yuan / 金额（元）")],

@@ -786,3 +786,20 @@ class ProtectionImport(Base):
     actor: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
     at: Mapped[str] = mapped_column(Stamp)
     __table_args__ = (UniqueConstraint("kind", "sha256", name="uq_ipf_import_content"),)
+
+
+class FirmReview(Base):
+    """The decision on a claim held at verification (a discrepancy with the records), taken after review by an
+    approver: the principal accepted, and what the payout rule then pays (append-only, one per claim)."""
+
+    __tablename__ = "ipf_review"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    compensation_id: Mapped[int] = mapped_column(ForeignKey("ipf_compensation.id"), unique=True)
+    principal_fen: Mapped[int] = mapped_column(Fen)
+    eligible_fen: Mapped[int] = mapped_column(Fen)
+    pay_fen: Mapped[int] = mapped_column(Fen)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    decided_on: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (CheckConstraint("principal_fen >= 0 AND pay_fen >= 0 AND pay_fen <= eligible_fen",
+                                      name="amounts_consistent"),)

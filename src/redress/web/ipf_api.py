@@ -513,6 +513,25 @@ async def firm_results(firm_id: Ident, request: Request, file: Annotated[UploadF
     return await _firm_file(request, file, lambda s, p: firms.import_results(s, who.name, firm_id, p))
 
 
+class ReviewIn(BaseModel):
+    claimant_id: str = Field(min_length=1, max_length=64)
+    category: str = Field(min_length=1, max_length=32)
+    principal_fen: int = Field(ge=0, le=10**17, description="Principal accepted after review (0: nothing owed)")
+    on: dt.date
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/firms/{firm_id}/reviews", response_model=dict, status_code=201, responses=ERRORS)
+def review_held_claim(firm_id: Ident, body: ReviewIn, request: Request, who: Principal = Depends(approver)) -> dict:
+    """Decide a claim held at verification (a discrepancy with the records), as an approver."""
+    from redress.admin.ipf import firms
+
+    with tx(request) as s:
+        firms.resolve_held(s, who.name, firm_id, body.claimant_id, body.category, body.principal_fen, body.on,
+                           body.reason)
+        return firm_out(s, firm_id)
+
+
 @router.post("/firms/{firm_id}/recoveries", response_model=dict, status_code=201, responses=ERRORS)
 def firm_recovery(firm_id: Ident, body: RecoveryIn, request: Request, who: Principal = Depends(operator)) -> dict:
     """A dividend from the liquidation on the fund's claim (Art. 19)."""

@@ -164,6 +164,10 @@ def run_protection_fund(engine: Engine, out_dir: Path, *, operator: str, approve
         firms.import_custodian_records(s, operator, firm_id, _csv(files / f"{firm_id}-records.csv",
                                                                   ["claimant_id", "category", "principal"], records))
         verified = firms.verify_firm(s, operator, firm_id, d(YEAR, 6, 20))
+    with tx() as s:   # the held claim: the liquidation group's ledger confirms the claimant's figure
+        held = next(c for c in claims_rows if c[0] == "C00007")
+        firms.resolve_held(s, approver, firm_id, "C00007", held[1], int(held[2].replace(".", "")),
+                           d(YEAR, 7, 10), "托管组账簿复核：登记金额无误 the custodian's ledger confirms the claim")
     for k, on in enumerate((d(YEAR, 6, 29), d(YEAR, 7, 15))):
         with tx() as s:
             b = firms.propose_batch(s, operator, firm_id, on)
@@ -184,7 +188,7 @@ def run_protection_fund(engine: Engine, out_dir: Path, *, operator: str, approve
         firms.record_recovery(s, operator, firm_id, paid.subrogated_fen * 35 // 100, d(YEAR, 12, 18),
                               f"{firm_id}-LIQ-DIV-1")
         firm = firms.report(s, firm_id)
-    say(f"Failed firm 风险处置 {firm_id}: {verified.claimants} claims verified ({verified.held} held for review), "
+    say(f"Failed firm 风险处置 {firm_id}: {verified.claimants} claims verified ({verified.held} held, then decided on review), "
         f"{_yuan(firm.paid_fen)} yuan paid in 2 batches, first liquidation dividend {_yuan(firm.recovered_fen)} "
         f"yuan recovered")
 

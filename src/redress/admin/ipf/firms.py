@@ -40,7 +40,7 @@ from redress.protection.book import FundEntry, ProtectionAccount, pa, transfer
 from redress.protection import ProtectionError
 from redress.protection.payout import Category, CustodianRecord, RegisteredClaim, compensate, payout_rules, verify
 from redress.store import audit
-from redress.store.models import (BoardResolution, CustodianRecordRow, FailedFirm, FirmBatch, FirmClaim,
+from redress.store.models import (BoardResolution, FirmReview, CustodianRecordRow, FailedFirm, FirmBatch, FirmClaim,
                                   FirmCompensation, FirmTransfer, ProtectionEntry, ProtectionImport,
                                   ProtectionPosting)
 
@@ -359,15 +359,75 @@ def _paid_by_compensation(session: Session, firm_id: str) -> dict[int, int]:
         .group_by(FirmTransfer.compensation_id))}
 
 
+def _reviews(session: Session, firm_id: str) -> dict[int, FirmReview]:
+    return {r.compensation_id: r for r in session.execute(
+        select(FirmReview).join(FirmCompensation, FirmCompensation.id == FirmReview.compensation_id)
+        .where(FirmCompensation.firm_id == firm_id)).scalars()}
+
+
+def to_pay(comp: FirmCompensation, reviews: dict[int, FirmReview]) -> int:
+    """What a compensation pays: fixed at verification, or, for a claim held then, decided on review."""
+    if not comp.held:
+        return comp.pay_fen
+    review = reviews.get(comp.id)
+    return review.pay_fen if review is not None else 0
+
+
 def owed(session: Session, firm_id: str) -> list[tuple[FirmCompensation, int]]:
-    """Every compensation with money still to pay and no transfer in flight, with the amount, by claimant."""
+    """Every compensation with money still to pay and no transfer in flight, with the amount, by claimant
+    (a held claim once its review has decided it)."""
     paid = _paid_by_compensation(session, firm_id)
+    reviews = _reviews(session, firm_id)
     in_flight = select(FirmTransfer.compensation_id).where(FirmTransfer.status.in_(IN_FLIGHT))
     comps = session.execute(select(FirmCompensation).where(
-        FirmCompensation.firm_id == firm_id, FirmCompensation.held.is_(False), FirmCompensation.pay_fen > 0,
-        FirmCompensation.id.not_in(in_flight))
+        FirmCompensation.firm_id == firm_id, FirmCompensation.id.not_in(in_flight))
         .order_by(FirmCompensation.claimant_id, FirmCompensation.category)).scalars()
-    return [(c, c.pay_fen - paid.get(c.id, 0)) for c in comps if c.pay_fen > paid.get(c.id, 0)]
+    return [(c, to_pay(c, reviews) - paid.get(c.id, 0)) for c in comps if to_pay(c, reviews) > paid.get(c.id, 0)]
+
+
+def resolve_held(session: Session, actor: str, firm_id: str, claimant_id: str, category: str, principal_fen: int,
+                 on: dt.date, reason: str) -> FirmReview:
+    """Decide a claim held at verification, after review, as an approver: the principal accepted (0 when
+    nothing is owed) is paid under the payout rules in force on ``on`` (interest is never paid), in the next
+    batch.  Decided once: the same decision again returns it; another one is refused."""
+    book.lock(session)
+    require_user(session, actor, "approver")
+    firm = get_firm(session, firm_id)
+    _require_state(firm, ("verified",), "decide a held claim", "verify the claims first; a closed firm pays no more")
+    comp = session.execute(select(FirmCompensation).where(
+        FirmCompensation.firm_id == firm_id, FirmCompensation.claimant_id == claimant_id,
+        FirmCompensation.category == category)).scalar_one_or_none()
+    if comp is None:
+        raise NotFound(f"no verified {category} claim of {claimant_id!r} in firm {firm_id} / 无此核对结果")
+    if not comp.held:
+        raise AdminError(f"the {category} claim of {claimant_id} was not held: it is paid as verified / 该债权未被暂缓")
+    if isinstance(principal_fen, bool) or not isinstance(principal_fen, int) or principal_fen < 0:
+        raise BadInput(f"principal: a non-negative integer of fen, got {principal_fen!r}")
+    if not reason.strip():
+        raise BadInput("say why (the evidence reviewed) / 请说明复核依据")
+    old = session.execute(select(FirmReview).where(FirmReview.compensation_id == comp.id)).scalar_one_or_none()
+    if old is not None:
+        if (old.principal_fen, old.reason, old.decided_on) == (principal_fen, reason, on):
+            return old
+        raise AdminError(f"the held {category} claim of {claimant_id} was already decided on {old.decided_on} "
+                         f"({yuan(old.principal_fen)} yuan accepted) / 已复核")
+    eligible = pay = 0
+    if principal_fen:
+        try:
+            payout = compensate([RegisteredClaim(claimant_id, category, principal_fen, 0,  # type: ignore[arg-type]
+                                                 f"review:{comp.id}")], payout_rules(on))
+        except ProtectionError as exc:
+            raise BadInput(f"review refused: {exc}") from None
+        (c,) = payout.compensations
+        eligible, pay = c.eligible_fen, c.paid_fen
+    row = FirmReview(compensation_id=comp.id, principal_fen=principal_fen, eligible_fen=eligible, pay_fen=pay,
+                     reason=reason, decided_by=actor, decided_on=on)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor, "ipf.firm_claim_reviewed", f"firm {firm_id} {claimant_id} {category}",
+                 {"principal_fen": principal_fen, "eligible_fen": eligible, "pay_fen": pay, "on": on.isoformat(),
+                  "reason": reason})
+    return row
 
 
 def _bank_through(session: Session, on: dt.date) -> int:
@@ -710,21 +770,24 @@ def report(session: Session, firm_id: str) -> FirmReport:
     paid = {c.id: by_status.get((c.id, "paid"), 0) for c in comps}
     flying = {c.id: sum(by_status.get((c.id, s), 0) for s in IN_FLIGHT) for c in comps}
     moves = _account_movements(session, subrogated(firm_id))
+    reviews = _reviews(session, firm_id)
     cats = []
     for cat in Category:
         cc = [c for c in claims if c.category == cat.value]
         kk = [c for c in comps if c.category == cat.value]
         cats.append(CategoryTotals(cat.value, len(cc), sum(c.principal_fen + c.interest_fen for c in cc),
-                                   sum(c.pay_fen for c in kk), sum(c.claimed_fen for c in kk if c.held),
+                                   sum(to_pay(c, reviews) for c in kk),
+                                   sum(c.claimed_fen for c in kk if c.held and c.id not in reviews),
                                    sum(paid[c.id] for c in kk)))
-    paying = [c for c in comps if not c.held]
+    paying = [c for c in comps if not c.held or c.id in reviews]
+    pays = {c.id: to_pay(c, reviews) for c in comps}
     return FirmReport(
         firm.id, firm.name, firm.event, firm.event_on, firm.state, resolution.reference if resolution else "?",
         len(claims), sum(c.principal_fen + c.interest_fen for c in claims), sum(c.interest_fen for c in claims),
-        int(custodian), len({c.claimant_id for c in paying}), sum(c.pay_fen for c in paying),
-        sum(c.claimed_fen - c.pay_fen for c in paying), len(comps) - len(paying),
-        sum(c.claimed_fen for c in comps if c.held), sum(paid.values()), sum(flying.values()),
-        sum(c.pay_fen - paid[c.id] - flying[c.id] for c in paying), moves.get("firm_settlement", 0),
+        int(custodian), len({c.claimant_id for c in paying}), sum(pays[c.id] for c in paying),
+        sum(c.claimed_fen - pays[c.id] for c in paying), len(comps) - len(paying),
+        sum(c.claimed_fen for c in comps if c.held and c.id not in reviews), sum(paid.values()),
+        sum(flying.values()), sum(pays[c.id] - paid[c.id] - flying[c.id] for c in paying), moves.get("firm_settlement", 0),
         -moves.get("firm_recovery", 0), -moves.get("firm_writeoff", 0), sum(moves.values()), tuple(cats),
         tuple((b.number, b.status, b.count, b.total_fen, b.proposed_by, b.released_by)
               for b in batches(session, firm_id)))
@@ -755,6 +818,7 @@ def claimant_statement(session: Session, firm_id: str, claimant_id: str) -> list
         FirmCompensation.firm_id == firm_id, FirmCompensation.claimant_id == claimant_id)).scalars()}
     if not claims and not comps:
         raise NotFound(f"no claims of {claimant_id!r} in firm {firm_id} / 该申报人无申报债权")
+    reviews = _reviews(session, firm_id)
     out = []
     for cat in Category:
         cc = [c for c in claims if c.category == cat.value]
@@ -765,13 +829,17 @@ def claimant_statement(session: Session, firm_id: str, claimant_id: str) -> list
             select(FirmTransfer).where(FirmTransfer.compensation_id == comp.id).order_by(FirmTransfer.id)).scalars())
         paid = sum(t.amount_fen for t in transfers if t.status == "paid")
         flying = sum(t.amount_fen for t in transfers if t.status in IN_FLIGHT)
-        to_pay = comp.pay_fen if comp else 0
+        review = reviews.get(comp.id) if comp else None
+        pay = to_pay(comp, reviews) if comp else 0
         lines = tuple(comp.note.splitlines()) if comp else ("not verified yet / 尚未核对",)
+        if review is not None:
+            lines += (f"reviewed on {review.decided_on} by {review.decided_by}: {yuan(review.principal_fen)} yuan "
+                      f"accepted, {yuan(review.pay_fen)} yuan to pay ({review.reason}) / 复核确认",)
         out.append(ClaimantLine(
             cat.value, tuple((c.reference, c.principal_fen, c.interest_fen) for c in cc),
             comp.claimed_fen if comp else sum(c.principal_fen + c.interest_fen for c in cc),
-            comp.eligible_fen if comp else 0, to_pay, bool(comp and comp.held), paid, flying,
-            to_pay - paid - flying, lines,
+            review.eligible_fen if review else (comp.eligible_fen if comp else 0), pay,
+            bool(comp and comp.held and review is None), paid, flying, pay - paid - flying, lines,
             tuple((t.instruction_id, t.amount_fen, t.status, t.settled_on, t.reason) for t in transfers)))
     return out
 
@@ -779,4 +847,5 @@ def claimant_statement(session: Session, firm_id: str, claimant_id: str) -> list
 __all__ = ["CLAIM_COLUMNS", "ClaimantLine", "EVENTS", "FileReport", "FirmReport", "RECORD_COLUMNS", "ResultsReport",
            "VerifySummary", "batches", "cancel_batch", "claimant_statement", "close_firm", "export_batch", "get_batch",
            "get_firm", "import_custodian_records", "import_results", "loss", "open_firm", "owed", "propose_batch",
-           "record_recovery", "register_claims", "release_batch", "report", "subrogated", "verify_firm"]
+           "record_recovery", "register_claims", "release_batch", "report", "resolve_held", "subrogated", "to_pay",
+           "verify_firm"]
