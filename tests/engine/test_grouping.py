@@ -164,3 +164,21 @@ def test_a_collision_in_a_large_case_is_detected():
     keys[200_000] = keys[100_000]  # two ids sharing a key, with different verifying hashes
     *_, consistent = _group(keys, np.ones(len(keys), np.uint64), checks)
     assert not consistent
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**19), st.integers(-1, 86399), st.integers(0, 2**26)),
+                min_size=1, max_size=200), st.integers(-20_000, 20_000), st.integers(-2**30, 2**30))
+def test_compiled_time_keys_equal_the_packed_expression(rows, day_shift, seq_shift):
+    """The compiled one-pass keys are the same numbers as the Polars expression they replace."""
+    from redress.engine.pipeline import time_keys
+
+    trades = pl.DataFrame({"date": [d + day_shift for d, _t, _s in rows], "time": [t for _d, t, _s in rows],
+                           "seq": [s + seq_shift for _d, _t, s in rows]},
+                          schema={"date": pl.Int32, "time": pl.Int32, "seq": pl.Int64})
+    d0, s0 = trades["date"].min(), trades["seq"].min()
+    u64 = lambda e: e.cast(pl.UInt64)  # noqa: E731
+    expected = trades.select(u64(pl.col("date").cast(pl.Int64) - (d0 - 1)) * pl.lit(2**44, pl.UInt64)
+                             + u64(pl.col("time").cast(pl.Int64) + 2) * pl.lit(2**27, pl.UInt64)
+                             + u64(pl.col("seq") - s0)).to_series().to_numpy()
+    assert time_keys(trades).tolist() == expected.tolist()

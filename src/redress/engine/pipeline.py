@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from redress.engine import kernel as K
-from redress.engine.rounding import PRICE_UNITS, half_up_units, to_fen
+from redress.engine.rounding import PRICE_UNITS, rounded, to_fen
 from redress.errors import CaseError, Problem
 from redress.law.plan import CaseConfig, CostMethod, Direction, Plan, SystemicMethod, load_case
 from redress.market.base_date import BaseDate, ExRights, compute_base_dates, ex_rights_by_security
@@ -225,6 +225,12 @@ def time_keys(trades: pl.DataFrame) -> np.ndarray:
     day, tsec, seq = pl.col("date").cast(pl.Int64), pl.col("time").cast(pl.Int64), pl.col("seq")
     if trades.height == 0:
         return np.zeros(0, np.uint64)
+    cols = (trades["date"].cast(pl.Int32), trades["time"].cast(pl.Int32), trades["seq"].cast(pl.Int64))
+    if not any(c.null_count() for c in cols):     # one compiled pass over the three columns
+        d, t, q = (c.to_numpy() for c in cols)
+        d0, d1, s0, s1 = int(d.min()), int(d.max()), int(q.min()), int(q.max())
+        if d1 - d0 + 1 < 2**20 and s1 - s0 < 2**27 and int(t.min()) >= -1 and int(t.max()) < 2**17 - 2:
+            return K.pack_time_keys(d, t, q, d0, s0)
     d0, d1, s0, s1 = trades.select(day.min(), day.max().alias("d1"), seq.min(), seq.max().alias("s1")).row(0)
     if d1 - d0 + 1 < 2**20 and s1 - s0 < 2**27:
         u64 = lambda e: e.cast(pl.UInt64)  # noqa: E731
@@ -353,31 +359,18 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
               codes: list[str], levels: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
     group_sec = prep.group_sec(prep.starts[:-1])
     ids, order = _output_order(prep, first_row, group_sec)  # results come out sorted by investor, security
-    out, oversold, levels, group_sec = out[order], oversold[order], levels[order], group_sec[order]
+    out, oversold, levels, group_sec = K.gather_rows(out, order), oversold[order], levels[order], group_sec[order]
     case = prep.case
     diff = out[:, K.O_DIFF_LOSS]
     surviving = out[:, K.O_SURVIVING] > 0
-    loss = np.maximum(diff, 0.0)
     method = plan.systemic_risk.method
-    if method == SystemicMethod.UNIFORM_RATIO:
-        ratio = np.full(diff.shape, plan.systemic_risk.ratio)
-    elif method == SystemicMethod.RELATIVE_RATIO:
-        ratio = out[:, K.O_RATIO]
-        bad = surviving & (loss > 0) & np.isnan(ratio)
-        if bad.any():
-            _missing_index(prep, codes, levels, bad)
-    else:
-        ratio = np.zeros(diff.shape)
-    deduction = np.where(surviving, loss * np.nan_to_num(ratio), 0.0)
-    net = diff - deduction
-    has_loss = surviving & (net > 1e-11 * out[:, K.O_GROSS] + 1e-9)
-    commission = np.where(has_loss, net * plan.commission_rate, 0.0)
-    stamp = np.where(has_loss, net * plan.stamp_duty_rate, 0.0)
-    if plan.interest:
-        interest = np.where(has_loss, net * plan.interest_rate * out[:, K.O_DAYS] / 365.0, 0.0)
-    else:
-        interest = np.zeros(diff.shape)
-    comp_fen = to_fen(net + commission + stamp + interest)
+    mode = {SystemicMethod.UNIFORM_RATIO: 1, SystemicMethod.RELATIVE_RATIO: 2}.get(method, 0)
+    deduction, net, has_loss, commission, stamp, interest, total, missing = K.loss_formulas(
+        out, mode, float(plan.systemic_risk.ratio or 0.0) if mode == 1 else 0.0, float(plan.commission_rate),
+        float(plan.stamp_duty_rate), bool(plan.interest), float(plan.interest_rate if plan.interest else 0.0))
+    if mode == 2 and missing.any():
+        _missing_index(prep, codes, levels, missing)
+    comp_fen = to_fen(total)
 
     excluded = ids.is_in(prep.tables.exclusions["investor_id"].implode()).to_numpy() if prep.tables.exclusions.height \
         else np.zeros(len(ids), dtype=bool)
@@ -390,14 +383,9 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     flag_code = oversold.astype(np.uint8) + 2 * truncated.astype(np.uint8)
     reports_loss = status >= 2  # no_loss, below_minimum, eligible
     fees_paid = status >= 3
-    money = {
-        "difference_loss": np.where(reports_loss, diff, 0.0),
-        "systemic_deduction": np.where(reports_loss, deduction, 0.0),
-        "net_loss": np.where(reports_loss, net, 0.0),
-        "commission": np.where(fees_paid, commission, 0.0),
-        "stamp_duty": np.where(fees_paid, stamp, 0.0),
-        "interest": np.where(fees_paid, interest, 0.0),
-    }
+    money = {"difference_loss": (diff, reports_loss), "systemic_deduction": (deduction, reports_loss),
+             "net_loss": (net, reports_loss), "commission": (commission, fees_paid),
+             "stamp_duty": (stamp, fees_paid), "interest": (interest, fees_paid)}
     paid_fen = np.where(status == 4, comp_fen, 0)
     cols: dict[str, object] = {
         "investor_id": ids,
@@ -407,11 +395,11 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     }
     for name, j in (("eligible_bought", K.O_ELIGIBLE_BOUGHT), ("q_sold", K.O_Q_SOLD), ("q_held", K.O_Q_HELD)):
         cols[name] = np.round(out[:, j], 6) + 0.0
-    cols["avg_buy"] = half_up_units(out[:, K.O_AVG_BUY], PRICE_UNITS) / PRICE_UNITS
-    cols["avg_sell"] = half_up_units(out[:, K.O_AVG_SELL], PRICE_UNITS) / PRICE_UNITS
-    cols["base_price"] = half_up_units(base_prices[group_sec], PRICE_UNITS) / PRICE_UNITS
-    for name, values in money.items():
-        cols[name] = to_fen(values) / 100
+    cols["avg_buy"] = rounded(out[:, K.O_AVG_BUY], PRICE_UNITS)
+    cols["avg_sell"] = rounded(out[:, K.O_AVG_SELL], PRICE_UNITS)
+    cols["base_price"] = rounded(base_prices[group_sec], PRICE_UNITS)
+    for name, (values, keep) in money.items():   # 0 where the status reports no such figure
+        cols[name] = rounded(values, 100, keep)
     cols["compensation"] = paid_fen / 100
     return pl.DataFrame(cols), paid_fen
 
