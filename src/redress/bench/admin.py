@@ -108,38 +108,44 @@ def run(url: str, n: int, seed: int = 1) -> dict[str, float]:
     return timings
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--claims", type=int, default=100_000)
-    parser.add_argument("--sqlite", action="store_true", help="SQLite file in a temporary directory")
-    parser.add_argument("--postgresql", default=None, help="PostgreSQL server URL; a fresh schema is made in it")
-    args = parser.parse_args()
+def on_databases(run, count: int, sqlite: bool, postgresql: str | None, unit: str) -> dict[str, dict[str, float]]:
+    """``run(url, count) -> {step: seconds}`` on a fresh SQLite file and/or a fresh PostgreSQL schema (dropped
+    afterwards); prints a Markdown table per database (``unit`` per second) and returns the timings."""
     runs = []
-    if args.sqlite or not args.postgresql:
+    if sqlite or not postgresql:
         runs.append(("SQLite", f"sqlite:///{tempfile.mkdtemp(prefix='redress-bench-')}/bench.sqlite3", None))
-    if args.postgresql:
+    if postgresql:
         schema = "bench_" + uuid.uuid4().hex[:12]
-        runs.append(("PostgreSQL", f"{args.postgresql}?options=-csearch_path%3D{schema}", schema))
+        runs.append(("PostgreSQL", f"{postgresql}?options=-csearch_path%3D{schema}", schema))
     out = {}
     for label, url, schema in runs:
         admin = None
         if schema:
             from sqlalchemy import create_engine, text
 
-            admin = create_engine(args.postgresql, isolation_level="AUTOCOMMIT")
+            admin = create_engine(postgresql, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.execute(text(f"CREATE SCHEMA {schema}"))
         try:
-            timings = run(url, args.claims)
+            timings = run(url, count)
         finally:
             if admin is not None:
                 with admin.connect() as conn:
                     conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         out[label] = timings
-        print(f"\n{label}, {args.claims:,} claims\n\n| step | seconds | claims/s |\n|---|---:|---:|")
+        print(f"\n{label}, {count:,} {unit}\n\n| step | seconds | {unit}/s |\n|---|---:|---:|")
         for name, sec in timings.items():
-            print(f"| {name} | {sec:.2f} | {args.claims / sec:,.0f} |")
-    print(json.dumps(out))
+            print(f"| {name} | {sec:.2f} | {count / sec:,.0f} |")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--claims", type=int, default=100_000)
+    parser.add_argument("--sqlite", action="store_true", help="SQLite file in a temporary directory")
+    parser.add_argument("--postgresql", default=None, help="PostgreSQL server URL; a fresh schema is made in it")
+    args = parser.parse_args()
+    print(json.dumps(on_databases(run, args.claims, args.sqlite, args.postgresql, "claims")))
 
 
 if __name__ == "__main__":

@@ -16,12 +16,12 @@ import json
 import random
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 from redress.admin import cases
 from redress.admin.ipf import board, book, firms
+from redress.bench.admin import on_databases
 from redress.store.db import make_engine, migrate, unit_of_work
 
 DIRECTORS = [f"D{i}" for i in range(1, 10)]
@@ -95,32 +95,7 @@ def main() -> None:
     parser.add_argument("--sqlite", action="store_true", help="SQLite file in a temporary directory")
     parser.add_argument("--postgresql", default=None, help="PostgreSQL server URL; a fresh schema is made in it")
     args = parser.parse_args()
-    runs = []
-    if args.sqlite or not args.postgresql:
-        runs.append(("SQLite", f"sqlite:///{tempfile.mkdtemp(prefix='redress-bench-')}/bench.sqlite3", None))
-    if args.postgresql:
-        schema = "bench_" + uuid.uuid4().hex[:12]
-        runs.append(("PostgreSQL", f"{args.postgresql}?options=-csearch_path%3D{schema}", schema))
-    out = {}
-    for label, url, schema in runs:
-        admin = None
-        if schema:
-            from sqlalchemy import create_engine, text
-
-            admin = create_engine(args.postgresql, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f"CREATE SCHEMA {schema}"))
-        try:
-            timings = run(url, args.claimants)
-        finally:
-            if admin is not None:
-                with admin.connect() as conn:
-                    conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        out[label] = timings
-        print(f"\n{label}, {args.claimants:,} claimants\n\n| step | seconds | claimants/s |\n|---|---:|---:|")
-        for name, sec in timings.items():
-            print(f"| {name} | {sec:.2f} | {args.claimants / sec:,.0f} |")
-    print(json.dumps(out))
+    print(json.dumps(on_databases(run, args.claimants, args.sqlite, args.postgresql, "claimants")))
 
 
 if __name__ == "__main__":

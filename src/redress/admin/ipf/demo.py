@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from redress.admin.ipf import board, book, firms, investments, levies, reports
+from redress.admin.simulate import _write_csv as _csv
 from redress.store.db import unit_of_work
 
 YEAR = 2020
@@ -28,14 +29,6 @@ COMPANIES = (("hz-sec", "华中证券 Huazhong Securities", True, ("AA", "AA", "
              ("nf-sec", "南方证券 Nanfang Securities", False, ("B", "CCC", "CC"), 96_000_000),
              ("jh-sec", "江河证券 Jianghe Securities", True, ("C", "C", "D"), 41_000_000))
 FIRM = ("hx-sec", "恒信证券 Hengxin Securities (in liquidation)")
-
-
-def _csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-    return path
 
 
 def _yuan(fen: int) -> str:
