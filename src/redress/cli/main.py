@@ -71,6 +71,55 @@ def _progress(enabled: bool, total: int):
         yield step
 
 
+MEMORY_HELP = ("Compute out of core within about this much memory (e.g. 4GB, 512MB): the trades are streamed "
+               "into partitions by investor on disk and computed one at a time, so peak memory is bounded by "
+               "this setting, not by the size of the case; the output is identical / 内存上限")
+CLUSTER_HELP = ("Compute the partitions on a Dask cluster: local:N (N worker processes here) or tcp://host:port "
+                "(a running scheduler; --work-dir must be on storage every worker sees) / 集群计算")
+WORK_HELP = "Folder for the partitions (default: beside the output); removed afterwards / 临时目录"
+
+
+def _cluster_runner(cluster: str | None):
+    """A context giving (runner, n_workers): a Dask runner for --cluster, or (None, 1)."""
+    from contextlib import nullcontext
+
+    if not cluster:
+        return nullcontext((None, 1))
+    from redress.engine.cluster import dask_runner, parse_cluster
+
+    try:
+        parse_cluster(cluster)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--cluster") from None
+
+    @contextmanager
+    def started():
+        with dask_runner(cluster) as runner:
+            yield runner, runner.n_workers
+
+    return started()
+
+
+def _memory(memory: str | None) -> int | None:
+    if memory is None:
+        return None
+    from redress.engine.partition import parse_memory
+
+    try:
+        return parse_memory(memory)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--memory") from None
+
+
+def _warn_low_memory(memory_bytes: int | None, quiet: bool = False) -> None:
+    from redress.engine.partition import RUNTIME_BYTES
+
+    if memory_bytes is not None and memory_bytes < RUNTIME_BYTES and not quiet:
+        err.print(f"[yellow]--memory is below the runtime's own ~{RUNTIME_BYTES // 2**20} MiB (Python, Polars, "
+                  f"compiled kernels): partitions will be as small as they go, peak memory will exceed the "
+                  f"setting / 内存设置低于运行时下限[/]")
+
+
 @app.command()
 def compute(
     case_dir: CaseDir,
@@ -78,34 +127,106 @@ def compute(
     skip_bad_rows: SkipBad = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary, no progress")] = False,
     summary_json: Annotated[Path | None, typer.Option("--summary-json", help="Also write the summary as JSON")] = None,
+    memory: Annotated[str | None, typer.Option("--memory", help=MEMORY_HELP)] = None,
+    cluster: Annotated[str | None, typer.Option("--cluster", help=CLUSTER_HELP)] = None,
+    work_dir: Annotated[Path | None, typer.Option("--work-dir", help=WORK_HELP, file_okay=False)] = None,
+    partitions: Annotated[int | None, typer.Option("--partitions", min=1,
+                                                   help="Number of partitions (overrides the one --memory "
+                                                        "gives) / 分区数")] = None,
 ) -> None:
     """Compute every investor's compensation and write one row per (investor, security).
 
-    计算每位投资者的损失与赔付金额。
+    计算每位投资者的损失与赔付金额。With --memory the case is computed out of core: peak memory is bounded by the setting, not by the case size.
     """
-    from redress.engine.pipeline import compute as run, prepare
-    from redress.engine.summary import summarize
+    from redress.engine.batch import compute_case, write_rejected
 
+    memory_bytes = _memory(memory)
+    _warn_low_memory(memory_bytes, quiet)
     try:
-        with _progress(not quiet and sys.stderr.isatty(), 7) as step:
-            prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, progress=step, keep_trade_columns=False)
-            result = run(prep, progress=step)
-            step("writing results")
-            result.write(out_path)
+        with _cluster_runner(cluster) as (runner, n_workers):
+            with _progress(not quiet and sys.stderr.isatty(), 7) as step:
+                run = compute_case(case_dir, out_path, skip_bad_rows=skip_bad_rows, memory_bytes=memory_bytes,
+                                   n_partitions=partitions, runner=runner, n_workers=n_workers, work_dir=work_dir,
+                                   progress=step)
     except CaseError as exc:
         raise _fail(exc) from None
-    rejected = prep.tables.rejected
+    rejected = run.rejected
     if skip_bad_rows:
-        rej_path = out_path.parent / "rejected.csv"
-        if rejected.height:
-            rejected.write_csv(rej_path)
-        elif rej_path.exists():
-            rej_path.unlink()
-    summary = summarize(result.table, result.compensation_fen)
+        write_rejected(rejected, out_path)
+    summary = run.summary
     if summary_json:
         summary_json.write_text(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2), encoding="utf-8")
     if not quiet:
-        print_summary(prep, summary, out_path, rejected.height if skip_bad_rows else 0)
+        print_summary(run, summary, out_path, rejected.height if skip_bad_rows else 0)
+
+
+@app.command()
+def batch(
+    cases_dir: Annotated[Path, typer.Argument(help="Folder of case directories (each a subfolder with case.toml)",
+                                              exists=True, file_okay=False, resolve_path=True)],
+    out_dir: Annotated[Path | None, typer.Option("--out-dir", help="Where <case>/results.csv go "
+                                                                    "(default: CASES_DIR)")] = None,
+    skip_bad_rows: SkipBad = False,
+    memory: Annotated[str | None, typer.Option("--memory", help=MEMORY_HELP)] = None,
+    cluster: Annotated[str | None, typer.Option("--cluster", help=CLUSTER_HELP)] = None,
+    work_dir: Annotated[Path | None, typer.Option("--work-dir", help=WORK_HELP, file_okay=False)] = None,
+) -> None:
+    """Compute every case directory of a folder; a refused case is reported and does not stop the others.
+
+    批量计算。Exit code 1 when any case was refused.
+    """
+    from redress.engine.batch import find_cases, run_one
+
+    memory_bytes = _memory(memory)
+    _warn_low_memory(memory_bytes)
+    cases = find_cases(cases_dir)
+    out_dir = out_dir or cases_dir
+    if not cases:
+        err.print(f"No case directories (subfolders with case.toml) in {cases_dir}")
+        raise typer.Exit(code=2)
+    outcomes = []
+    with _cluster_runner(cluster) as (runner, n_workers):
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/"
+                      "{task.total}"), TimeElapsedColumn(), console=err, transient=True,
+                      disable=not sys.stderr.isatty()) as bar:
+            task = bar.add_task("cases", total=len(cases))
+            for case_dir in cases:
+                bar.update(task, description=f"case {case_dir.name}")
+                outcomes.append(run_one(case_dir, out_dir, skip_bad_rows=skip_bad_rows, memory_bytes=memory_bytes,
+                                        runner=runner, n_workers=n_workers, work_dir=work_dir,
+                                        progress=lambda m, name=case_dir.name: bar.update(
+                                            task, description=f"case {name}: {m}")))
+                bar.advance(task)
+    print_batch(outcomes)
+    if any(not o.ok for o in outcomes):
+        raise typer.Exit(code=1)
+
+
+def print_batch(outcomes) -> None:
+    from redress.engine.summary import STATUS_LABELS
+
+    t = Table(title="Cases / 案件", title_justify="left")
+    t.add_column("case 案件")
+    t.add_column("result 结果")
+    for status in STATUS_LABELS:
+        t.add_column(status, justify="right")
+    t.add_column("compensation 赔付金额 (yuan)", justify="right")
+    t.add_column("seconds 秒", justify="right")
+    for o in outcomes:
+        if o.ok:
+            rows = {s["status"]: s["rows"] for s in o.run.summary.by_status}
+            t.add_row(o.name, "[green]ok[/]", *[f"{rows.get(s, 0):,}" for s in STATUS_LABELS],
+                      f"{o.run.summary.total_fen / 100:,.2f}", f"{o.seconds:.1f}")
+        else:
+            t.add_row(o.name, "[red]refused 拒绝[/]", *[""] * len(STATUS_LABELS), "", f"{o.seconds:.1f}")
+    out.print(t)
+    for o in outcomes:
+        if o.ok:
+            out.print(f"{o.name}: results in {o.out_path}", highlight=False)
+        else:
+            out.print(f"[bold red]{o.name}: refused; nothing was written / 案件被拒绝[/]")
+            for line in o.problems:
+                out.print(f"  {line}", highlight=False, markup=False)
 
 
 def print_summary(prep, summary, out_path: Path | None, n_rejected: int = 0) -> None:
