@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SIZES ?= 1000000,10000000,50000000
 
-.PHONY: install demo test bench bench-admin bench-ipf bench-web clean
+.PHONY: install demo test bench bench-admin bench-ipf bench-web bench-scale clean
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ bench: install
 
 bench-admin: install
 	$(BIN)/python -m redress.bench.admin --claims $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
+
+# time and peak memory from 1M to 200M trades, in memory, out of core and on a local cluster of 2 workers
+SCALE_SIZES ?= 1000000,10000000,50000000,100000000,200000000
+bench-scale: install
+	$(BIN)/python -m redress.bench.scale --sizes $(SCALE_SIZES) --memory 2GB
 
 bench-ipf: install
 	$(BIN)/python -m redress.bench.ipf --claimants $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
