@@ -128,11 +128,15 @@ class Split:
 
 
 class _Writers:
-    """One Parquet writer per partition, opened on first use."""
+    """One Parquet writer per partition, opened on first use.  Rows are held per partition until
+    ``flush_rows`` have gathered, so that a partition file has few, large row groups: a writer keeps every
+    row group's metadata in memory until it is closed, which with small groups grows with the case."""
 
-    def __init__(self, work_dir: Path, table: str) -> None:
-        self.work_dir, self.table = work_dir, table
+    def __init__(self, work_dir: Path, table: str, flush_rows: int = 65_536) -> None:
+        self.work_dir, self.table, self.flush_rows = work_dir, table, flush_rows
         self.writers: dict[int, pq.ParquetWriter] = {}
+        self.pending: dict[int, list[pa.Table]] = {}
+        self.pending_rows: dict[int, int] = {}
         self.schema: pa.Schema | None = None
 
     def path(self, p: int) -> Path:
@@ -147,13 +151,24 @@ class _Writers:
             table = part.drop("__part").to_arrow()
             if self.schema is None:
                 self.schema = table.schema
-            table = table.cast(self.schema)
-            if p not in self.writers:
-                self.path(p).parent.mkdir(parents=True, exist_ok=True)
-                self.writers[p] = pq.ParquetWriter(self.path(p), self.schema)
-            self.writers[p].write_table(table)
+            self.pending.setdefault(p, []).append(table.cast(self.schema))
+            self.pending_rows[p] = self.pending_rows.get(p, 0) + table.num_rows
+            if self.pending_rows[p] >= self.flush_rows:
+                self._flush(p)
+
+    def _flush(self, p: int) -> None:
+        tables = self.pending.pop(p, [])
+        self.pending_rows.pop(p, None)
+        if not tables:
+            return
+        if p not in self.writers:
+            self.path(p).parent.mkdir(parents=True, exist_ok=True)
+            self.writers[p] = pq.ParquetWriter(self.path(p), self.schema)
+        self.writers[p].write_table(pa.concat_tables(tables))
 
     def close(self) -> set[int]:
+        for p in list(self.pending):
+            self._flush(p)
         for w in self.writers.values():
             w.close()
         return set(self.writers)
@@ -162,7 +177,7 @@ class _Writers:
         for p, w in self.writers.items():
             w.close()
             self.path(p).unlink(missing_ok=True)
-        self.writers, self.schema = {}, None
+        self.writers, self.schema, self.pending, self.pending_rows = {}, None, {}, {}
 
 
 class _Ragged(Exception):
@@ -296,7 +311,8 @@ def split_case(case_dir: Path, work_dir: Path, n_partitions: int, *, batch_rows:
             continue
         files[table] = path.name
         wanted = [c.name for c in TABLE_COLUMNS[table]]
-        writers = _Writers(work_dir, table)
+        # rows held for the writers: at most about 16 read batches in all, whatever the partition count
+        writers = _Writers(work_dir, table, max(4_096, 16 * batch_rows // max(n_partitions, 1)))
         try:
             for batch in _batches_fast(path, wanted, batch_rows):
                 if "security" in batch.columns:
@@ -376,13 +392,17 @@ class PartitionOutcome:
             raise exc
 
 
+RESULT_ROW_GROUP = 8_192
+
+
 def _atomic_parquet(frame: pl.DataFrame, path: Path) -> None:
     """Write under a unique temporary name, then rename: a reader sees the whole file or none."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        frame.write_parquet(tmp)
+        # small row groups: the merge reads every partition's file at once, a row group at a time
+        frame.write_parquet(tmp, row_group_size=RESULT_ROW_GROUP)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -539,7 +559,7 @@ def _merge(results: list[Path], out_path: Path, buffer_rows: int = MERGE_ROWS) -
     """
     per_part = max(1, buffer_rows // max(len(results), 1))
     sources = [pq.ParquetFile(f).iter_batches(batch_size=per_part) for f in results]
-    empty = pl.read_parquet(results[0]).head(0)
+    empty = pl.from_arrow(pq.read_schema(results[0]).empty_table())
     buffers: list[pl.DataFrame | None] = [empty] * len(results)  # None: that partition is exhausted
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".partial")
