@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from redress.admin.ipf import board, book, firms, investments, levies, reports
+from redress.admin.money import yuan
 from redress.admin.simulate import _write_csv as _csv
 from redress.store.db import unit_of_work
 
@@ -182,7 +183,8 @@ def run_protection_fund(engine: Engine, out_dir: Path, *, operator: str, approve
                               f"{firm_id}-LIQ-DIV-1")
         firm = firms.report(s, firm_id)
     say(f"Failed firm 风险处置 {firm_id}: {verified.claimants} claims verified ({verified.held} held, then decided on review), "
-        f"{_yuan(firm.paid_fen)} yuan paid in 2 batches, first liquidation dividend {_yuan(firm.recovered_fen)} "
+        f"{yuan(firm.paid_fen, grouping=True)} yuan paid in 2 batches, first liquidation dividend "
+        f"{yuan(firm.recovered_fen, grouping=True)} "
         f"yuan recovered")
 
     # the regulators' report for the fourth quarter, Excel and PDF
