@@ -200,7 +200,7 @@ def _batches_fast(path: Path, wanted: list[str], batch_rows: int) -> Iterator[pl
     """
     offset = first_line(path)
     if path.suffix == ".parquet":
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, pre_buffer=False)   # a pre-buffering reader keeps every chunk it read
         cols = [c for c in wanted if c in pf.schema_arrow.names]
         for record_batch in pf.iter_batches(batch_size=batch_rows, columns=cols):
             batch = pl.from_arrow(pa.Table.from_batches([record_batch]))
