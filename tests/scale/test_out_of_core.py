@@ -120,3 +120,24 @@ def test_help_mentions_the_memory_bound() -> None:
     text = " ".join(result.output.split())
     assert "--memory" in text
     assert "bounded by the setting, not by the case size" in text
+
+
+def test_base_dates_are_computed_once_and_sent_to_every_partition(tmp_path: Path) -> None:
+    """The first partition computes the securities' base dates; every other task receives them, and the
+    partitions computing with them give the same output as the whole case in memory."""
+    from redress.engine.partition import compute_out_of_core, run_partition
+    from redress.engine.pipeline import compute_case_dir
+
+    case = small_case(tmp_path / "case", n_trades=2000)
+    seen = []
+
+    def recording(task):
+        seen.append(task.base)
+        return run_partition(task)
+
+    r = compute_out_of_core(case, tmp_path / "out.csv", n_partitions=4, task_fn=recording)
+    assert seen[0] is None and len(seen) == 4
+    assert all(b is not None and b == seen[1] for b in seen[1:])
+    assert set(seen[1]) == set(r.base) and seen[1] == r.base
+    memory = compute_case_dir(case)
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").count("\n") == memory.height + 1

@@ -358,6 +358,7 @@ class PartitionTask:
 
     part_dir: Path
     files: dict[str, str]  # trades / positions -> original file name
+    base: dict | None = None  # the securities' base dates and prices, computed once and sent to every task
 
     @property
     def name(self) -> str:
@@ -412,7 +413,7 @@ def _atomic_parquet(frame: pl.DataFrame, path: Path) -> None:
 def run_partition(task: PartitionTask) -> PartitionOutcome:
     """The task a worker runs: idempotent (the same partition always gives the same files)."""
     try:
-        prep = prepare(task.part_dir, skip_bad_rows=True, keep_trade_columns=False)
+        prep = prepare(task.part_dir, skip_bad_rows=True, keep_trade_columns=False, base=task.base)
         result = compute(prep)
     except CaseError as exc:
         return PartitionOutcome(task.name, refused=(tuple(exc.problems), exc.hint,
@@ -496,12 +497,18 @@ def compute_out_of_core(case_dir: Path, out_path: Path, *, n_partitions: int, sk
             from redress.engine.summary import summarize
             return OutOfCoreResult(out_path, case, prep.base, prep.n_trades, prep.tables.rejected,
                                    summarize(result.table, result.compensation_fen), n_partitions)
-        tasks = [PartitionTask(p, split.files) for p in split.parts]
-        if runner is None:
-            outcomes = run_here(task_fn, tasks, progress)
-        else:
-            progress(f"computing {len(tasks)} partitions on the cluster")
-            outcomes = runner(task_fn, tasks)
+        # the first partition computes the per-security data (base dates and prices, from the market tables
+        # only); every other task receives it instead of computing it again
+        head = PartitionTask(split.parts[0], split.files)
+        outcomes = run_here(task_fn, [head], progress) if runner is None else runner(task_fn, [head])
+        outcomes[0].raise_refusal()
+        tasks = [head] + [PartitionTask(p, split.files, outcomes[0].base) for p in split.parts[1:]]
+        if len(tasks) > 1:
+            if runner is None:
+                outcomes += run_here(task_fn, tasks[1:], progress)
+            else:
+                progress(f"computing {len(tasks) - 1} more partitions on the cluster")
+                outcomes += runner(task_fn, tasks[1:])
         for outcome in outcomes:  # a problem of the whole case (bad market data, ...): every partition has it
             outcome.raise_refusal()
         progress("merging the partitions")

@@ -137,9 +137,12 @@ def _timed(timings: dict[str, float], name: str) -> Iterator[None]:
 
 
 def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: tuple[str, ...] = (),
-            progress: Progress = _quiet, case: CaseConfig | None = None, keep_trade_columns: bool = True) -> Prepared:
+            progress: Progress = _quiet, case: CaseConfig | None = None, keep_trade_columns: bool = True,
+            base: dict | None = None) -> Prepared:
     """Read, validate and group a case.  ``keep_trade_columns=False`` keeps only the investor ids of the trades
-    table once the engine's arrays are built (enough for ``compute`` and ``compare``; ``explain`` needs all)."""
+    table once the engine's arrays are built (enough for ``compute`` and ``compare``; ``explain`` needs all).
+    ``base``: the securities' base dates and prices when already computed from the same market tables (a
+    partition of a case receives them from the first partition)."""
     case_dir = Path(case_dir)
     timings: dict[str, float] = {}
     case = case or load_case(case_dir)
@@ -149,7 +152,8 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
                                   keep_accounts=keep_trade_columns)
     ex = ex_rights_by_security(case, tables.actions)
     progress("base dates")
-    base = compute_base_dates(case, tables.market, ex, tables.files["market"], skip=tables.without_market)
+    if base is None:
+        base = compute_base_dates(case, tables.market, ex, tables.files["market"], skip=tables.without_market)
 
     progress("restating ex-rights and grouping trades by investor")
     with _timed(timings, "group"):
