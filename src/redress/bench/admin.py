@@ -49,6 +49,24 @@ def _results(path: Path, n: int, rng: random.Random) -> int:
     return total
 
 
+def timer(timings: dict[str, float]):
+    """``with step(name):`` records the seconds the block took in ``timings[name]``."""
+    @contextmanager
+    def step(name: str):
+        started = time.perf_counter()
+        yield
+        timings[name] = time.perf_counter() - started
+
+    return step
+
+
+def staff(s) -> None:
+    """The benchmarks' users: an operator (op) and an approver (ap)."""
+    cases.bootstrap(s, "root", "root")
+    cases.add_user(s, "root", "op", "op", ["operator"])
+    cases.add_user(s, "root", "ap", "ap", ["approver"])
+
+
 def run(url: str, n: int, seed: int = 1) -> dict[str, float]:
     rng = random.Random(seed)
     work = Path(tempfile.mkdtemp(prefix="redress-bench-admin-"))
@@ -59,17 +77,10 @@ def run(url: str, n: int, seed: int = 1) -> dict[str, float]:
     migrate(engine)
     timings: dict[str, float] = {}
     on = dt.date(2023, 2, 1)
-
-    @contextmanager
-    def step(name: str):
-        started = time.perf_counter()
-        yield
-        timings[name] = time.perf_counter() - started
+    step = timer(timings)
 
     with unit_of_work(engine) as s:
-        cases.bootstrap(s, "root", "root")
-        cases.add_user(s, "root", "op", "op", ["operator"])
-        cases.add_user(s, "root", "ap", "ap", ["approver"])
+        staff(s)
         cases.create_case(s, "op", "bench", "bench")
         cases.add_payer(s, "op", "bench", "sponsor", "Sponsor", "sponsor", offered * 2)
         fund.contribute(s, "op", "bench", "sponsor", offered * 2, on, "B1")

@@ -15,13 +15,10 @@ import datetime as dt
 import json
 import random
 import tempfile
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from redress.admin import cases
 from redress.admin.ipf import board, book, firms
-from redress.bench.admin import on_databases
+from redress.bench.admin import on_databases, staff, timer
 from redress.store.db import make_engine, migrate, unit_of_work
 
 DIRECTORS = [f"D{i}" for i in range(1, 10)]
@@ -49,17 +46,10 @@ def run(url: str, n: int, seed: int = 1) -> dict[str, float]:
     migrate(engine)
     timings: dict[str, float] = {}
     on = dt.date(2020, 6, 1)
-
-    @contextmanager
-    def step(name: str):
-        started = time.perf_counter()
-        yield
-        timings[name] = time.perf_counter() - started
+    step = timer(timings)
 
     with unit_of_work(engine) as s:
-        cases.bootstrap(s, "root", "root")
-        cases.add_user(s, "root", "op", "op", ["operator"])
-        cases.add_user(s, "root", "ap", "ap", ["approver"])
+        staff(s)
         book.open_capital(s, "op", 10**15, dt.date(2020, 1, 2), "CAP")
         m = board.record_meeting(s, "op", dt.date(2020, 5, 1), DIRECTORS, DIRECTORS[:7])
         board.record_resolution(s, "op", m.id, "use_for_failed_firm", "BR", "pay", DIRECTORS[:5])

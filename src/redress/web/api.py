@@ -498,14 +498,20 @@ def csv_download(request: Request, export) -> Response:
     return Response(data, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{path.name}"'})
 
 
-async def apply_upload(request: Request, file: UploadFile, apply) -> S.ImportOut:
-    """Save an uploaded results file under its own name and apply it with ``apply(session, path)``."""
+async def applied(request: Request, file: UploadFile, apply, default_name: str = "results.csv"):
+    """Save an uploaded file under its own name and apply it with ``apply(session, path)`` in one unit of
+    work; what ``apply`` returns."""
     data = await file.read()
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(file.filename or "results.csv").name
+        path = Path(tmp) / Path(file.filename or default_name).name
         path.write_bytes(data)
         with tx(request) as s:
-            rep = apply(s, path)
+            return apply(s, path)
+
+
+async def apply_upload(request: Request, file: UploadFile, apply) -> S.ImportOut:
+    """A results file applied as ``applied`` does, reported as the payments' import report."""
+    rep = await applied(request, file, apply)
     return S.ImportOut(file=rep.file, already_imported=rep.already_imported, paid=rep.paid, returned=rep.returned,
                        unchanged=rep.unchanged, paid_fen=rep.paid_fen, returned_fen=rep.returned_fen)
 

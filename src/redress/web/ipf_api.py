@@ -437,12 +437,9 @@ def open_firm(body: FirmIn, request: Request, who: Principal = Depends(operator)
 
 
 async def _firm_file(request: Request, file: UploadFile, apply) -> dict:
-    data = await file.read()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(file.filename or "upload.csv").name
-        path.write_bytes(data)
-        with tx(request) as s:
-            rep = apply(s, path)
+    from redress.web.api import applied
+
+    rep = await applied(request, file, apply, "upload.csv")
     return json.loads(json.dumps(dataclasses.asdict(rep), default=str))
 
 
