@@ -29,7 +29,8 @@ def _group(keys, tkeys, rows_checks, pos_keys=()):
     qty = np.arange(1, n + 1, dtype=np.float64)
     price = np.ones(n)
     pk = np.array(pos_keys, dtype=np.uint64)
-    rec, offsets = K.scatter_rows(key, check, tkey, is_buy, sec, day_, qty, price, pk, pk.copy(),
+    rec, offsets = K.scatter_rows(key, check, tkey, np.zeros(0, np.int32), np.zeros(0, np.int64), 0, 0, is_buy, sec,
+                                  day_, qty, price, pk, pk.copy(),
                                   np.zeros(len(pk), np.int32), np.ones(len(pk)), *NO_FACTOR)
     starts, consistent = K.sort_partitions(rec, offsets)
     kind, sec_, day2 = K.unpack_meta(rec[:, K.R_META])
@@ -182,3 +183,23 @@ def test_compiled_time_keys_equal_the_packed_expression(rows, day_shift, seq_shi
                              + u64(pl.col("time").cast(pl.Int64) + 2) * pl.lit(2**27, pl.UInt64)
                              + u64(pl.col("seq") - s0)).to_series().to_numpy()
     assert time_keys(trades).tolist() == expected.tolist()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**19), st.integers(-1, 86399), st.integers(0, 2**26), st.integers(0, 2**63)),
+                min_size=1, max_size=300))
+def test_time_keys_packed_while_scattering_equal_the_keys_packed_first(rows):
+    """``scatter_rows`` packing each trade's time key itself writes the same records as when given the keys."""
+    day_ = np.array([d for d, *_ in rows], np.int32)
+    tsec = np.array([t for _, t, *_ in rows], np.int32)
+    seq = np.array([s for *_, s, _ in rows], np.int64)
+    key = np.array([k for *_, k in rows], np.uint64)
+    n = len(rows)
+    d0, s0 = int(day_.min()), int(seq.min())
+    common = (np.ones(n, bool), np.zeros(n, np.int32), day_, np.ones(n), np.ones(n), np.zeros(0, np.uint64),
+              np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0), *NO_FACTOR)
+    given_keys = K.scatter_rows(key, key.copy(), K.pack_time_keys(day_, tsec, seq, d0, s0), np.zeros(0, np.int32),
+                                np.zeros(0, np.int64), 0, 0, *common)
+    packed_here = K.scatter_rows(key, key.copy(), np.zeros(0, np.uint64), tsec, seq, d0, s0, *common)
+    assert np.array_equal(given_keys[0], packed_here[0])
+    assert np.array_equal(given_keys[1], packed_here[1])

@@ -343,23 +343,31 @@ def unpack_meta(meta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return kind, sec, day
 
 
+@njit(cache=True, inline="always")
+def _time_key(day, tsec, seq, d0, s0):
+    return ((np.uint64(np.int64(day) - d0 + 1) << np.uint64(44)) | (np.uint64(np.int64(tsec) + 2) << np.uint64(27))
+            | np.uint64(seq - s0))
+
+
 @njit(cache=True, parallel=True)
-def scatter_rows(key, check, tkey, is_buy, sec, day, qty, price, pos_key, pos_check, pos_sec, pos_qty,
-                 factor, factor_day0, factor_opening):
+def scatter_rows(key, check, tkey, tsec, seq, d0, s0, is_buy, sec, day, qty, price, pos_key, pos_check, pos_sec,
+                 pos_qty, factor, factor_day0, factor_opening):
     """First grouping pass: every trade and opening position, as one record, into its partition.
 
     ``key`` is a well-mixed 64-bit hash of (investor, security); its top bits pick one of at most 2,048
     partitions.  ``check`` is a second, independent hash that ``sort_partitions`` verifies is constant
-    within every group.  ``tkey`` orders rows in time (``pipeline.time_keys``); opening positions get time key 0, so
-    they come first in their group.  Quantities and prices are restated for ex-rights on the way
+    within every group.  ``tkey`` orders rows in time (``pipeline.time_keys``); when it is empty, the keys are
+    packed here from ``tsec``, ``seq``, ``d0`` and ``s0`` as ``pack_time_keys`` does (so that they need no array of
+    their own).  Opening positions get time key 0, so they come first in their group.  Quantities and prices are restated for ex-rights on the way
     (``factor[sec, day - factor_day0]``; ``factor_opening[sec]`` for positions).  Returns the records and
     the partition offsets.
     """
     n_t = key.shape[0]
     n_p = pos_key.shape[0]
     n = n_t + n_p
+    packed = tkey.shape[0] == n_t
     p_bits = 1
-    while p_bits < MAX_PARTITION_BITS and (1 << p_bits) * 32768 < n:
+    while p_bits < MAX_PARTITION_BITS and (1 << p_bits) * 8192 < n:
         p_bits += 1
     p_shift = np.uint64(64 - p_bits)
     n_part = 1 << p_bits
@@ -398,7 +406,7 @@ def scatter_rows(key, check, tkey, is_buy, sec, day, qty, price, pos_key, pos_ch
             j = day[i] - factor_day0
             f = factor[sc, j] if 0 <= j < n_days else 1.0
             rec[p, R_KEY] = key[i]
-            rec[p, R_TIME] = tkey[i]
+            rec[p, R_TIME] = tkey[i] if packed else _time_key(day[i], tsec[i], seq[i], d0, s0)
             rec[p, R_ROW] = np.uint64(i)
             rec[p, R_META] = _pack_meta(day[i], sc, KIND_BUY if is_buy[i] else KIND_SELL)
             rec[p, R_CHECK] = check[i]
@@ -577,6 +585,44 @@ def parse_hms_words(words, missing):
     return secs, bad
 
 
+@njit(cache=True, inline="always")
+def _view(views, valid, has_valid, i):
+    """Length (-1 for a null) and the first 8 inline bytes, as one little-endian word, of Arrow string view i."""
+    if has_valid and not (valid[i >> 3] >> (i & 7)) & 1:
+        return -1, np.uint64(0)
+    return np.int64(views[4 * i]), np.uint64(views[4 * i + 1]) | (np.uint64(views[4 * i + 2]) << np.uint64(32))
+
+
+@njit(cache=True, parallel=True)
+def times_from_views(views, valid, has_valid, offset, secs, bad, odd):
+    """``parse_hms_words`` read straight from an Arrow string-view column (``views`` as uint32, four per row;
+    ``valid`` its validity bitmap; rows from ``offset``).  A null or empty time gives -1 and is not bad; a
+    value of another length than 8 is marked ``odd`` for the caller's exact check."""
+    for i in prange(secs.shape[0]):
+        n, w = _view(views, valid, has_valid, offset + i)
+        secs[i] = -1
+        bad[i] = False
+        odd[i] = n > 0 and n != 8
+        if n == 8:
+            h = _digit(w, 0) * 10 + _digit(w, 1)
+            m = _digit(w, 3) * 10 + _digit(w, 4)
+            s = _digit(w, 6) * 10 + _digit(w, 7)
+            if _byte(w, 2) == 58 and _byte(w, 5) == 58 and 0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60:
+                secs[i] = h * 3600 + m * 60 + s
+            else:
+                bad[i] = True
+
+
+@njit(cache=True, parallel=True)
+def sides_from_views(views, valid, has_valid, offset, is_buy, bad):
+    """B/b (buy) or S/s (sell), one byte, from an Arrow string-view column; anything else (a null too) is bad."""
+    for i in prange(is_buy.shape[0]):
+        n, w = _view(views, valid, has_valid, offset + i)
+        c = _byte(w, 0)
+        is_buy[i] = n == 1 and (c == 66 or c == 98)
+        bad[i] = not (n == 1 and (c == 66 or c == 98 or c == 83 or c == 115))
+
+
 @njit(cache=True, parallel=True)
 def closed_days(days, first_day, open_mask):
     """True where a day number is inside the calendar's coverage and the exchange was closed."""
@@ -597,8 +643,7 @@ def pack_time_keys(day, tsec, seq, d0, s0):
     n = day.shape[0]
     out = np.empty(n, dtype=np.uint64)
     for i in prange(n):
-        out[i] = ((np.uint64(np.int64(day[i]) - d0 + 1) << np.uint64(44))
-                  | (np.uint64(np.int64(tsec[i]) + 2) << np.uint64(27)) | np.uint64(seq[i] - s0))
+        out[i] = _time_key(day[i], tsec[i], seq[i], d0, s0)
     return out
 
 

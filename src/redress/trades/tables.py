@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from redress.engine import kernel as K
 from redress.errors import CaseError, Problem
@@ -204,12 +205,27 @@ def _parse(col: Column, dtype: pl.DataType) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
 def _parse_times(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     """Seconds of the day from HH:MM:SS text (-1 when empty) and a mask of malformed values.
 
-    Eight-byte values are read as one 64-bit word each (no per-row Python); anything else that is not
-    empty (extra spaces, a wrong length) goes through a plain Python check.
+    Eight-byte values are read as one 64-bit word each, straight from the column's string views where it
+    is held as such (no per-row Python); anything else that is not empty (extra spaces, a wrong length)
+    goes through a plain Python check.
     """
     if series.dtype == pl.Time:
         secs = (series.cast(pl.Int64) // 1_000_000_000).fill_null(-1).to_numpy().astype(np.int32)
         return secs, np.zeros(len(series), dtype=bool)
+    views = _string_views(series)
+    if views is None:
+        return _times_by_words(series)
+    secs, bad, odd = (np.empty(len(series), dtype=t) for t in (np.int32, np.bool_, np.bool_))
+    for start, (buf, valid, has_valid, offset, n) in views:
+        K.times_from_views(buf, valid, has_valid, offset, secs[start:start + n], bad[start:start + n],
+                           odd[start:start + n])
+    for i in np.flatnonzero(odd):
+        secs[i], bad[i] = _parse_time_text(series[int(i)])
+    return secs, bad
+
+
+def _times_by_words(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``_parse_times`` for a column of any other type: each 8-byte value as a word through Polars."""
     text = pl.col("t")
     words = text.cast(pl.Binary).bin.reinterpret(dtype=pl.UInt64, endianness="little")  # null unless 8 bytes
     texts = series.cast(pl.String)
@@ -222,6 +238,35 @@ def _parse_times(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         for i in np.flatnonzero(odd.to_numpy()):
             secs[i], bad[i] = _parse_time_text(texts[int(i)])
     return secs, bad
+
+
+def _string_views(series: pl.Series) -> list[tuple[int, tuple[np.ndarray, np.ndarray, bool, int, int]]] | None:
+    """The Arrow string views of a text column, chunk by chunk, without copying: (first row, (views as uint32,
+    validity bitmap, whether it has one, offset, rows)).  None when the column is not held that way."""
+    if series.dtype != pl.String:
+        return None
+    parts, start = [], 0
+    for chunk in series.get_chunks():
+        arr = chunk.to_arrow(compat_level=pl.CompatLevel.newest())
+        if not isinstance(arr, pa.Array) or arr.type != pa.string_view():
+            return None
+        validity, views = arr.buffers()[:2]
+        parts.append((start, (np.frombuffer(views, dtype=np.uint32),
+                              np.frombuffer(validity, dtype=np.uint8) if validity is not None else np.zeros(1, np.uint8),
+                              validity is not None, arr.offset, len(arr))))
+        start += len(arr)
+    return parts
+
+
+def _parse_sides(series: pl.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """is_buy and the bad-side mask of a text column held as string views (None otherwise: use the expressions)."""
+    views = _string_views(series)
+    if views is None:
+        return None
+    is_buy, bad = np.empty(len(series), dtype=np.bool_), np.empty(len(series), dtype=np.bool_)
+    for start, (buf, valid, has_valid, offset, n) in views:
+        K.sides_from_views(buf, valid, has_valid, offset, is_buy[start:start + n], bad[start:start + n])
+    return is_buy, bad
 
 
 def _chunked_like(values: pl.Series, like: pl.Series) -> pl.Series:
@@ -335,6 +380,9 @@ def _validate(df: pl.DataFrame, table: str, file: str, first: int) -> _Checked:
             texts.append(pl.format("time '{}' is not HH:MM:SS", pl.col(col.name).cast(pl.String)))
             continue
         value, bad, text = _parse(col, df.schema[col.name])
+        sides = _parse_sides(df[col.name]) if col.kind == "side" else None
+        if sides is not None:
+            value, bad = pl.lit(_chunked_like(pl.Series(col.name, sides[0]), df[col.name])), sides[1]
         values.append(value.alias(col.name))
         masks.append(bad)
         texts.append(text)
