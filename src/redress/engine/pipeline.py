@@ -425,14 +425,14 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
 def _output_order(prep: Prepared, first_row: np.ndarray, group_sec: np.ndarray) -> tuple[pl.Series, np.ndarray]:
     """The groups' investor ids sorted by (investor, security), and the order of the groups that gives.
 
-    A group is one (investor, security), so the order has no ties and does not depend on the groups' order.
+    Ids are gathered in row order, which reads the (large) id column front to back once (gathering them in
+    the groups' order made this step about 0.3 s slower at 50M trades); only the permutation and the small
+    per-group arrays are sorted.
     """
-    ids = prep.investor_ids(first_row)
-    if len(prep.case.securities) == 1:
-        by_id = ids.arg_sort().to_numpy()
-    else:
-        by_id = pl.DataFrame({"i": ids, "s": group_sec}).select(pl.arg_sort_by("i", "s")).to_series().to_numpy()
-    return ids.gather(by_id), by_id
+    by_row = np.argsort(first_row)  # rows are distinct
+    ids = prep.investor_ids(first_row[by_row])
+    by_id = pl.DataFrame({"i": ids, "s": group_sec[by_row]}).select(pl.arg_sort_by("i", "s")).to_series().to_numpy()
+    return ids.gather(by_id), by_row[by_id]
 
 
 def _labels(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pl.Series:
