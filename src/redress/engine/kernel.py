@@ -563,6 +563,17 @@ def _digit(w, j):
     return c if 0 <= c <= 9 else -1000
 
 
+@njit(cache=True, inline="always")
+def _hms(w):
+    """Seconds of the day of HH:MM:SS held as 8 little-endian bytes in one word; -1 when malformed."""
+    h = _digit(w, 0) * 10 + _digit(w, 1)
+    m = _digit(w, 3) * 10 + _digit(w, 4)
+    s = _digit(w, 6) * 10 + _digit(w, 7)
+    if _byte(w, 2) == 58 and _byte(w, 5) == 58 and 0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60:
+        return h * 3600 + m * 60 + s
+    return -1
+
+
 @njit(cache=True, parallel=True)
 def parse_hms_words(words, missing):
     """Parse HH:MM:SS held as 8 little-endian bytes in one word; ``missing`` rows give -1 and are not bad."""
@@ -570,18 +581,8 @@ def parse_hms_words(words, missing):
     secs = np.empty(n, dtype=np.int32)
     bad = np.zeros(n, dtype=np.bool_)
     for i in prange(n):
-        if missing[i]:
-            secs[i] = -1
-            continue
-        w = words[i]
-        h = _digit(w, 0) * 10 + _digit(w, 1)
-        m = _digit(w, 3) * 10 + _digit(w, 4)
-        s = _digit(w, 6) * 10 + _digit(w, 7)
-        if _byte(w, 2) == 58 and _byte(w, 5) == 58 and 0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60:
-            secs[i] = h * 3600 + m * 60 + s
-        else:
-            secs[i] = -1
-            bad[i] = True
+        secs[i] = -1 if missing[i] else _hms(words[i])
+        bad[i] = not missing[i] and secs[i] < 0
     return secs, bad
 
 
@@ -604,13 +605,8 @@ def times_from_views(views, valid, has_valid, offset, secs, bad, odd):
         bad[i] = False
         odd[i] = n > 0 and n != 8
         if n == 8:
-            h = _digit(w, 0) * 10 + _digit(w, 1)
-            m = _digit(w, 3) * 10 + _digit(w, 4)
-            s = _digit(w, 6) * 10 + _digit(w, 7)
-            if _byte(w, 2) == 58 and _byte(w, 5) == 58 and 0 <= h < 24 and 0 <= m < 60 and 0 <= s < 60:
-                secs[i] = h * 3600 + m * 60 + s
-            else:
-                bad[i] = True
+            secs[i] = _hms(w)
+            bad[i] = secs[i] < 0
 
 
 @njit(cache=True, parallel=True)
