@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from redress.admin.cases import (executor, get_case, payers, payload, request_approval, require_state, require_user,
                                  sha256_text, transition)
 from redress.admin.errors import AdminError, BadInput, NotFound
-from redress.admin.fund import PAYABLE, balances, post, read_csv
+from redress.admin.fund import PAYABLE, balances, imported, post, read_new_csv, remember_import
 from redress.admin.money import yuan
 from redress.claims.lifecycle import DECIDING, CaseState, ClaimStatus
 from redress.ledger.allocation import allocate
@@ -26,7 +26,7 @@ from redress.ledger.core import AccountKind, account, fund_statement, transfer
 from redress.store import audit
 from redress.store.db import bulk_insert
 from redress.store.models import (Agreement, AllocationRun, Approval, Assignment, Case, Claim, ClaimLine, Decision,
-                                  ImportedFile, LedgerEntry, Notice)
+                                  LedgerEntry, Notice)
 
 COMPENSATION = account(AccountKind.COMPENSATION)
 INTEREST_AWARDED = account(AccountKind.INTEREST_AWARDED)
@@ -196,11 +196,11 @@ def import_decisions(session: Session, actor: str, case_id: str, path: Path) -> 
     Returns (decisions applied, already imported)."""
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    if _seen(session, case_id, "decisions", digest):
+    taken = read_new_csv(path, ["investor_id", "decision", "decided_on", "channel", "key"],
+                         lambda d: imported(session, case_id, "decisions", d))
+    if taken is None:
         return 0, True
-    rows = read_csv(path, raw, ["investor_id", "decision", "decided_on", "channel", "key"])
+    digest, rows = taken
     items, problems = [], []
     for line, rec in rows:
         try:
@@ -214,24 +214,11 @@ def import_decisions(session: Session, actor: str, case_id: str, path: Path) -> 
     if problems:
         raise BadInput(f"{path.name} refused; nothing recorded", problems)
     claims = _apply_decisions(session, actor, case, items, per_item_audit=False)
-    _remember(session, case_id, "decisions", digest, path.name, len(items), actor)
+    remember_import(session, case_id, "decisions", digest, path.name, len(items), actor)
     audit.record(session, actor, "claims.decisions_imported", path.name,
                  {"sha256": digest, "decisions": len(items),
                   "accepted": sum(1 for i in items if i.decision == "accept")}, case_id)
     return len(claims), False
-
-
-def _seen(session: Session, case_id: str, kind: str, digest: str) -> ImportedFile | None:
-    return session.execute(select(ImportedFile).where(ImportedFile.case_id == case_id, ImportedFile.kind == kind,
-                                                      ImportedFile.sha256 == digest)).scalar_one_or_none()
-
-
-def _remember(session: Session, case_id: str, kind: str, digest: str, name: str, rows: int, actor: str) -> ImportedFile:
-    f = ImportedFile(case_id=case_id, kind=kind, sha256=digest, name=name, rows=rows, actor=actor,
-                     at=audit.now_stamp())
-    session.add(f)
-    session.flush()
-    return f
 
 
 def _apply_decisions(session: Session, actor: str, case: Case, items: list[DecisionInput],

@@ -24,7 +24,6 @@ Conventions:
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,9 +34,8 @@ from sqlalchemy.orm import Session
 
 from redress.admin.cases import (executor, get_case, on_reject, payload, request_approval, require_state,
                                  require_user)
-from redress.admin.claims import _remember, _seen
 from redress.admin.errors import AdminError, BadInput, NotFound
-from redress.admin.fund import read_csv
+from redress.admin.fund import imported, read_new_csv, remember_import
 from redress.admin.payments import RESULT_COLUMNS, ImportReport, check_results, write_instructions
 from redress.claims.lifecycle import CaseState
 from redress.fairfund.distribution import (CARRIED_FORWARD, SOURCE_KINDS, Eligible, FairFundError, FairFundPlan,
@@ -370,13 +368,11 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
     require_user(session, actor, "operator")
     get_case(session, case_id, lock=True)
     _fund(session, case_id)
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
+    taken = read_new_csv(path, RESULT_COLUMNS, lambda d: imported(session, case_id, "fairfund_results", d))
+    if taken is None:
+        return ImportReport(path.name, already_imported=True)
+    digest, rows = taken
     report = ImportReport(path.name)
-    if _seen(session, case_id, "fairfund_results", digest):
-        report.already_imported = True
-        return report
-    rows = read_csv(path, raw, RESULT_COLUMNS)
     ids = [r["instruction_id"].strip() for _l, r in rows]
     sent: dict[str, FairFundTransfer] = {}
     for start in range(0, len(ids), 5000):
@@ -388,16 +384,10 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
     if problems:
         raise BadInput(f"fair-fund results {path.name} refused; nothing changed / 公平基金划付结果有误，未作任何处理",
                        problems)
-    f = _remember(session, case_id, "fairfund_results", digest, path.name, len(rows), actor)
+    f = remember_import(session, case_id, "fairfund_results", digest, path.name, len(rows), actor)
     for i, (_line, t, status, fen, on, reason) in enumerate(parsed):
         t.status, t.settled_on, t.result_file_id, t.reason = status, on, f.id, reason or None
-        if status == "paid":
-            report.paid += 1
-            report.paid_fen += fen
-        else:
-            report.returned += 1
-            report.returned_fen += fen
-            report.returns.append((t.instruction_id, reason))
+        report.count(t.instruction_id, status, fen, reason)
         if on_row is not None:
             on_row(i)
     session.flush()

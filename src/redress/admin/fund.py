@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -206,14 +207,10 @@ def import_bank_statement(session: Session, actor: str, case_id: str, path: Path
     account in the books.  Any bad line or disagreement refuses the whole file; the same file twice is a no-op."""
     require_user(session, actor, "operator")
     get_case(session, case_id, lock=True)
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    seen = session.execute(select(ImportedFile).where(ImportedFile.case_id == case_id,
-                                                      ImportedFile.kind == "bank_statement",
-                                                      ImportedFile.sha256 == digest)).scalar_one_or_none()
-    if seen is not None:
+    taken = read_new_csv(path, ["date", "balance"], lambda d: imported(session, case_id, "bank_statement", d))
+    if taken is None:
         return []
-    rows = read_csv(path, raw, ["date", "balance"])
+    digest, rows = taken
     problems: list[str] = []
     checks: list[tuple[int, dt.date, int, str]] = []
     for line, rec in rows:
@@ -234,10 +231,7 @@ def import_bank_statement(session: Session, actor: str, case_id: str, path: Path
     if problems:
         raise BadInput(f"bank statement {path.name} does not agree with the books; nothing recorded / 对账不符",
                        problems, hint="find the missing or wrong entry, book it, then import the statement again")
-    f = ImportedFile(case_id=case_id, kind="bank_statement", sha256=digest, name=path.name, rows=len(checks),
-                     actor=actor, at=audit.now_stamp())
-    session.add(f)
-    session.flush()
+    f = remember_import(session, case_id, "bank_statement", digest, path.name, len(checks), actor)
     out = [BalanceCheck(case_id=case_id, on=on, account=TRUST_CASH, expected_fen=fen,
                         source=f"{path.name}:{line}" + (f" {ref}" if ref else ""), file_id=f.id, at=f.at)
            for line, on, fen, ref in checks]
@@ -246,6 +240,32 @@ def import_bank_statement(session: Session, actor: str, case_id: str, path: Path
     audit.record(session, actor, "fund.bank_statement", path.name, {"sha256": digest, "balances": len(checks)},
                  case_id)
     return out
+
+
+def imported(session: Session, case_id: str, kind: str, digest: str) -> ImportedFile | None:
+    """The file of this kind and content already taken in for the case, if any."""
+    return session.execute(select(ImportedFile).where(ImportedFile.case_id == case_id, ImportedFile.kind == kind,
+                                                      ImportedFile.sha256 == digest)).scalar_one_or_none()
+
+
+def remember_import(session: Session, case_id: str, kind: str, digest: str, name: str, rows: int,
+                    actor: str) -> ImportedFile:
+    f = ImportedFile(case_id=case_id, kind=kind, sha256=digest, name=name, rows=rows, actor=actor,
+                     at=audit.now_stamp())
+    session.add(f)
+    session.flush()
+    return f
+
+
+def read_new_csv(path: Path, required: list[str], seen: Callable[[str], object]
+                 ) -> tuple[str, list[tuple[int, dict[str, str]]]] | None:
+    """An input file's SHA-256 and its rows (``read_csv``), or None when ``seen(sha256)`` says the same content
+    was taken in before: taking a file twice changes nothing."""
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    if seen(digest):
+        return None
+    return digest, read_csv(path, raw, required)
 
 
 def read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, dict[str, str]]]:

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from redress.admin.cases import (executor, get_case, on_reject, payers, payload, request_approval, require_state,
                                  require_user, transition)
-from redress.admin.claims import _remember, _seen
 from redress.admin.errors import AdminError, BadInput, NotFound
-from redress.admin.fund import IN_TRANSIT, PAYABLE, TRUST_CASH, balances, file_date, post, read_csv
+from redress.admin.fund import (IN_TRANSIT, PAYABLE, TRUST_CASH, balances, file_date, imported, post, read_new_csv,
+                                remember_import)
 from redress.admin.money import parse_yuan, yuan
 from redress.claims.lifecycle import CaseState, ClaimStatus
 from redress.ledger.allocation import allocate
@@ -171,6 +171,16 @@ class ImportReport:
     returned_fen: int = 0
     returns: list[tuple[str, str]] = field(default_factory=list)
 
+    def count(self, instruction_id: str, status: str, fen: int, reason: str) -> None:
+        """Count one applied line of a results file."""
+        if status == "paid":
+            self.paid += 1
+            self.paid_fen += fen
+        else:
+            self.returned += 1
+            self.returned_fen += fen
+            self.returns.append((instruction_id, reason))
+
 
 def import_results(session: Session, actor: str, case_id: str, path: Path,
                    on_row: Callable[[int], None] | None = None) -> ImportReport:
@@ -179,13 +189,11 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
     reason.  The same file again, or a line already applied, changes nothing."""
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
+    taken = read_new_csv(path, RESULT_COLUMNS, lambda d: imported(session, case_id, "payment_results", d))
+    if taken is None:
+        return ImportReport(path.name, already_imported=True)
+    digest, rows = taken
     report = ImportReport(path.name)
-    if _seen(session, case_id, "payment_results", digest):
-        report.already_imported = True
-        return report
-    rows = read_csv(path, raw, RESULT_COLUMNS)
     ids = [r["instruction_id"].strip() for _l, r in rows]
     payments: dict[str, Payment] = {}
     for start in range(0, len(ids), 5000):
@@ -197,19 +205,14 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
     if problems:
         raise BadInput(f"payment results {path.name} refused; nothing changed / 划付结果文件有误，未作任何处理",
                        problems)
-    f = _remember(session, case_id, "payment_results", digest, path.name, len(rows), actor)
+    f = remember_import(session, case_id, "payment_results", digest, path.name, len(rows), actor)
     settle, paid_by_claim = [], []
     last_on = None
     for i, (_line, p, status, fen, on, reason) in enumerate(parsed):
         settle.append({"b_id": p.id, "b_status": status, "b_on": on, "b_file": f.id, "b_reason": reason or None})
         if status == "paid":
             paid_by_claim.append({"b_claim": p.claim_id, "b_fen": fen})
-            report.paid += 1
-            report.paid_fen += fen
-        else:
-            report.returned += 1
-            report.returned_fen += fen
-            report.returns.append((p.instruction_id, reason))
+        report.count(p.instruction_id, status, fen, reason)
         last_on = max(last_on or on, on)
         if on_row is not None:
             on_row(i)

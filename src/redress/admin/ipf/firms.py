@@ -20,10 +20,9 @@ Conventions (see ``redress/protection/docs.md``, "Failed firms administered"):
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -31,10 +30,10 @@ from sqlalchemy.orm import Session
 
 from redress.admin.cases import require_user
 from redress.admin.errors import AdminError, BadInput, Forbidden, NotFound
-from redress.admin.fund import read_csv
+from redress.admin.fund import read_new_csv
 from redress.admin.ipf import board, book
 from redress.admin.money import parse_yuan, yuan
-from redress.admin.payments import RESULT_COLUMNS, check_results, write_instructions
+from redress.admin.payments import RESULT_COLUMNS, ImportReport, check_results, write_instructions
 from redress.ledger.core import Posting
 from redress.protection.book import FundEntry, ProtectionAccount, pa, transfer
 from redress.protection import ProtectionError
@@ -168,14 +167,12 @@ def register_claims(session: Session, actor: str, firm_id: str, path: Path) -> F
     firm = get_firm(session, firm_id)
     _require_state(firm, ("registering",), "register claims",
                    "claims are registered before verification; compensation is fixed once")
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    report = FileReport(path.name)
     kind = f"firm_claims:{firm_id}"
-    if _seen(session, kind, digest):
-        report.already_imported = True
-        return report
-    rows = read_csv(path, raw, CLAIM_COLUMNS)
+    taken = read_new_csv(path, CLAIM_COLUMNS, lambda d: _seen(session, kind, d))
+    if taken is None:
+        return FileReport(path.name, already_imported=True)
+    digest, rows = taken
+    report = FileReport(path.name)
     known = {c.reference: c for c in session.execute(select(FirmClaim).where(FirmClaim.firm_id == firm_id)).scalars()}
     in_file: dict[str, tuple[int, tuple]] = {}
     problems: list[str] = []
@@ -235,14 +232,12 @@ def import_custodian_records(session: Session, actor: str, firm_id: str, path: P
     firm = get_firm(session, firm_id)
     _require_state(firm, ("registering",), "take in custodian records",
                    "records are compared with the claims at verification, which is done once")
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    report = FileReport(path.name)
     kind = f"firm_records:{firm_id}"
-    if _seen(session, kind, digest):
-        report.already_imported = True
-        return report
-    rows = read_csv(path, raw, RECORD_COLUMNS)
+    taken = read_new_csv(path, RECORD_COLUMNS, lambda d: _seen(session, kind, d))
+    if taken is None:
+        return FileReport(path.name, already_imported=True)
+    digest, rows = taken
+    report = FileReport(path.name)
     problems: list[str] = []
     new: list[CustodianRecordRow] = []
     for line, rec in rows:
@@ -557,33 +552,19 @@ def export_batch(session: Session, actor: str, firm_id: str, number: int, out_di
     return path, manifest
 
 
-@dataclass
-class ResultsReport:
-    file: str
-    already_imported: bool = False
-    paid: int = 0
-    returned: int = 0
-    unchanged: int = 0
-    paid_fen: int = 0
-    returned_fen: int = 0
-    returns: list[tuple[str, str]] = field(default_factory=list)
-
-
-def import_results(session: Session, actor: str, firm_id: str, path: Path) -> ResultsReport:
+def import_results(session: Session, actor: str, firm_id: str, path: Path) -> ImportReport:
     """Apply the clearing system's results (the special fund's format: ``instruction_id,status,amount,
     settled_on[,reason]``).  Paid: ``Dr subrogated:<firm> Cr in_transit``; returned: ``Dr bank Cr in_transit``
     and owed again.  All or nothing; the same file again, or a line already applied, changes nothing."""
     book.lock(session)
     require_user(session, actor, "operator")
     get_firm(session, firm_id)
-    raw = path.read_bytes()
-    digest = hashlib.sha256(raw).hexdigest()
-    report = ResultsReport(path.name)
     kind = f"firm_results:{firm_id}"
-    if _seen(session, kind, digest):
-        report.already_imported = True
-        return report
-    rows = read_csv(path, raw, RESULT_COLUMNS)
+    taken = read_new_csv(path, RESULT_COLUMNS, lambda d: _seen(session, kind, d))
+    if taken is None:
+        return ImportReport(path.name, already_imported=True)
+    digest, rows = taken
+    report = ImportReport(path.name)
     ids = [r["instruction_id"].strip() for _l, r in rows]
     sent: dict[str, FirmTransfer] = {}
     released_on: dict[int, dt.date | None] = {}
@@ -603,15 +584,8 @@ def import_results(session: Session, actor: str, firm_id: str, path: Path) -> Re
     by_day: dict[dt.date, list[int]] = defaultdict(lambda: [0, 0])
     for _line, t, status, fen, on, reason in parsed:
         t.status, t.settled_on, t.reason, t.result_sha256 = status, on, reason or None, digest  # type: ignore[attr-defined]
-        if status == "paid":
-            report.paid += 1
-            report.paid_fen += fen
-            by_day[on][0] += fen
-        else:
-            report.returned += 1
-            report.returned_fen += fen
-            report.returns.append((t.instruction_id, reason))   # type: ignore[attr-defined]
-            by_day[on][1] += fen
+        report.count(t.instruction_id, status, fen, reason)   # type: ignore[attr-defined]
+        by_day[on][0 if status == "paid" else 1] += fen
     session.flush()
     for on, (paid_fen, returned_fen) in sorted(by_day.items()):
         postings = []
@@ -844,7 +818,7 @@ def claimant_statement(session: Session, firm_id: str, claimant_id: str) -> list
     return out
 
 
-__all__ = ["CLAIM_COLUMNS", "ClaimantLine", "EVENTS", "FileReport", "FirmReport", "RECORD_COLUMNS", "ResultsReport",
+__all__ = ["CLAIM_COLUMNS", "ClaimantLine", "EVENTS", "FileReport", "FirmReport", "RECORD_COLUMNS",
            "VerifySummary", "batches", "cancel_batch", "claimant_statement", "close_firm", "export_batch", "get_batch",
            "get_firm", "import_custodian_records", "import_results", "loss", "open_firm", "owed", "propose_batch",
            "record_recovery", "register_claims", "release_batch", "report", "resolve_held", "subrogated", "to_pay",
