@@ -36,7 +36,8 @@ from redress.admin.cases import (executor, get_case, on_reject, payload, request
                                  require_user)
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.admin.fund import imported, read_new_csv, remember_import
-from redress.admin.payments import RESULT_COLUMNS, ImportReport, check_results, write_instructions
+from redress.admin.payments import (RESULT_COLUMNS, ImportReport, check_results, mark_pending, settle_batches,
+                                    write_instructions)
 from redress.claims.lifecycle import CaseState
 from redress.fairfund.distribution import (CARRIED_FORWARD, SOURCE_KINDS, Eligible, FairFundError, FairFundPlan,
                                            Source, distribute)
@@ -312,9 +313,7 @@ def _ff_batch(session: Session, approval_id: int) -> FairFundBatch:
 @executor("release_fairfund")
 def _release(session: Session, ap: Approval, actor: str) -> FairFundBatch:
     batch = _ff_batch(session, ap.id)
-    session.execute(FairFundTransfer.__table__.update().where(FairFundTransfer.batch_id == batch.id,
-                                                              FairFundTransfer.status == "pending")
-                    .values(status="instructed"))
+    mark_pending(session, FairFundTransfer, batch.id, "instructed")
     batch.status, batch.released_on = "released", dt.date.fromisoformat(payload(ap)["on"])
     session.flush()
     audit.record(session, actor, "fairfund.batch_released", f"fair-fund batch {batch.number}",
@@ -325,9 +324,7 @@ def _release(session: Session, ap: Approval, actor: str) -> FairFundBatch:
 @on_reject("release_fairfund")
 def _cancel(session: Session, ap: Approval, actor: str) -> None:
     batch = _ff_batch(session, ap.id)
-    session.execute(FairFundTransfer.__table__.update().where(FairFundTransfer.batch_id == batch.id,
-                                                              FairFundTransfer.status == "pending")
-                    .values(status="cancelled"))
+    mark_pending(session, FairFundTransfer, batch.id, "cancelled")
     batch.status = "cancelled"
     session.flush()
     audit.record(session, actor, "fairfund.batch_cancelled", f"fair-fund batch {batch.number}",
@@ -391,10 +388,7 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
         if on_row is not None:
             on_row(i)
     session.flush()
-    for b in batches(session, case_id):
-        if b.status == "released" and not session.execute(select(func.count()).select_from(FairFundTransfer).where(
-                FairFundTransfer.batch_id == b.id, FairFundTransfer.status == "instructed")).scalar_one():
-            b.status = "settled"
+    settle_batches(session, batches(session, case_id), FairFundTransfer)
     session.flush()
     statement(session, case_id)   # nothing paid beyond what was allocated
     audit.record(session, actor, "fairfund.results_imported", path.name,

@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +75,21 @@ def propose_batch(session: Session, actor: str, case_id: str, on: dt.date, limit
     return ap
 
 
+def mark_pending(session: Session, transfers: type, batch_id: int, status: str) -> None:
+    """A batch's pending transfers (payments, fair-fund or failed-firm transfers) become ``instructed`` when it
+    is released or ``cancelled`` when it is cancelled: one UPDATE."""
+    session.execute(transfers.__table__.update().where(transfers.batch_id == batch_id, transfers.status == "pending")
+                    .values(status=status))
+
+
+def settle_batches(session: Session, batches: Iterable, transfers: type) -> None:
+    """A released batch none of whose transfers is still waiting for its result is settled."""
+    for b in batches:
+        if b.status == "released" and not session.execute(select(func.count()).select_from(transfers).where(
+                transfers.batch_id == b.id, transfers.status == "instructed")).scalar_one():
+            b.status = "settled"
+
+
 @executor("release_batch")
 def _release(session: Session, ap: Approval, actor: str) -> PaymentBatch:
     body = payload(ap)
@@ -82,8 +97,7 @@ def _release(session: Session, ap: Approval, actor: str) -> PaymentBatch:
     require_state(case, PAYING, "release a payment batch")
     batch = session.execute(select(PaymentBatch).where(PaymentBatch.approval_id == ap.id)).scalar_one()
     on = dt.date.fromisoformat(body["on"])
-    session.execute(Payment.__table__.update().where(Payment.batch_id == batch.id, Payment.status == "pending")
-                    .values(status="instructed"))
+    mark_pending(session, Payment, batch.id, "instructed")
     batch.status, batch.released_on = "released", on
     session.flush()
     post(session, case.id, transfer(on, "release", f"batch {batch.number}: {batch.count} payments to the clearing "
@@ -96,8 +110,7 @@ def _release(session: Session, ap: Approval, actor: str) -> PaymentBatch:
 def _cancel(session: Session, ap: Approval, actor: str) -> None:
     """A rejected batch is cancelled: its payments leave the queue and its claims can go in the next batch."""
     batch = session.execute(select(PaymentBatch).where(PaymentBatch.approval_id == ap.id)).scalar_one()
-    session.execute(Payment.__table__.update().where(Payment.batch_id == batch.id, Payment.status == "pending")
-                    .values(status="cancelled"))
+    mark_pending(session, Payment, batch.id, "cancelled")
     batch.status = "cancelled"
     session.flush()
     audit.record(session, actor, "payments.batch_cancelled", f"batch {batch.number}",
@@ -242,11 +255,8 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
         postings.append(Posting(IN_TRANSIT, -(report.paid_fen + report.returned_fen)))
         post(session, case_id, Entry(last_on, "settlement", f"results {path.name}: {report.paid} paid, "
                                      f"{report.returned} returned", tuple(postings), f"settlement:{digest[:32]}"), actor)
-    for b in session.execute(select(PaymentBatch).where(PaymentBatch.case_id == case_id,
-                                                        PaymentBatch.status == "released")).scalars():
-        if not session.execute(select(func.count()).select_from(Payment).where(
-                Payment.batch_id == b.id, Payment.status == "instructed")).scalar_one():
-            b.status = "settled"
+    settle_batches(session, session.execute(select(PaymentBatch).where(
+        PaymentBatch.case_id == case_id, PaymentBatch.status == "released")).scalars(), Payment)
     session.flush()
     audit.record(session, actor, "payments.results_imported", path.name,
                  {"sha256": digest, "paid": report.paid, "returned": report.returned, "unchanged": report.unchanged,

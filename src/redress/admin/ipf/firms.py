@@ -33,7 +33,8 @@ from redress.admin.errors import AdminError, BadInput, Forbidden, NotFound
 from redress.admin.fund import read_new_csv
 from redress.admin.ipf import board, book
 from redress.admin.money import parse_yuan, yuan
-from redress.admin.payments import RESULT_COLUMNS, ImportReport, check_results, write_instructions
+from redress.admin.payments import (RESULT_COLUMNS, ImportReport, check_results, mark_pending, settle_batches,
+                                    write_instructions)
 from redress.ledger.core import Posting
 from redress.protection.book import FundEntry, ProtectionAccount, pa, transfer
 from redress.protection import ProtectionError
@@ -492,9 +493,7 @@ def release_batch(session: Session, approver: str, firm_id: str, number: int, on
     if batch.total_fen > bank:
         raise AdminError(f"batch {number} of {yuan(batch.total_fen)} yuan exceeds the fund's bank balance of "
                          f"{yuan(bank)} yuan on {on}; bring money in first or cancel the batch / 保护基金银行存款不足")
-    session.execute(FirmTransfer.__table__.update().where(FirmTransfer.batch_id == batch.id,
-                                                          FirmTransfer.status == "pending")
-                    .values(status="instructed"))
+    mark_pending(session, FirmTransfer, batch.id, "instructed")
     batch.status, batch.released_by, batch.released_on = "released", approver, on
     session.flush()
     book.post(session, transfer(on, "firm_release", f"firm {firm_id} batch {number}: {batch.count} payments to the "
@@ -518,9 +517,7 @@ def cancel_batch(session: Session, actor: str, firm_id: str, number: int) -> Fir
     if batch.status != "proposed":
         raise AdminError(f"batch {number} of firm {firm_id} is {batch.status}: money was sent; import the clearing "
                          "system's results instead / 批次已放行，不能作废")
-    session.execute(FirmTransfer.__table__.update().where(FirmTransfer.batch_id == batch.id,
-                                                          FirmTransfer.status == "pending")
-                    .values(status="cancelled"))
+    mark_pending(session, FirmTransfer, batch.id, "cancelled")
     batch.status = "cancelled"
     session.flush()
     audit.record(session, actor, "ipf.firm_batch_cancelled", f"firm {firm_id} batch {number}",
@@ -597,10 +594,7 @@ def import_results(session: Session, actor: str, firm_id: str, path: Path) -> Im
         book.post(session, FundEntry(on, "firm_settlement", f"firm {firm_id}, results {path.name}: paid "
                                      f"{yuan(paid_fen)}, returned {yuan(returned_fen)}", tuple(postings),
                                      f"firm_settlement:{firm_id}:{digest[:32]}:{on.isoformat()}"), actor)
-    for b in batches(session, firm_id):
-        if b.status == "released" and not session.execute(select(func.count()).select_from(FirmTransfer).where(
-                FirmTransfer.batch_id == b.id, FirmTransfer.status == "instructed")).scalar_one():
-            b.status = "settled"
+    settle_batches(session, batches(session, firm_id), FirmTransfer)
     _remember(session, kind, digest, path.name, len(rows), actor)
     audit.record(session, actor, "ipf.firm_results", f"firm {firm_id}",
                  {"file": path.name, "sha256": digest, "paid": report.paid, "returned": report.returned,
