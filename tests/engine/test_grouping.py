@@ -186,8 +186,8 @@ def test_compiled_time_keys_equal_the_packed_expression(rows, day_shift, seq_shi
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 2**19), st.integers(-1, 86399), st.integers(0, 2**26), st.integers(0, 2**63)),
-                min_size=1, max_size=300))
+@given(st.lists(st.tuples(st.integers(0, 2**19), st.integers(-1, 86399), st.integers(0, 2**26),
+                          st.integers(0, 2**63)), min_size=1, max_size=300))
 def test_time_keys_packed_while_scattering_equal_the_keys_packed_first(rows):
     """``scatter_rows`` packing each trade's time key itself writes the same records as when given the keys."""
     day_ = np.array([d for d, *_ in rows], np.int32)

@@ -112,8 +112,8 @@ def _ratio(value: int | None, of: int) -> str:
 def markdown(report: dict) -> str:
     lines = [f"Measured {report['date']} on {report['machine']}, Python {report['python']}.", "",
              "| trades | floor: read + sort (s) | end to end (s) | end to end (M trades/s) | e2e / floor | "
-             "kernel (s) | kernel (M trades/s) | peak memory (GiB) | engine's own peak (GiB) | trades in memory (GiB) | "
-             "peak / trades | engine's own peak / trades |",
+             "kernel (s) | kernel (M trades/s) | peak memory (GiB) | engine's own peak (GiB) | "
+             "trades in memory (GiB) | peak / trades | engine's own peak / trades |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in report["results"]:
         n = r["trades"]

@@ -357,10 +357,10 @@ def scatter_rows(key, check, tkey, tsec, seq, d0, s0, is_buy, sec, day, qty, pri
     ``key`` is a well-mixed 64-bit hash of (investor, security); its top bits pick one of at most 2,048
     partitions.  ``check`` is a second, independent hash that ``sort_partitions`` verifies is constant
     within every group.  ``tkey`` orders rows in time (``pipeline.time_keys``); when it is empty, the keys are
-    packed here from ``tsec``, ``seq``, ``d0`` and ``s0`` as ``pack_time_keys`` does (so that they need no array of
-    their own).  Opening positions get time key 0, so they come first in their group.  Quantities and prices are restated for ex-rights on the way
-    (``factor[sec, day - factor_day0]``; ``factor_opening[sec]`` for positions).  Returns the records and
-    the partition offsets.
+    packed here from ``day``, ``tsec``, ``seq``, ``d0`` and ``s0`` as ``pack_time_keys`` does (so that they need no
+    array of their own).  Opening positions get time key 0, so they come first in their group.  Quantities and
+    prices are restated for ex-rights on the way (``factor[sec, day - factor_day0]``; ``factor_opening[sec]``
+    for positions).  Returns the records and the partition offsets.
     """
     n_t = key.shape[0]
     n_p = pos_key.shape[0]

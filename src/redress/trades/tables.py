@@ -212,13 +212,10 @@ def _parse_times(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     if series.dtype == pl.Time:
         secs = (series.cast(pl.Int64) // 1_000_000_000).fill_null(-1).to_numpy().astype(np.int32)
         return secs, np.zeros(len(series), dtype=bool)
-    views = _string_views(series)
-    if views is None:
+    read = _from_views(series, K.times_from_views, (np.int32, np.bool_, np.bool_))
+    if read is None:
         return _times_by_words(series)
-    secs, bad, odd = (np.empty(len(series), dtype=t) for t in (np.int32, np.bool_, np.bool_))
-    for start, (buf, valid, has_valid, offset, n) in views:
-        K.times_from_views(buf, valid, has_valid, offset, secs[start:start + n], bad[start:start + n],
-                           odd[start:start + n])
+    secs, bad, odd = read
     for i in np.flatnonzero(odd):
         secs[i], bad[i] = _parse_time_text(series[int(i)])
     return secs, bad
@@ -251,22 +248,28 @@ def _string_views(series: pl.Series) -> list[tuple[int, tuple[np.ndarray, np.nda
         if not isinstance(arr, pa.Array) or arr.type != pa.string_view():
             return None
         validity, views = arr.buffers()[:2]
-        parts.append((start, (np.frombuffer(views, dtype=np.uint32),
-                              np.frombuffer(validity, dtype=np.uint8) if validity is not None else np.zeros(1, np.uint8),
-                              validity is not None, arr.offset, len(arr))))
+        valid = np.frombuffer(validity, dtype=np.uint8) if validity is not None else np.zeros(1, np.uint8)
+        parts.append((start, (np.frombuffer(views, dtype=np.uint32), valid, validity is not None, arr.offset,
+                              len(arr))))
         start += len(arr)
     return parts
 
 
-def _parse_sides(series: pl.Series) -> tuple[np.ndarray, np.ndarray] | None:
-    """is_buy and the bad-side mask of a text column held as string views (None otherwise: use the expressions)."""
+def _from_views(series: pl.Series, kernel, dtypes: tuple) -> tuple[np.ndarray, ...] | None:
+    """A compiled reader of string views (``kernel(views, valid, has_valid, offset, *outputs)``) run over a text
+    column chunk by chunk, into new arrays of ``dtypes``; None when the column is not held as string views."""
     views = _string_views(series)
     if views is None:
         return None
-    is_buy, bad = np.empty(len(series), dtype=np.bool_), np.empty(len(series), dtype=np.bool_)
+    outputs = tuple(np.empty(len(series), dtype=t) for t in dtypes)
     for start, (buf, valid, has_valid, offset, n) in views:
-        K.sides_from_views(buf, valid, has_valid, offset, is_buy[start:start + n], bad[start:start + n])
-    return is_buy, bad
+        kernel(buf, valid, has_valid, offset, *(out[start:start + n] for out in outputs))
+    return outputs
+
+
+def _parse_sides(series: pl.Series) -> tuple[np.ndarray, np.ndarray] | None:
+    """is_buy and the bad-side mask of a text column held as string views (None otherwise: use the expressions)."""
+    return _from_views(series, K.sides_from_views, (np.bool_, np.bool_))  # type: ignore[return-value]
 
 
 def _chunked_like(values: pl.Series, like: pl.Series) -> pl.Series:
