@@ -1,5 +1,5 @@
-"""Times and sides read in place from a column's string views agree with the Polars expressions they replace,
-whatever the text, chunking or slicing of the column."""
+"""Times, sides and security codes read in place from a column's string views agree with the Polars
+expressions they replace, whatever the text, chunking or slicing of the column."""
 
 from __future__ import annotations
 
@@ -23,6 +23,13 @@ _times = st.one_of(
 )
 _sides = st.one_of(st.none(), st.sampled_from(["B", "S", "b", "s", "", " ", "X", "BS", " B", "买", "Buy",
                                                "a value longer than twelve bytes"]), st.text(max_size=3))
+
+
+_listed = st.lists(st.sampled_from(["600000", "000001", "688123", "a", "twelve bytes", "维权", "600000 "]),
+                   min_size=1, max_size=4, unique=True)
+_codes = st.one_of(st.none(), st.sampled_from(["600000", "000001", "688123", "", " ", "60000", "6000000", "600000 ",
+                                               "a", "twelve bytes", "twelve bytesX", "维权", "维", "a value longer "
+                                               "than twelve bytes"]), st.text(max_size=13))
 
 
 def _column(values: list[str | None], cuts: list[int], skip: int) -> pl.Series:
@@ -81,3 +88,18 @@ def test_times_and_sides_of_a_parquet_file_of_several_row_groups(tmp_path):
     is_buy, side_bad = T._parse_sides(df["side"])
     assert np.flatnonzero(side_bad).tolist() == [4_321]
     assert is_buy[:4_000].tolist() == [s == "B" for s in sides[:4_000]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_codes, max_size=40), _listed, st.lists(st.integers(0, 40), max_size=3), st.integers(0, 3))
+def test_security_codes_in_place_equal_a_lookup(values, listed, cuts, skip):
+    series = _column(values, cuts, skip)
+    want = [-2 if v is None or v == "" else listed.index(v) if v in listed else -1 for v in series.to_list()]
+    assert T.security_codes(series, listed).tolist() == want
+    assert T.security_codes(series.cast(pl.Categorical), listed).tolist() == want  # not views: through Polars
+
+
+def test_security_codes_longer_than_a_view_holds_go_through_polars():
+    listed = ["a code of more than twelve bytes", "600000"]
+    series = pl.Series("s", ["600000", None, "a code of more than twelve bytes", "a code of more than twelve", ""])
+    assert T.security_codes(series, listed).tolist() == [1, -2, 0, -1, -2]

@@ -620,6 +620,39 @@ def sides_from_views(views, valid, has_valid, offset, is_buy, bad):
 
 
 @njit(cache=True, parallel=True)
+def codes_from_views(known, views, valid, has_valid, offset, codes):
+    """Which of some known codes each value of an Arrow string-view column is: its index in ``known``, -1 for
+    any other value, -2 for a null or empty one.  ``known`` holds one row per code of at most 12 bytes: its
+    length, then its bytes zero-padded to 12, as four uint32 words (the inline form of a string view)."""
+    for i in prange(codes.shape[0]):
+        r = offset + i
+        codes[i] = -1
+        if has_valid and not (valid[r >> 3] >> (r & 7)) & 1:
+            codes[i] = -2
+            continue
+        n = np.int64(views[4 * r])
+        if n == 0:
+            codes[i] = -2
+            continue
+        if n > 12:
+            continue  # longer than every known code
+        for k in range(known.shape[0]):
+            if known[k, 0] != n:
+                continue
+            same = True
+            for j in range(3):  # compare only the value's own bytes, whatever follows them in the view
+                left = np.int64(n) - 4 * j
+                mask = np.uint32(0) if left <= 0 else (np.uint32(0xFFFFFFFF) if left >= 4
+                                                       else np.uint32((1 << (8 * left)) - 1))
+                if (views[4 * r + 1 + j] & mask) != known[k, 1 + j]:
+                    same = False
+                    break
+            if same:
+                codes[i] = k
+                break
+
+
+@njit(cache=True, parallel=True)
 def closed_days(days, first_day, open_mask):
     """True where a day number is inside the calendar's coverage and the exchange was closed."""
     n = days.shape[0]

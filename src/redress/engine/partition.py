@@ -38,7 +38,7 @@ from redress.engine.rounding import PRICE_UNITS
 from redress.engine.summary import BANDS, STATUS_LABELS, Summary
 from redress.errors import CaseError, Problem
 from redress.law.plan import load_case
-from redress.trades.tables import TABLE_COLUMNS, first_line, table_path
+from redress.trades.tables import TABLE_COLUMNS, csv_names, first_line, table_path
 
 LINE = "__line"
 PART_PREFIX = "part-"
@@ -184,14 +184,6 @@ class _Ragged(Exception):
     """The fast CSV reader cannot be trusted with this file (as in ``tables._read_raw``)."""
 
 
-def _csv_names(path: Path) -> list[str]:
-    try:
-        header = pl.read_csv(path, n_rows=0, infer_schema=False)
-    except Exception as exc:  # noqa: BLE001
-        raise CaseError(Problem(path.name, 1, f"cannot read CSV header: {exc}")) from None
-    return [c.lstrip("\ufeff").strip() for c in header.columns]
-
-
 def _batches_fast(path: Path, wanted: list[str], batch_rows: int) -> Iterator[pl.DataFrame]:
     """Batches of a table with a LINE column, as ``tables._read_raw`` would read it (CSV cells as text).
 
@@ -207,7 +199,7 @@ def _batches_fast(path: Path, wanted: list[str], batch_rows: int) -> Iterator[pl
             yield batch.with_columns(pl.int_range(offset, offset + batch.height, dtype=pl.Int64).alias(LINE))
             offset += batch.height
         return
-    names = _csv_names(path)
+    names = csv_names(path)
     last = len(names) - 1
     columns = [i for i, c in enumerate(names) if c in wanted or i == last]
     for block in _line_blocks(path, batch_rows):
@@ -254,7 +246,7 @@ def _line_blocks(path: Path, batch_rows: int) -> Iterator[bytes]:
 
 def _batches_slow(path: Path, wanted: list[str], batch_rows: int, malformed: list[dict]) -> Iterator[pl.DataFrame]:
     """Line by line, as ``tables._read_csv_slowly``: malformed lines go to ``malformed``, the rest in batches."""
-    names = _csv_names(path)
+    names = csv_names(path)
     cols = [c for c in names if c in wanted]
     order = [c.name for c in TABLE_COLUMNS[path.stem] if c.name in cols]
     rows: dict[str, list] = {c: [] for c in cols}

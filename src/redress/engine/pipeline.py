@@ -24,7 +24,7 @@ from redress.errors import CaseError, Problem
 from redress.law.plan import CaseConfig, CostMethod, Direction, Plan, SystemicMethod, load_case
 from redress.market.base_date import BaseDate, ExRights, compute_base_dates, ex_rights_by_security
 from redress.market.calendar import day_number
-from redress.trades.tables import CaseTables, read_case_tables
+from redress.trades.tables import CaseTables, read_case_tables, security_codes
 
 OUTPUT_COLUMNS = [
     "investor_id", "security", "status", "flags", "eligible_bought", "q_sold", "q_held", "avg_buy", "avg_sell",
@@ -175,10 +175,11 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _codes(series: pl.Series, codes: dict[str, int]) -> np.ndarray:
-    if len(codes) == 1:
+def _codes(series: pl.Series, securities: tuple[str, ...]) -> np.ndarray:
+    """Security codes of validated rows (every row names one of the case's securities)."""
+    if len(securities) == 1:
         return np.zeros(len(series), dtype=np.int32)
-    return series.replace_strict(codes, return_dtype=pl.Int32).to_numpy()
+    return security_codes(series, securities)
 
 
 def _factors(case: CaseConfig, ex: dict[str, ExRights], days: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
@@ -210,8 +211,7 @@ class _Columns:
 
 def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]) -> _Columns:
     t, p = tables.trades, tables.positions
-    sec_codes = {s: i for i, s in enumerate(case.securities)}
-    sec_t, sec_p = _codes(t["security"], sec_codes), _codes(p["security"], sec_codes)
+    sec_t, sec_p = _codes(t["security"], case.securities), _codes(p["security"], case.securities)
     day = t["date"].cast(pl.Int32).to_numpy()
     tkey, parts = _time_key_inputs(t)
     tsec, seq, d0, s0 = parts[1:] if parts else (np.zeros(0, np.int32), np.zeros(0, np.int64), 0, 0)

@@ -91,11 +91,7 @@ def _read_raw(path: Path, wanted: list[str]) -> pl.DataFrame:
         except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
             raise CaseError(Problem(path.name, None, f"cannot read Parquet file: {exc}")) from None
         return df
-    try:
-        header = pl.read_csv(path, n_rows=0, infer_schema=False)
-    except Exception as exc:  # noqa: BLE001
-        raise CaseError(Problem(path.name, 1, f"cannot read CSV header: {exc}")) from None
-    names = [c.lstrip("\ufeff").strip() for c in header.columns]
+    names = csv_names(path)
     last = len(names) - 1
     try:
         df = pl.read_csv(path, infer_schema=False, new_columns=names, raise_if_empty=False,
@@ -108,6 +104,25 @@ def _read_raw(path: Path, wanted: list[str]) -> pl.DataFrame:
     if names[last] not in wanted:
         df = df.drop(names[last])
     return df
+
+
+def csv_names(path: Path) -> list[str]:
+    """The column names of a CSV file's header line (a byte-order mark and spaces around names dropped)."""
+    import csv
+
+    line = b""
+    with path.open("rb") as fh:  # only the header's own bytes: a bad byte further down is the rows' problem
+        for part in fh:
+            line += part
+            if line.count(b'"') % 2 == 0:  # a quoted name may hold a line break
+                break
+    try:
+        header = next(csv.reader([line.decode("utf-8")]), None)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise CaseError(Problem(path.name, 1, f"cannot read CSV header: {exc}")) from None
+    if not header:
+        raise CaseError(Problem(path.name, 1, "cannot read CSV header: the file is empty"))
+    return [c.lstrip("\ufeff").strip() for c in header]
 
 
 def first_line(path: Path) -> int:
@@ -422,20 +437,41 @@ def _flag(checked: _Checked, mask: pl.Expr | pl.Series, reason: pl.Expr) -> None
         checked.reject(rows, frame[rows].select(reason).to_series())
 
 
-def _closed_dates(df: pl.DataFrame, securities: list[str]) -> pl.Series:
-    """Mask of rows dated on a day the security's exchange was closed (within calendar coverage)."""
-    by_exchange: dict[str, list[str]] = {}
-    for code in securities:
-        by_exchange.setdefault(exchange_of(code), []).append(code)
+def _closed_dates(df: pl.DataFrame, securities: list[str], codes: np.ndarray) -> pl.Series:
+    """Mask of rows dated on a day the security's exchange was closed (within calendar coverage).  ``codes``:
+    each row's security as ``security_codes`` gives it (rows of no listed security are not checked here)."""
+    exchanges = [exchange_of(code) for code in securities]
     days = df["date"].cast(pl.Int32).fill_null(0).to_numpy()
-    if len(by_exchange) == 1:
-        closed = sessions(next(iter(by_exchange))).is_closed(days)
+    if len(set(exchanges)) == 1:
+        closed = sessions(exchanges[0]).is_closed(days)
     else:
         closed = np.zeros(len(df), dtype=bool)
-        for exchange, codes in by_exchange.items():
-            mask = df["security"].is_in(pl.Series(codes).implode()).to_numpy()
+        for exchange in set(exchanges):
+            mask = np.isin(codes, [k for k, e in enumerate(exchanges) if e == exchange])
             closed[mask] = sessions(exchange).is_closed(days[mask])
     return pl.Series("closed", closed) & df["date"].is_not_null()
+
+
+def security_codes(series: pl.Series, securities: list[str] | tuple[str, ...]) -> np.ndarray:
+    """Each row's index in ``securities`` (int32): -1 for a code not listed, -2 for a missing (null or empty) one.
+
+    Read straight from the column's string views where it is held as such and every listed code is short
+    enough to be held inline (12 bytes; exchange codes are 6); otherwise through Polars.
+    """
+    known = [code.encode("utf-8") for code in securities]
+    if known and all(len(b) <= 12 for b in known):
+        words = np.zeros((len(known), 4), dtype=np.uint32)
+        for k, b in enumerate(known):
+            words[k, 0] = len(b)
+            words[k, 1:] = np.frombuffer(b.ljust(12, b"\0"), dtype=np.uint32)
+        read = _from_views(series, lambda *a: K.codes_from_views(words, *a), (np.int32,))
+        if read is not None:
+            return read[0]
+    text = series.cast(pl.String)
+    mapping = {code: k for k, code in enumerate(securities)}
+    codes = text.replace_strict(mapping, default=-1, return_dtype=pl.Int32)
+    return pl.select(pl.when(text.is_null() | (text == "")).then(pl.lit(-2, pl.Int32)).otherwise(codes)
+                     ).to_series().to_numpy().astype(np.int32)
 
 
 def _duplicates(checked: _Checked, keys: list[str], what: str) -> None:
@@ -485,17 +521,18 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     _keep_rows(market, _concerns("security", securities))
     _duplicates(market, ["security", "date"], "market row for this security and date")
     trades = checks["trades"]
-    _flag(trades, ~pl.col("security").is_in(securities),
+    codes = {table: security_codes(checks[table].frame["security"], securities) for table in ("trades", "positions")}
+    _flag(trades, pl.Series(codes["trades"] == -1),
           pl.format("unknown security '{}' (case.securities lists {})", pl.col("security"), pl.lit(", ".join(securities))))
-    _flag(trades, _closed_dates(trades.frame, securities),
+    _flag(trades, _closed_dates(trades.frame, securities, codes["trades"]),
           pl.format("the exchange was closed on {}", pl.col("date").cast(pl.String)))
-    _flag(checks["positions"], ~pl.col("security").is_in(securities), pl.format("unknown security '{}'", pl.col("security")))
+    _flag(checks["positions"], pl.Series(codes["positions"] == -1), pl.format("unknown security '{}'", pl.col("security")))
     # A security the case names but market.csv never mentions cannot be computed: its rows are bad rows.
     with_market = set(market.good()["security"].unique().to_list())
     no_market = [s for s in securities if s not in with_market]
     if no_market:
         for table in ("trades", "positions"):
-            _flag(checks[table], pl.col("security").is_in(no_market),
+            _flag(checks[table], pl.Series(np.isin(codes[table], [securities.index(s) for s in no_market])),
                   pl.format(f"no market data for security {{}} in {files['market']}", pl.col("security")))
     _keep_rows(checks["indices"], _concerns("index", index_codes))
     _duplicates(checks["indices"], ["index", "date"], "close for this index and date")
