@@ -29,9 +29,9 @@ def _group(keys, tkeys, rows_checks, pos_keys=()):
     qty = np.arange(1, n + 1, dtype=np.float64)
     price = np.ones(n)
     pk = np.array(pos_keys, dtype=np.uint64)
-    rec, offsets = K.scatter_rows(key, check, tkey, np.zeros(0, np.int32), np.zeros(0, np.int64), 0, 0, is_buy, sec,
-                                  day_, qty, price, pk, pk.copy(),
-                                  np.zeros(len(pk), np.int32), np.ones(len(pk)), *NO_FACTOR)
+    chunk = (key, check, tkey, np.zeros(0, np.int32), np.zeros(0, np.int64), is_buy, sec, day_, qty, price)
+    rec, offsets = K.scatter_rows([chunk], 0, 0, False, pk, pk.copy(), np.zeros(len(pk), np.int32), np.ones(len(pk)),
+                                  *NO_FACTOR)
     starts, consistent = K.sort_partitions(rec, offsets)
     kind, sec_, day2 = K.unpack_meta(rec[:, K.R_META])
     fv = rec.view(np.float64)
@@ -196,10 +196,65 @@ def test_time_keys_packed_while_scattering_equal_the_keys_packed_first(rows):
     key = np.array([k for *_, k in rows], np.uint64)
     n = len(rows)
     d0, s0 = int(day_.min()), int(seq.min())
-    common = (np.ones(n, bool), np.zeros(n, np.int32), day_, np.ones(n), np.ones(n), np.zeros(0, np.uint64),
-              np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0), *NO_FACTOR)
-    given_keys = K.scatter_rows(key, key.copy(), K.pack_time_keys(day_, tsec, seq, d0, s0), np.zeros(0, np.int32),
-                                np.zeros(0, np.int64), 0, 0, *common)
-    packed_here = K.scatter_rows(key, key.copy(), np.zeros(0, np.uint64), tsec, seq, d0, s0, *common)
+    common = (np.ones(n, bool), np.zeros(n, np.int32), day_, np.ones(n), np.ones(n))
+    positions = (np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0), *NO_FACTOR)
+    empty = (np.zeros(0, np.int32), np.zeros(0, np.int64))
+    given_keys = K.scatter_rows([(key, key.copy(), K.pack_time_keys(day_, tsec, seq, d0, s0), *empty, *common)],
+                                0, 0, False, *positions)
+    packed_here = K.scatter_rows([(key, key.copy(), np.zeros(0, np.uint64), tsec, seq, *common)], d0, s0, False,
+                                 *positions)
     assert np.array_equal(given_keys[0], packed_here[0])
     assert np.array_equal(given_keys[1], packed_here[1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 3), st.integers(0, 1_000)), min_size=0, max_size=400),
+       st.lists(st.integers(0, 400), max_size=4), st.lists(st.tuples(st.integers(0, 40), st.integers(0, 3)),
+                                                             max_size=6), st.booleans())
+def test_records_are_the_same_however_the_trades_are_chunked(rows, cuts, positions, mix):
+    """Chunks (a Parquet file's row groups) give the records one array gives, once grouped; so does folding
+    the security into the key in the kernel rather than before it."""
+    n = len(rows)
+    id_key = np.array([(g + 1) * 0x9E3779B97F4A7C15 % 2**64 for g, _, _ in rows], np.uint64)
+    sec = np.array([s for _, s, _ in rows], np.int32)
+    day_ = np.array([d for *_, d in rows], np.int32)
+    tsec, seq = np.zeros(n, np.int32), np.arange(n, dtype=np.int64)
+    is_buy, qty, price = np.arange(n) % 3 == 0, np.arange(1, n + 1, dtype=np.int64), np.linspace(1, 2, n)
+    pk = np.array([(g + 1) * 0x9E3779B97F4A7C15 % 2**64 for g, _ in positions], np.uint64)
+    ps = np.array([s for _, s in positions], np.int32)
+    factor = (np.linspace(1, 2, 4 * 1_001).reshape(4, 1_001), 0, np.array([1.0, 1.5, 2.0, 2.5]))
+    columns = (id_key, id_key ^ np.uint64(7), np.zeros(0, np.uint64), tsec, seq, is_buy, sec, day_, qty, price)
+    positions_in = (pk, pk ^ np.uint64(7), ps, np.ones(len(pk)), *factor)
+
+    def grouped(chunks, folded):
+        rec, offsets = K.scatter_rows(chunks, 0, 0, folded, *positions_in)
+        starts, consistent = K.sort_partitions(rec, offsets)
+        assert consistent
+        return rec, starts
+
+    one, starts = grouped([columns], mix)
+    bounds = sorted({0, n, *(c % (n + 1) for c in cuts)})
+    chunks = [tuple(a if a.size == 0 else a[lo:hi] for a in columns) for lo, hi in zip(bounds, bounds[1:])]
+    several, starts2 = grouped(chunks, mix)
+    assert np.array_equal(one, several) and np.array_equal(starts, starts2)
+    if mix:  # folding the security in before the kernel, as keys of (investor, security), groups alike
+        folded_key = id_key ^ (sec.astype(np.uint64) * K.KEY_MIX)
+        folded_check = (id_key ^ np.uint64(7)) ^ (sec.astype(np.uint64) << np.uint64(48))
+        pre = (folded_key, folded_check, *columns[2:])
+        pos_pre = (pk ^ (ps.astype(np.uint64) * K.KEY_MIX), (pk ^ np.uint64(7)) ^ (ps.astype(np.uint64) << np.uint64(48)))
+        rec, offsets = K.scatter_rows([pre], 0, 0, False, *pos_pre, ps, np.ones(len(pk)), *factor)
+        starts3, _ = K.sort_partitions(rec, offsets)
+        assert np.array_equal(one, rec) and np.array_equal(starts, starts3)
+
+
+def test_plain_pages_stops_numpy_advising_huge_pages():
+    from numpy._core import multiarray
+
+    from redress.engine.pipeline import plain_pages
+
+    before = multiarray._set_madvise_hugepage(True)
+    try:
+        plain_pages()
+        assert multiarray._get_madvise_hugepage() is False
+    finally:
+        multiarray._set_madvise_hugepage(before)

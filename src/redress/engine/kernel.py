@@ -349,81 +349,115 @@ def _time_key(day, tsec, seq, d0, s0):
             | np.uint64(seq - s0))
 
 
+KEY_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, inline="always")
+def _mixed(key, check, sec, mix):
+    """The grouping key and check of a row: of the investor alone, or (``mix``) of the investor and security."""
+    if mix:
+        return key ^ (np.uint64(sec) * KEY_MIX), check ^ (np.uint64(sec) << np.uint64(48))
+    return key, check
+
+
 @njit(cache=True, parallel=True)
-def scatter_rows(key, check, tkey, tsec, seq, d0, s0, is_buy, sec, day, qty, price, pos_key, pos_check, pos_sec,
-                 pos_qty, factor, factor_day0, factor_opening):
+def _chunk_histogram(key, check, sec, mix, p_shift, hist):
+    """Rows of one chunk per partition, counted separately by each thread's share (``hist[thread, partition]``)."""
+    n = key.shape[0]
+    n_threads = hist.shape[0]
+    for t in prange(n_threads):
+        for i in range(n * t // n_threads, n * (t + 1) // n_threads):
+            k, _ = _mixed(key[i], check[i], sec[i], mix)
+            hist[t, np.int64(k >> p_shift)] += 1
+
+
+@njit(cache=True, parallel=True)
+def _scatter_chunk(rec, fill, row0, p_shift, mix, key, check, tkey, tsec, seq, d0, s0, is_buy, sec, day, qty, price,
+                   factor, factor_day0):
+    """One chunk's trades, as records, into their partitions (each thread from its own ``fill`` positions)."""
+    fv = rec.view(np.float64)
+    n = key.shape[0]
+    n_threads = fill.shape[0]
+    packed = tkey.shape[0] == n
+    n_days = factor.shape[1]
+    for t in prange(n_threads):
+        for i in range(n * t // n_threads, n * (t + 1) // n_threads):
+            sc = sec[i]
+            k, c = _mixed(key[i], check[i], sc, mix)
+            b = np.int64(k >> p_shift)
+            p = fill[t, b]
+            fill[t, b] = p + 1
+            j = day[i] - factor_day0
+            f = factor[sc, j] if 0 <= j < n_days else 1.0
+            rec[p, R_KEY] = k
+            rec[p, R_TIME] = tkey[i] if packed else _time_key(day[i], tsec[i], seq[i], d0, s0)
+            rec[p, R_ROW] = np.uint64(row0 + i)
+            rec[p, R_META] = _pack_meta(day[i], sc, KIND_BUY if is_buy[i] else KIND_SELL)
+            rec[p, R_CHECK] = c
+            fv[p, R_QTY] = qty[i] * f
+            fv[p, R_PRICE] = price[i] / f
+
+
+@njit(cache=True)
+def _scatter_positions(rec, fill, row0, p_shift, mix, key, check, sec, qty, factor_opening):
+    fv = rec.view(np.float64)
+    for i in range(key.shape[0]):
+        sc = sec[i]
+        k, c = _mixed(key[i], check[i], sc, mix)
+        b = np.int64(k >> p_shift)
+        p = fill[b]
+        fill[b] = p + 1
+        rec[p, R_KEY] = k
+        rec[p, R_TIME] = 0
+        rec[p, R_ROW] = np.uint64(row0 + i)
+        rec[p, R_META] = _pack_meta(-2**31 + 1, sc, KIND_OPENING)
+        rec[p, R_CHECK] = c
+        fv[p, R_QTY] = qty[i] * factor_opening[sc]
+        fv[p, R_PRICE] = 0.0
+
+
+def scatter_rows(chunks, d0, s0, mix, pos_key, pos_check, pos_sec, pos_qty, factor, factor_day0, factor_opening):
     """First grouping pass: every trade and opening position, as one record, into its partition.
 
-    ``key`` is a well-mixed 64-bit hash of (investor, security); its top bits pick one of at most 2,048
-    partitions.  ``check`` is a second, independent hash that ``sort_partitions`` verifies is constant
-    within every group.  ``tkey`` orders rows in time (``pipeline.time_keys``); when it is empty, the keys are
-    packed here from ``day``, ``tsec``, ``seq``, ``d0`` and ``s0`` as ``pack_time_keys`` does (so that they need no
-    array of their own).  Opening positions get time key 0, so they come first in their group.  Quantities and
-    prices are restated for ex-rights on the way (``factor[sec, day - factor_day0]``; ``factor_opening[sec]``
-    for positions).  Returns the records and the partition offsets.
+    The trades come in chunks (as a Parquet file of several row groups is read: nothing is copied to make them
+    one array), each a tuple ``(key, check, tkey, tsec, seq, is_buy, sec, day, qty, price)`` of arrays of the
+    chunk's rows; rows are numbered across chunks in order, then opening positions after them.  ``key`` is a
+    well-mixed 64-bit hash of the investor; with ``mix`` the security code is folded into it (several
+    securities).  Its top bits pick one of at most 2,048 partitions.  ``check`` is a second, independent hash
+    that ``sort_partitions`` verifies is constant within every group.  ``tkey`` orders rows in time
+    (``pipeline.time_keys``); when it is empty, the keys are packed here from ``day``, ``tsec``, ``seq``, ``d0``
+    and ``s0`` as ``pack_time_keys`` does (so that they need no array of their own).  Opening positions get
+    time key 0, so they come first in their group.  Quantities and prices are restated for ex-rights on the
+    way (``factor[sec, day - factor_day0]``; ``factor_opening[sec]`` for positions).  Returns the records and
+    the partition offsets.
     """
-    n_t = key.shape[0]
-    n_p = pos_key.shape[0]
+    n_t = sum(len(chunk[0]) for chunk in chunks)
+    n_p = len(pos_key)
     n = n_t + n_p
-    packed = tkey.shape[0] == n_t
     p_bits = 1
     while p_bits < MAX_PARTITION_BITS and (1 << p_bits) * 8192 < n:
         p_bits += 1
     p_shift = np.uint64(64 - p_bits)
     n_part = 1 << p_bits
     n_threads = 2 if n > 100_000 else 1
-    bounds = np.empty(n_threads + 1, np.int64)
-    for t in range(n_threads + 1):
-        bounds[t] = n_t * t // n_threads
-    hist = np.zeros((n_threads, n_part), np.int64)
-    for t in prange(n_threads):
-        for i in range(bounds[t], bounds[t + 1]):
-            hist[t, np.int64(key[i] >> p_shift)] += 1
-    pos_hist = np.zeros(n_part, np.int64)
-    for i in range(n_p):
-        pos_hist[np.int64(pos_key[i] >> p_shift)] += 1
-    offsets = np.empty(n_part + 1, np.int64)
-    fill = np.empty((n_threads, n_part), np.int64)
-    pos_fill = np.empty(n_part, np.int64)
-    running = 0
-    for b in range(n_part):
-        offsets[b] = running
-        pos_fill[b] = running
-        running += pos_hist[b]
-        for t in range(n_threads):
-            fill[t, b] = running
-            running += hist[t, b]
-    offsets[n_part] = running
+    hist = np.zeros((len(chunks), n_threads, n_part), np.int64)
+    for c, (key, check, _, _, _, _, sec, *_) in enumerate(chunks):
+        _chunk_histogram(key, check, sec, mix, p_shift, hist[c])
+    pos_hist = np.zeros((n_part, 1), np.int64)
+    _chunk_histogram(pos_key, pos_check, pos_sec, mix, p_shift, pos_hist.reshape(1, n_part))
+    # within each partition: the positions, then each chunk's rows, thread by thread
+    counts = np.concatenate([pos_hist, hist.reshape(-1, n_part).T], axis=1)
+    starts = (np.cumsum(counts.ravel()) - counts.ravel()).reshape(counts.shape)
+    offsets = np.append(starts[:, 0], n).astype(np.int64)
+    fill = np.ascontiguousarray(starts[:, 1:].T.reshape(len(chunks), n_threads, n_part))
     rec = np.empty((n, N_REC), np.uint64)
-    fv = rec.view(np.float64)
-    n_days = factor.shape[1]
-    for t in prange(n_threads):
-        for i in range(bounds[t], bounds[t + 1]):
-            b = np.int64(key[i] >> p_shift)
-            p = fill[t, b]
-            fill[t, b] = p + 1
-            sc = sec[i]
-            j = day[i] - factor_day0
-            f = factor[sc, j] if 0 <= j < n_days else 1.0
-            rec[p, R_KEY] = key[i]
-            rec[p, R_TIME] = tkey[i] if packed else _time_key(day[i], tsec[i], seq[i], d0, s0)
-            rec[p, R_ROW] = np.uint64(i)
-            rec[p, R_META] = _pack_meta(day[i], sc, KIND_BUY if is_buy[i] else KIND_SELL)
-            rec[p, R_CHECK] = check[i]
-            fv[p, R_QTY] = qty[i] * f
-            fv[p, R_PRICE] = price[i] / f
-    for i in range(n_p):
-        b = np.int64(pos_key[i] >> p_shift)
-        p = pos_fill[b]
-        pos_fill[b] = p + 1
-        sc = pos_sec[i]
-        rec[p, R_KEY] = pos_key[i]
-        rec[p, R_TIME] = 0
-        rec[p, R_ROW] = np.uint64(n_t + i)
-        rec[p, R_META] = _pack_meta(-2**31 + 1, sc, KIND_OPENING)
-        rec[p, R_CHECK] = pos_check[i]
-        fv[p, R_QTY] = pos_qty[i] * factor_opening[sc]
-        fv[p, R_PRICE] = 0.0
+    row0 = 0
+    for c, (key, check, tkey, tsec, seq, is_buy, sec, day, qty, price) in enumerate(chunks):
+        _scatter_chunk(rec, fill[c], row0, p_shift, mix, key, check, tkey, tsec, seq, d0, s0, is_buy, sec, day, qty,
+                       price, factor, factor_day0)
+        row0 += len(key)
+    _scatter_positions(rec, np.ascontiguousarray(starts[:, 0]), n_t, p_shift, mix, pos_key, pos_check, pos_sec,
+                       pos_qty, factor_opening)
     return rec, offsets
 
 

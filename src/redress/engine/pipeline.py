@@ -40,7 +40,6 @@ FLAG_TEXTS = ["", "oversold", "base_date_truncated", "oversold;base_date_truncat
 COST_CODES = {CostMethod.MOVING_AVERAGE: K.COST_MOVING, CostMethod.WEIGHTED_AVERAGE: K.COST_WEIGHTED,
               CostMethod.ACTUAL_COST: K.COST_ACTUAL, CostMethod.FIFO: K.COST_FIFO}
 OPENING_DAY = np.iinfo(np.int32).min + 1
-_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 Progress = Callable[[str], None]
 
@@ -145,6 +144,7 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
     partition of a case receives them from the first partition)."""
     case_dir = Path(case_dir)
     timings: dict[str, float] = {}
+    plain_pages()
     case = case or load_case(case_dir)
     progress("reading and checking the tables")
     with _timed(timings, "read_validate"):
@@ -161,10 +161,24 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
         # what the columns now hold need not stay in the table through the memory-hungry grouping
         tables = dataclasses.replace(tables, trades=tables.trades.drop("security") if keep_trade_columns
                                      else tables.trades.select("investor_id"))
-        last_day = int(columns.trades[2].max()) if tables.trades.height else OPENING_DAY
+        last_day = columns.last_day
         rec, starts = _group(case, tables, columns)
     max_len = int(np.max(np.diff(starts))) if len(starts) > 1 else 1
     return Prepared(case_dir, case, tables, ex, base, tables.trades.height, rec, starts, max_len, last_day, timings)
+
+
+def plain_pages() -> None:
+    """Stop NumPy asking Linux to back its large arrays with transparent huge pages (``madvise``), as setting
+    ``NUMPY_MADVISE_HUGEPAGE=0`` does.  Where the kernel compacts memory to find huge pages on demand, the
+    engine's fresh arrays waited on it: grouping 10M trades took 0.84 to 1.11 s with the advice and 0.58 s
+    without it (docs/decisions.md)."""
+    try:
+        from numpy._core import multiarray
+    except ImportError:  # an older NumPy
+        from numpy.core import multiarray  # type: ignore[no-redef]
+    setter = getattr(multiarray, "_set_madvise_hugepage", None)
+    if setter is not None:
+        setter(False)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -182,10 +196,10 @@ def _codes(series: pl.Series, securities: tuple[str, ...]) -> np.ndarray:
     return security_codes(series, securities)
 
 
-def _factors(case: CaseConfig, ex: dict[str, ExRights], days: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+def _factors(case: CaseConfig, ex: dict[str, ExRights], days: pl.Series) -> tuple[np.ndarray, int, np.ndarray]:
     """Ex-rights factor of each security on each day of the trades' range, and for opening positions."""
     secs = case.securities
-    if days.size == 0 or not any(ex[s].ratios.size for s in secs):
+    if days.len() == 0 or not any(ex[s].ratios.size for s in secs):
         return np.ones((len(secs), 1)), 0, np.ones(len(secs))
     day0, day1 = int(days.min()), int(days.max())
     span = np.arange(day0, day1 + 1, dtype=np.int64)
@@ -195,29 +209,65 @@ def _factors(case: CaseConfig, ex: dict[str, ExRights], days: np.ndarray) -> tup
 
 @dataclass
 class _Columns:
-    """The trades and positions as the grouping kernel takes them; ``release`` lets them go."""
+    """The trades and positions as the grouping kernel takes them (``kernel.scatter_rows``); ``release`` lets
+    them go."""
 
-    sec_t: np.ndarray
-    sec_p: np.ndarray
-    tkey: tuple  # time keys (or none), seconds, seq, first day, smallest seq: see kernel.scatter_rows
-    trades: tuple[np.ndarray, ...]  # is_buy, sec, day, quantity, price
-    pos_qty: np.ndarray
-    factor: tuple[np.ndarray, int, np.ndarray]
+    chunks: list | None  # per chunk of the trades: key, check, tkey, tsec, seq, is_buy, sec, day, quantity, price
+    d0: int  # first day and smallest seq the time keys are packed from
+    s0: int
+    mix: bool  # several securities: the security is folded into the grouping key
+    positions: tuple | None  # key, check, sec, quantity
+    factor: tuple | None  # factor table, its first day, factor of opening positions
+    last_day: int  # the latest trade date, as a day number (OPENING_DAY when there are no trades)
 
     def release(self) -> None:
-        for name in ("sec_t", "sec_p", "tkey", "trades", "pos_qty", "factor"):
-            setattr(self, name, None)
+        self.chunks = self.positions = self.factor = None
 
 
 def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]) -> _Columns:
+    """The kernel's inputs, chunk by chunk as the trades table holds its columns (a Parquet file reads as one
+    chunk per row group), so that no column is copied into one array; every array is read-only."""
     t, p = tables.trades, tables.positions
     sec_t, sec_p = _codes(t["security"], case.securities), _codes(p["security"], case.securities)
-    day = t["date"].cast(pl.Int32).to_numpy()
+    day = t["date"].cast(pl.Int32)
     tkey, parts = _time_key_inputs(t)
-    tsec, seq, d0, s0 = parts[1:] if parts else (np.zeros(0, np.int32), np.zeros(0, np.int64), 0, 0)
-    trades = (t["side"].to_numpy(), sec_t, day, t["quantity"].to_numpy(), t["price"].to_numpy())
-    return _Columns(_frozen(sec_t), _frozen(sec_p), (_frozen(tkey), _frozen(tsec), _frozen(seq), d0, s0),
-                    tuple(_frozen(a) for a in trades), _frozen(p["quantity"].to_numpy()), _factors(case, ex, day))
+    d0, s0 = (parts[3], parts[4]) if parts else (0, 0)
+    key_t, check_t = _id_hashes(t["investor_id"])
+    key_p, check_p = _id_hashes(p["investor_id"])
+    bounds = np.cumsum([0] + [len(c) for c in t["investor_id"].get_chunks()])
+    columns = [(key_t, np.uint64), (check_t, np.uint64), (tkey, np.uint64),
+               (parts[1] if parts else np.zeros(0, np.int32), np.int32),
+               (parts[2] if parts else np.zeros(0, np.int64), np.int64),
+               (t["side"], np.bool_), (sec_t, np.int32), (day, np.int32), (t["quantity"], np.int64),
+               (t["price"], np.float64)]
+    pieces = [_pieces(values, bounds, dtype) for values, dtype in columns]
+    chunks = list(zip(*pieces, strict=True))
+    positions = (_frozen(key_p.to_numpy()), _frozen(check_p.to_numpy()), _frozen(sec_p),
+                 _frozen(p["quantity"].to_numpy()))
+    last_day = int(day.max()) if t.height else OPENING_DAY
+    return _Columns(chunks, d0, s0, len(case.securities) > 1, positions, _factors(case, ex, day), last_day)
+
+
+def _id_hashes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """Two independently seeded 64-bit hashes of investor ids, computed side by side in one Polars call."""
+    hashes = pl.DataFrame([ids.alias("id")]).select(pl.col("id").hash(seed=0).alias("key"),
+                                                    pl.col("id").hash(seed=0x5EED).alias("check"))
+    return hashes["key"], hashes["check"]
+
+
+def _pieces(values: pl.Series | np.ndarray, bounds: np.ndarray, dtype: type) -> list[np.ndarray]:
+    """Rows ``bounds[i]:bounds[i + 1]`` of a column, as read-only arrays: the column's own chunks where it is cut
+    there (no copy), else slices of it as one array.  An empty array stays empty in every piece."""
+    n = int(bounds[-1])
+    if isinstance(values, pl.Series):
+        chunks = values.get_chunks()
+        if len(values) == n and [len(c) for c in chunks] == np.diff(bounds).tolist():
+            return [_frozen(np.ascontiguousarray(c.to_numpy(), dtype=dtype)) for c in chunks]
+        values = values.to_numpy()
+    values = _frozen(np.ascontiguousarray(values, dtype=dtype))
+    if len(values) != n:
+        return [values] * (len(bounds) - 1)
+    return [values[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def time_keys(trades: pl.DataFrame) -> np.ndarray:
@@ -228,10 +278,13 @@ def time_keys(trades: pl.DataFrame) -> np.ndarray:
     key is the trade's rank in (date, time, seq) order instead, from 1.
     """
     keys, parts = _time_key_inputs(trades)
-    return keys if parts is None else K.pack_time_keys(*parts)
+    if parts is None:
+        return keys
+    day, tsec, seq, d0, s0 = parts
+    return K.pack_time_keys(day.to_numpy(), tsec.to_numpy(), seq.to_numpy(), d0, s0)
 
 
-TimeParts = tuple[np.ndarray, np.ndarray, np.ndarray, int, int]  # day, seconds, seq, first day, smallest seq
+TimeParts = tuple[pl.Series, pl.Series, pl.Series, int, int]  # day, seconds, seq (Int32, Int32, Int64), first day, smallest seq
 
 
 def _time_key_inputs(trades: pl.DataFrame) -> tuple[np.ndarray, TimeParts | None]:
@@ -242,7 +295,7 @@ def _time_key_inputs(trades: pl.DataFrame) -> tuple[np.ndarray, TimeParts | None
         return np.zeros(0, np.uint64), None
     cols = (trades["date"].cast(pl.Int32), trades["time"].cast(pl.Int32), trades["seq"].cast(pl.Int64))
     if not any(c.null_count() for c in cols):
-        d, t, q = (c.to_numpy() for c in cols)
+        d, t, q = cols
         d0, d1, s0, s1 = int(d.min()), int(d.max()), int(q.min()), int(q.max())
         if d1 - d0 + 1 < 2**20 and s1 - s0 < 2**27 and int(t.min()) >= -1 and int(t.max()) < 2**17 - 2:
             return np.zeros(0, np.uint64), (d, t, q, d0, s0)
@@ -269,18 +322,7 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
     """
     ids_t, ids_p = tables.trades["investor_id"], tables.positions["investor_id"]
     n_sec = len(case.securities)
-
-    def keys(ids: pl.Series, sec: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        # both hashes in one Polars call, so that they are computed side by side
-        hashes = pl.DataFrame([ids.alias("id")]).select(pl.col("id").hash(seed=0).alias("key"),
-                                                        pl.col("id").hash(seed=0x5EED).alias("check"))
-        key, check = hashes["key"].to_numpy(), hashes["check"].to_numpy()
-        if n_sec > 1:
-            key, check = key ^ (sec.astype(np.uint64) * _MIX), check ^ (sec.astype(np.uint64) * np.uint64(1 << 48))
-        return _frozen(key), _frozen(check)
-
-    rec, offsets = K.scatter_rows(*keys(ids_t, c.sec_t), *c.tkey, *c.trades, *keys(ids_p, c.sec_p), c.sec_p,
-                                  c.pos_qty, *c.factor)
+    rec, offsets = K.scatter_rows(c.chunks, c.d0, c.s0, c.mix, *c.positions, *c.factor)
     c.release()
     starts, consistent = K.sort_partitions(rec, offsets)
     if not consistent:
@@ -288,7 +330,7 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
         rows = rec[:, K.R_ROW].astype(np.int64)
         sec = K.unpack_meta(rec[:, K.R_META])[1].astype(np.uint64)
         exact = ranks[rows] * np.uint64(n_sec) + sec
-        rec[:, K.R_KEY] = exact * _MIX  # an odd multiplier is a bijection that spreads ranks over the top bits
+        rec[:, K.R_KEY] = exact * K.KEY_MIX  # an odd multiplier is a bijection that spreads ranks over the top bits
         rec[:, K.R_CHECK] = exact
         shift = np.uint64(64 - (len(offsets) - 2).bit_length())
         part = rec[:, K.R_KEY] >> shift
