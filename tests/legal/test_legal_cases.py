@@ -139,3 +139,69 @@ def engine_rows(case_dir: Path) -> list[dict[str, Any]]:
 @pytest.mark.parametrize("case_dir", CASES, ids=[p.name for p in CASES])
 def test_engine_matches_hand_computation(case_dir: Path) -> None:
     check_case(case_dir, engine_rows)
+
+
+# --------------------------------------------------------------------------------------------------
+# The command line, as a user (or a court) reads it: the written file carries the hand-rounded figures
+# --------------------------------------------------------------------------------------------------
+
+
+def _written_cells_match(column: str, expected: str, written: str) -> bool:
+    if column in EXACT_COLUMNS:
+        return written == expected
+    return written != "" and Decimal(written) == Decimal(expected)
+
+
+@pytest.mark.parametrize("case_dir", CASES, ids=[p.name for p in CASES])
+def test_compute_command_writes_the_hand_rounded_figures(case_dir: Path, tmp_path: Path) -> None:
+    """``redress compute`` rounds once, half-up, to the fen and the 4th price decimal: every asserted cell of
+    expected.csv must appear in the written CSV exactly, not merely within a tolerance."""
+    from typer.testing import CliRunner
+
+    from redress.cli.main import app
+
+    out = tmp_path / "results.csv"
+    res = CliRunner().invoke(app, ["compute", str(case_dir), "--out", str(out), "-q"])
+    assert res.exit_code == 0, res.output
+    with out.open(newline="", encoding="utf-8") as handle:
+        written = {(r["investor_id"], r["security"]): r for r in csv.DictReader(handle)}
+    problems = []
+    for expected in read_expected(case_dir):
+        key = (expected["investor_id"], expected["security"])
+        row = written.get(key)
+        if row is None:
+            problems.append(f"{key}: no row written")
+            continue
+        for column, value in expected.items():
+            if column in ("investor_id", "security") or (value == "" and column != "flags"):
+                continue
+            if not _written_cells_match(column, value, row[column]):
+                problems.append(f"{key}, {column}: expected {value!r}, written {row[column]!r}")
+    assert not problems, "\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("case_dir", BASE_DATE_CASES, ids=[p.name for p in BASE_DATE_CASES])
+def test_base_date_command_matches_hand_computation(case_dir: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from redress.cli.main import app
+
+    res = CliRunner().invoke(app, ["base-date", str(case_dir), "--json"])
+    assert res.exit_code == 0, res.output
+    printed = {b["security"]: b for b in json.loads(res.stdout)}
+    problems = []
+    for expected in read_expected(case_dir, "expected_base_dates.csv"):
+        got = printed[expected["security"]]
+        checks = {
+            "base_date": got["base_date"] == expected["base_date"],
+            "base_price": Decimal(repr(got["base_price"])) == Decimal(expected["base_price"]),
+            "trading_days": got["trading_days"] == int(expected["trading_days"]),
+            "cumulative_turnover": abs(Fraction(got["cumulative_turnover"])
+                                       - Fraction(expected["cumulative_turnover"])) < Fraction(1, 10**9),
+            "flags": ";".join(got["flags"]) == expected["flags"],
+        }
+        problems += [f"{expected['security']}, {column}: expected {expected[column]!r}, printed {got[column]!r}"
+                     for column, ok in checks.items() if not ok]
+    assert not problems, "\n" + "\n".join(problems)
