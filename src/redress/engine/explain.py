@@ -215,7 +215,8 @@ def _steps(prep, plan, sec, row, outv, idx_out, codes, weights, trades, idx_base
         steps += _deflation_steps(plan, row, outv, art)
     else:
         steps += _inflation_steps(prep, plan, row, outv, trades, art)
-    steps += _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art)
+    steps += _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art,
+                            case.direction == Direction.DEFLATION)
     return steps
 
 
@@ -283,7 +284,25 @@ def _deflation_steps(plan, row, outv, art) -> list[Step]:
     return steps
 
 
-def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art) -> list[Step]:
+def _move(start: float, end: float, deflation: bool) -> float:
+    """The fall (inflation) or rise (deflation) from ``start`` to ``end``, as a fraction of ``start``."""
+    if start == 0:
+        return 0.0
+    return (end - start) / start if deflation else (start - end) / start
+
+
+def _index_ratio_text(x: float, s: float) -> tuple[str, float]:
+    """Why one index's ratio is what it is (loss-rules.md section 6), and the ratio."""
+    if s <= 0:
+        return "s <= 0, so ratio 0", 0.0
+    if x <= 0:
+        return "x <= 0, so ratio 0", 0.0
+    if x >= s:
+        return f"x >= s, so ratio min(1, {_fmt(x, 6)} / {_fmt(s, 6)}) = 1", 1.0
+    return f"ratio x / s = {_fmt(x, 6)} / {_fmt(s, 6)} = {_fmt(x / s, 6)}", x / s
+
+
+def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, deflation: bool = False) -> list[Step]:
     steps = []
     sr = plan.systemic_risk
     diff = outv[K.O_DIFF_LOSS]
@@ -294,15 +313,20 @@ def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art) -> l
                           f"{sr.ratio:g}", f"{row['systemic_deduction']:,.2f}", art("systemic_risk")))
     else:
         start, end = outv[K.O_STOCK_START], outv[K.O_STOCK_END]
-        parts = []
+        s = _move(start, end, deflation)
+        word = "rise" if deflation else "fall"
+        parts, terms = [], []
         for k, code in enumerate(codes):
+            x = _move(idx_out[k, 0], idx_out[k, 1], deflation)
+            why, ratio_k = _index_ratio_text(x, s)
+            terms.append(f"{weights[k]:g} * {_fmt(ratio_k, 6)}")
             parts.append(f"{code} (weight {weights[k]:g}): index {_fmt(idx_out[k, 0])} -> {_fmt(idx_out[k, 1])} "
-                         f"(base level {_fmt(idx_base[k])})")
-        steps.append(Step("stock move", "stock_start -> stock_end over the investor's own holding",
-                          f"{_fmt(start)} -> {_fmt(end)}", art("systemic_risk")))
+                         f"(base level {_fmt(idx_base[k])}), {word} x = {_fmt(x, 6)}; {why}")
+        steps.append(Step("stock move", f"stock_start -> stock_end over the investor's own holding; {word} "
+                          f"s = {_fmt(s, 6)}", f"{_fmt(start)} -> {_fmt(end)}", art("systemic_risk")))
         steps.append(Step("index moves", "; ".join(parts), "", art("systemic_risk")))
-        steps.append(Step("relative ratio", "sum(w_k * min(1, x_k / s)), 0 where s <= 0 or x_k <= 0",
-                          _fmt(outv[K.O_RATIO], 6), art("systemic_risk")))
+        steps.append(Step("relative ratio", "sum(w_k * min(1, x_k / s)), 0 where s <= 0 or x_k <= 0 = "
+                          + " + ".join(terms), _fmt(outv[K.O_RATIO], 6), art("systemic_risk")))
         steps.append(Step("systemic-risk deduction", "max(0, difference loss) * ratio",
                           f"{row['systemic_deduction']:,.2f}", art("systemic_risk")))
     steps.append(Step("net loss", "difference loss - deduction", f"{row['net_loss']:,.2f}", art("systemic_risk")))
