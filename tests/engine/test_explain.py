@@ -51,3 +51,15 @@ def test_deflation_explains_rises(tmp_path):
     assert "rise x = 0.1; ratio x / s = 0.1 / 0.35 = 0.285714" in steps["index moves"]["formula"]
     assert steps["relative ratio"]["value"] == "0.285714"
     assert re.search(r"= 1 \* 0\.285714$", steps["relative ratio"]["formula"])
+
+
+def test_deflation_steps_use_numbers_and_cite_each_article_once():
+    legal_n = LEGAL_H.parent / "n_spc2003_deflation_interest"
+    found = explain(prepare(legal_n), "INV001").securities[0].steps
+    steps = {s.label: s for s in found}
+    window = steps["sell window [I, D)"]
+    assert window.article.count("SPC-2003 Art. 20;") == 1  # Art. 20 defines both I and D in the 2003 provisions
+    assert steps["difference loss"].formula.endswith("(10.3444 - 8.5) * 1,800 + (10.45 - 8.5) * 600")
+    # the window sells (2,000 on 4 March, 1,000 on 16 March) weigh to 8 March; the closings to 47 2/3 days later
+    assert steps["interest days"].value == "47.6667"
+    assert "the sells in [I, D)" in steps["interest days"].formula

@@ -191,15 +191,21 @@ def _trade_line(prep, rows, pos, lots_by_pos, consumed, tr_class, tr_h, tr_c, i_
                      window, tuple(consumed.get(pos, [])), float(tr_h[pos]), float(tr_c[pos]))
 
 
+def _citations(*texts: str) -> str:
+    """Several steps' citations as one, each article once (the 2003 provisions define both I and D in Art. 20)."""
+    return "; ".join(dict.fromkeys(texts))
+
+
 def _steps(prep, plan, sec, row, outv, idx_out, codes, weights, trades, idx_base) -> list[Step]:
     case = prep.case
     rules = case.rules
     art = lambda step: article(rules, step)  # noqa: E731
     base = prep.base[sec]
+    window = "sell window [I, D)" if case.direction == Direction.DEFLATION else "buy window [I, D)"
     steps = [
-        Step("buy window [I, D)", f"I = {case.implementation_date}, D = {case.disclosure_date}",
+        Step(window, f"I = {case.implementation_date}, D = {case.disclosure_date}",
              f"[{case.implementation_date}, {case.disclosure_date})",
-             f"{art('implementation_date')}; {art('disclosure_date')}; {art('window_boundaries')}"),
+             _citations(art("implementation_date"), art("disclosure_date"), art("window_boundaries"))),
         Step("base date B", base.rule, base.base_date.isoformat(), art("base_date")),
         Step("base price P_B",
              "fixed by case.base_price" if base.price_fixed else
@@ -212,7 +218,7 @@ def _steps(prep, plan, sec, row, outv, idx_out, codes, weights, trades, idx_base
                           art("exclusion")))
         return steps
     if case.direction == Direction.DEFLATION:
-        steps += _deflation_steps(plan, row, outv, art)
+        steps += _deflation_steps(plan, row, outv, art, base.base_price)
     else:
         steps += _inflation_steps(prep, plan, row, outv, trades, art)
     steps += _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art,
@@ -263,7 +269,7 @@ def _inflation_steps(prep, plan, row, outv, trades, art) -> list[Step]:
     return steps
 
 
-def _deflation_steps(plan, row, outv, art) -> list[Step]:
+def _deflation_steps(plan, row, outv, art, base_price: float) -> list[Step]:
     q_short, q_bb, q_nbb = outv[K.O_ELIGIBLE_BOUGHT], outv[K.O_Q_SOLD], outv[K.O_Q_HELD]
     avg_sell, avg_bb = outv[K.O_AVG_SELL], outv[K.O_AVG_BUY]
     steps = [
@@ -279,7 +285,7 @@ def _deflation_steps(plan, row, outv, art) -> list[Step]:
         return steps
     steps.append(Step("difference loss",
                       f"(avg_buy_back - avg_sell) * q_bought_back + (P_B - avg_sell) * q_not_bought_back = "
-                      f"({_fmt(avg_bb)} - {_fmt(avg_sell)}) * {_q(q_bb)} + (P_B - {_fmt(avg_sell)}) * {_q(q_nbb)}",
+                      f"({_fmt(avg_bb)} - {_fmt(avg_sell)}) * {_q(q_bb)} + ({_fmt(base_price)} - {_fmt(avg_sell)}) * {_q(q_nbb)}",
                       f"{row['difference_loss']:,.2f}", art("deflation")))
     return steps
 
@@ -293,9 +299,9 @@ def _move(start: float, end: float, deflation: bool) -> float:
 
 def _index_ratio_text(x: float, s: float) -> tuple[str, float]:
     """Why one index's ratio is what it is (loss-rules.md section 6), and the ratio."""
-    if s <= 0:
+    if s <= K.RATIO_EPS:  # the kernel's test: a move this small is no move
         return "s <= 0, so ratio 0", 0.0
-    if x <= 0:
+    if x <= K.RATIO_EPS:
         return "x <= 0, so ratio 0", 0.0
     if x >= s:
         return f"x >= s, so ratio min(1, {_fmt(x, 6)} / {_fmt(s, 6)}) = 1", 1.0
@@ -339,6 +345,12 @@ def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, defl
         Step("stamp duty", f"net loss * {plan.stamp_duty_rate:g}", f"{row['stamp_duty']:,.2f}", art("loss_scope")),
     ]
     if plan.interest:
+        held = "q_not_bought_back" if deflation else "q_held"
+        steps.append(Step("interest days", "calendar days from the quantity-weighted mean date of the opening trades ("
+                          + ("the sells in [I, D)" if deflation else "the eligible buys")
+                          + ") to the quantity-weighted mean closing date ("
+                          + ("each buy-back date" if deflation else "each [D, B] sell date")
+                          + f", and B for {held})", f"{outv[K.O_DAYS]:.4f}", art("interest")))
         steps.append(Step("interest", f"net loss * {plan.interest_rate:g} * {outv[K.O_DAYS]:.4f} days / 365",
                           f"{row['interest']:,.2f}", art("interest")))
     else:
