@@ -63,3 +63,16 @@ def test_deflation_steps_use_numbers_and_cite_each_article_once():
     # the window sells (2,000 on 4 March, 1,000 on 16 March) weigh to 8 March; the closings to 47 2/3 days later
     assert steps["interest days"].value == "47.6667"
     assert "the sells in [I, D)" in steps["interest days"].formula
+
+
+def test_deflation_trades_table_has_no_moving_average_columns():
+    from typer.testing import CliRunner
+
+    from redress.cli.main import app
+
+    runner = CliRunner()
+    deflation = runner.invoke(app, ["explain", str(LEGAL_H.parent / "n_spc2003_deflation_interest"), "INV001"])
+    inflation = runner.invoke(app, ["explain", str(LEGAL_H), "INV001"])
+    assert deflation.exit_code == 0 and inflation.exit_code == 0
+    assert "moving average cost" not in deflation.output and "sell window" in deflation.output
+    assert "moving average cost" in inflation.output

@@ -32,9 +32,10 @@ def render_explanation(console: Console, expl: Explanation) -> None:
                           highlight=False)
         t = Table(title="Trades and lots / 交易与批次 (first in, first out)", title_justify="left")
         accounts = any(tr.account_id for tr in sec.trades)
+        averaged = expl.direction != "deflation"  # induced selling keeps no eligible holding or moving average
         for col in ("#", "date time seq", "account", "side", "qty", "price", "window", "lot", "FIFO consumed", "H",
                     "C"):
-            if col != "account" or accounts:
+            if (col != "account" or accounts) and (col not in ("H", "C") or averaged):
                 t.add_column(col, justify="right" if col in ("qty", "price", "H", "C", "#") else "left")
         for tr in sec.trades:
             restated = abs(tr.quantity - tr.quantity_given) > 1e-9
@@ -44,12 +45,12 @@ def render_explanation(console: Console, expl: Explanation) -> None:
             consumed = "; ".join(f"#{c.lot} {c.lot_class} {_num(c.quantity)}" for c in tr.consumed)
             when = tr.date if tr.side == "open" else f"{tr.date} {tr.time or '--:--:--'} #{tr.seq}"
             cells = [str(tr.number), when] + ([tr.account_id] if accounts else []) + [
-                tr.side, qty, price, WINDOWS.get(tr.window, tr.window), lot, consumed, _num(tr.holding_eligible),
-                _num(tr.cost_eligible)]
+                tr.side, qty, price, WINDOWS.get(tr.window, tr.window), lot, consumed] + (
+                [_num(tr.holding_eligible), _num(tr.cost_eligible)] if averaged else [])
             t.add_row(*cells)
         console.print(t)
-        console.print("H, C: eligible holding and its moving average cost after each trade. Figures in brackets "
-                      "are as given, before ex-rights restatement.", style="dim", highlight=False)
+        console.print(("H, C: eligible holding and its moving average cost after each trade. " if averaged else "")
+                      + "Figures in brackets are as given, before ex-rights restatement.", style="dim", highlight=False)
         s = Table(title="Computation / 计算过程", title_justify="left")
         s.add_column("step 步骤")
         s.add_column("formula 公式")
