@@ -285,7 +285,8 @@ def _deflation_steps(plan, row, outv, art, base_price: float) -> list[Step]:
         return steps
     steps.append(Step("difference loss",
                       f"(avg_buy_back - avg_sell) * q_bought_back + (P_B - avg_sell) * q_not_bought_back = "
-                      f"({_fmt(avg_bb)} - {_fmt(avg_sell)}) * {_q(q_bb)} + ({_fmt(base_price)} - {_fmt(avg_sell)}) * {_q(q_nbb)}",
+                      f"({_fmt(avg_bb)} - {_fmt(avg_sell)}) * {_q(q_bb)} + "
+                      f"({_fmt(base_price)} - {_fmt(avg_sell)}) * {_q(q_nbb)}",
                       f"{row['difference_loss']:,.2f}", art("deflation")))
     return steps
 
