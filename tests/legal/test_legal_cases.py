@@ -205,3 +205,45 @@ def test_base_date_command_matches_hand_computation(case_dir: Path) -> None:
         problems += [f"{expected['security']}, {column}: expected {expected[column]!r}, printed {got[column]!r}"
                      for column, ok in checks.items() if not ok]
     assert not problems, "\n" + "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------------
+# The same cases shipped as Parquet (formats.md: a .parquet file may replace any CSV)
+# --------------------------------------------------------------------------------------------------
+
+TEXT_COLUMNS = {c: "String" for c in ("security", "index", "investor_id", "account_id", "time", "side", "reason")}
+
+
+def _as_parquet(case_dir: Path, root: Path, typed: bool) -> Path:
+    """A copy of the case with every input table in Parquet: all text, or typed as a writer would type them
+    (dates as Date, times as Time with nulls for empty ones, quantities and seq as floats)."""
+    import shutil
+
+    import polars as pl
+
+    copy = root / case_dir.name
+    shutil.copytree(case_dir, copy)
+    for path in copy.glob("*.csv"):
+        if path.name.startswith("expected"):
+            continue
+        if typed:
+            df = pl.read_csv(path, try_parse_dates=True,
+                             schema_overrides={c: getattr(pl, t) for c, t in TEXT_COLUMNS.items()})
+            if "time" in df.columns:
+                df = df.with_columns(pl.col("time").replace("", None).str.to_time("%H:%M:%S"))
+            df = df.with_columns(pl.col(c).cast(pl.Float64) for c in ("quantity", "seq") if c in df.columns)
+        else:
+            df = pl.read_csv(path, infer_schema=False)
+        df.write_parquet(path.with_suffix(".parquet"))
+        path.unlink()
+    return copy
+
+
+@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+@pytest.mark.parametrize("case_dir", CASES, ids=[p.name for p in CASES])
+def test_parquet_tables_give_the_same_results(case_dir: Path, typed: bool, tmp_path: Path) -> None:
+    from redress.engine.pipeline import compute_case_dir
+
+    parquet = _as_parquet(case_dir, tmp_path, typed)
+    assert [p.name for p in parquet.glob("*.csv") if not p.name.startswith("expected")] == []  # all Parquet now
+    assert compute_case_dir(parquet).equals(compute_case_dir(case_dir))
