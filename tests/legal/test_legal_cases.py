@@ -211,7 +211,7 @@ def test_base_date_command_matches_hand_computation(case_dir: Path) -> None:
 # The same cases shipped as Parquet (formats.md: a .parquet file may replace any CSV)
 # --------------------------------------------------------------------------------------------------
 
-TEXT_COLUMNS = {c: "String" for c in ("security", "index", "investor_id", "account_id", "time", "side", "reason")}
+TEXT_COLUMNS = ("security", "index", "investor_id", "account_id", "time", "side", "reason")
 
 
 def _as_parquet(case_dir: Path, root: Path, typed: bool) -> Path:
@@ -227,8 +227,7 @@ def _as_parquet(case_dir: Path, root: Path, typed: bool) -> Path:
         if path.name.startswith("expected"):
             continue
         if typed:
-            df = pl.read_csv(path, try_parse_dates=True,
-                             schema_overrides={c: getattr(pl, t) for c, t in TEXT_COLUMNS.items()})
+            df = pl.read_csv(path, try_parse_dates=True, schema_overrides={c: pl.String for c in TEXT_COLUMNS})
             if "time" in df.columns:
                 df = df.with_columns(pl.col("time").replace("", None).str.to_time("%H:%M:%S"))
             df = df.with_columns(pl.col(c).cast(pl.Float64) for c in ("quantity", "seq") if c in df.columns)

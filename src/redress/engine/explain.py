@@ -309,7 +309,7 @@ def _index_ratio_text(x: float, s: float) -> tuple[str, float]:
     return f"ratio x / s = {_fmt(x, 6)} / {_fmt(s, 6)} = {_fmt(x / s, 6)}", x / s
 
 
-def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, deflation: bool = False) -> list[Step]:
+def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, deflation: bool) -> list[Step]:
     steps = []
     sr = plan.systemic_risk
     diff = outv[K.O_DIFF_LOSS]
