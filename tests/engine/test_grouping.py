@@ -6,6 +6,7 @@ import random
 
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -79,18 +80,19 @@ def test_time_keys_order_and_fallback():
     assert sorted(range(4), key=lambda i: far[i]) == expected
 
 
-def _busy_case(root, seqs):
-    """One investor with hundreds of trades (merge-sort path), rows shuffled, plus a few small ones."""
+def _busy_case(root, seqs, prefix=""):
+    """One investor with hundreds of trades (merge-sort path), rows shuffled, plus a few small ones (``prefix``
+    before every id)."""
     rng = random.Random(3)
     trades = []
     for k in range(400):
         side = "B" if k % 3 else "S"
-        trades.append(f"BIG,a{k % 3},600001,{day(4 + k % 40)},{'' if k % 7 == 0 else f'10:{k % 60:02d}:00'},"
+        trades.append(f"{prefix}BIG,a{k % 3},600001,{day(4 + k % 40)},{'' if k % 7 == 0 else f'10:{k % 60:02d}:00'},"
                       f"{seqs(k)},{side},{100 * (1 + k % 5)},{10 + (k % 13) / 10:.2f}")
     for k in range(30):
-        trades.append(f"S{k % 4},b,600001,{day(5 + k)},,{seqs(k)},{'B' if k % 2 else 'S'},{100 + k},11.00")
+        trades.append(f"{prefix}S{k % 4},b,600001,{day(5 + k)},,{seqs(k)},{'B' if k % 2 else 'S'},{100 + k},11.00")
     rng.shuffle(trades)
-    return write_case(root, trades=trades, positions=["BIG,a0,600001,5000", "S1,b,600001,300"])
+    return write_case(root, trades=trades, positions=[f"{prefix}BIG,a0,600001,5000", f"{prefix}S1,b,600001,300"])
 
 
 def test_big_investor_matches_reference(tmp_path):
@@ -105,18 +107,33 @@ def test_huge_seq_values_take_the_exact_ranking_path(tmp_path):
     assert not problems, problems
 
 
-def test_hash_collisions_fall_back_to_exact_grouping(tmp_path, monkeypatch):
-    case = _busy_case(tmp_path, lambda k: k % 5)
+@pytest.mark.parametrize("long_ids", [False, True])
+def test_hash_collisions_fall_back_to_exact_grouping(tmp_path, monkeypatch, long_ids):
+    """Every id given the same grouping key (the verifying hash still differs): the exact grouping takes over and
+    gives the same results, whether the ids were hashed from their views or by Polars (ids over 12 bytes)."""
+    case = _busy_case(tmp_path, lambda k: k % 5, prefix="INVESTOR-WITH-A-LONG-ID-" if long_ids else "")
     expected = compute_case_dir(case)
-    original = pl.Series.hash
+    original_scatter, original_sort = K.scatter_rows, K.sort_partitions
+    seen, sorts = [], []
 
-    def colliding(self, seed=0, *args, **kwargs):
-        if seed == 0:  # every id gets the same primary hash; the verifying hash still differs
-            return pl.Series(self.name, np.full(len(self), 12345, np.uint64))
-        return original(self, seed, *args, **kwargs)
+    def colliding_scatter(chunks, d0, s0, mix, pos_key, pos_check, pos_sec, *rest, views=False):
+        seen.append(views)
 
-    monkeypatch.setattr(pl.Series, "hash", colliding)
+        def collide(key, check, n):  # the ids' own verifying hashes, one grouping key for all
+            return np.full(n, 12345, np.uint64), K.view_hashes(key)[1] if views else check
+
+        chunks = [(*collide(c[0], c[1], len(c[6])), *c[2:]) for c in chunks]
+        return original_scatter(chunks, d0, s0, mix, *collide(pos_key, pos_check, len(pos_sec)), pos_sec, *rest)
+
+    def counted_sort(*args):
+        sorts.append(1)
+        return original_sort(*args)
+
+    monkeypatch.setattr(K, "scatter_rows", colliding_scatter)
+    monkeypatch.setattr(K, "sort_partitions", counted_sort)
     assert compute_case_dir(case).equals(expected)
+    assert seen == [not long_ids]
+    assert len(sorts) == 2  # the hashed grouping, found inconsistent, then the exact one
 
 
 def test_explain_agrees_with_compute(tmp_path):
@@ -258,3 +275,61 @@ def test_plain_pages_stops_numpy_advising_huge_pages():
         assert multiarray._get_madvise_hugepage() is False
     finally:
         multiarray._set_madvise_hugepage(before)
+
+
+_IDS = st.lists(st.text(max_size=7).filter(lambda t: len(t.encode()) <= K.MAX_INLINE), min_size=1, max_size=60)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_IDS, st.integers(0, 60))
+def test_ids_hashed_from_their_views_depend_on_the_id_only(ids, cut):
+    """Equal ids get equal keys and checks wherever they lie (in another chunk, in a sliced array), distinct ids
+    distinct pairs, and bytes past an id's length in its view do not count."""
+    from redress.engine.pipeline import _id_words
+
+    series = pl.Series("id", ids)
+    cut %= len(ids) + 1
+    held = (series, pl.concat([series[:cut], series[cut:]], rechunk=False), pl.Series("id", ["x", *ids])[1:])
+    pairs = []
+    for column in held:
+        words = _id_words(column)
+        assert words is not None
+        pairs.append(np.concatenate([np.column_stack(K.view_hashes(w)) for w in words]))
+    assert np.array_equal(pairs[0], pairs[1]) and np.array_equal(pairs[0], pairs[2])
+    assert len({tuple(p) for p in pairs[0]}) == len(set(ids))
+    for i, j in zip(range(len(ids)), range(1, len(ids))):
+        assert (ids[i] == ids[j]) == (tuple(pairs[0][i]) == tuple(pairs[0][j]))
+    words = np.concatenate(_id_words(series)).copy()
+    view_bytes = words.view(np.uint8).reshape(-1, 16)
+    for r, text in enumerate(ids):
+        view_bytes[r, 4 + len(text.encode()):] = 0xAB  # garbage after the value
+    assert np.array_equal(np.column_stack(K.view_hashes(words)), pairs[0])
+
+
+def test_ids_over_twelve_bytes_or_missing_are_not_hashed_from_views():
+    from redress.engine.pipeline import _id_words
+
+    assert _id_words(pl.Series(["A" * 12, "B"])) is not None
+    assert _id_words(pl.Series(["A" * 13, "B"])) is None  # held in a data buffer, not inline
+    assert _id_words(pl.Series(["A", None])) is None
+    assert _id_words(pl.Series([1, 2])) is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(_IDS, st.lists(st.integers(0, 59), max_size=5), st.booleans())
+def test_scattering_from_views_equals_scattering_given_their_hashes(ids, held, mix):
+    """``scatter_rows`` hashing ids from their views writes the records it writes when given the same hashes."""
+    from redress.engine.pipeline import _id_words
+
+    n = len(ids)
+    words = np.concatenate(_id_words(pl.Series("id", ids)))
+    pos_ids = [ids[k % n] for k in held]
+    pos_words = np.concatenate(_id_words(pl.Series("id", pos_ids, dtype=pl.String)) or [np.zeros(0, np.uint64)])
+    sec = (np.arange(n) % 3).astype(np.int32)
+    rest = (np.zeros(0, np.uint64), np.zeros(n, np.int32), np.arange(n, dtype=np.int64), np.arange(n) % 2 == 0, sec,
+            np.arange(n, dtype=np.int32), np.ones(n), np.ones(n))
+    pos = (np.zeros(len(pos_ids), np.int32), np.ones(len(pos_ids)), np.ones((3, 1)), 0, np.ones(3))
+    from_views = K.scatter_rows([(words, np.zeros(0, np.uint64), *rest)], 0, 0, mix, pos_words, np.zeros(0, np.uint64),
+                                *pos, views=True)
+    given_hashes = K.scatter_rows([(*K.view_hashes(words), *rest)], 0, 0, mix, *K.view_hashes(pos_words), *pos)
+    assert np.array_equal(from_views[0], given_hashes[0]) and np.array_equal(from_views[1], given_hashes[1])

@@ -114,3 +114,31 @@ def test_parquet_bad_row_is_numbered(tmp_path):
     (tmp_path / "trades.csv").unlink()
     with pytest.raises(CaseError, match=r"trades.parquet:2: quantity '-3'"):
         compute_case_dir(tmp_path)
+
+
+def test_security_codes_found_by_the_checks_stay_aligned_with_the_good_rows(tmp_path):
+    """With two securities, the codes the checks computed are handed to the engine for the rows kept, so bad rows
+    set aside in between must not shift them."""
+    from redress.law.plan import load_case
+    from redress.trades.tables import read_case_tables, security_codes
+
+    market = "".join(f"000002,{day(k)},{'20.00' if k < 20 else '15.00'},10000,1000000\n" for k in range(1, 61))
+    write_case(tmp_path, trades=[GOOD, f"B,b1,000002,{day(6)},10:00:00,1,B,-100,12.00",
+                                 f"C,c1,000002,{day(6)},10:00:00,1,B,100,21.00",
+                                 f"D,d1,600001,{day(7)},10:00:00,1,B,bad,11.00",
+                                 f"E,e1,000002,{day(8)},10:00:00,1,B,300,21.00"],
+               positions=["F,f1,000002,500", "F,f1,600001,-1", "G,g1,600001,200"])
+    with (tmp_path / "market.csv").open("a") as fh:
+        fh.write(market)
+    text = (tmp_path / "case.toml").read_text().replace('["600001"]', '["600001", "000002"]')
+    (tmp_path / "case.toml").write_text(text)
+    case = load_case(tmp_path)
+    tables = read_case_tables(tmp_path, case, skip_bad_rows=True)
+    for name in ("trades", "positions"):
+        frame = getattr(tables, name)
+        assert tables.security_codes[name].tolist() == security_codes(frame["security"], case.securities).tolist()
+    assert tables.security_codes["trades"].tolist() == [0, 1, 1]
+    assert tables.security_codes["positions"].tolist() == [1, 0]
+    table = compute_case_dir(tmp_path, skip_bad_rows=True)
+    assert sorted(zip(table["investor_id"], table["security"])) == [
+        ("A", "600001"), ("C", "000002"), ("E", "000002"), ("F", "000002"), ("G", "600001")]

@@ -44,7 +44,7 @@ def _column(values: list[str | None], cuts: list[int], skip: int) -> pl.Series:
 @given(st.lists(_times, max_size=40), st.lists(st.integers(0, 40), max_size=3), st.integers(0, 3))
 def test_times_in_place_equal_the_word_expressions(values, cuts, skip):
     series = _column(values, cuts, skip)
-    assert T._string_views(series) is not None or len(series) == 0
+    assert T.string_views(series) is not None or len(series) == 0
     secs, bad = T._parse_times(series)
     want_secs, want_bad = T._times_by_words(series)
     assert secs.tolist() == want_secs.tolist()
@@ -66,7 +66,7 @@ def test_sides_in_place_equal_the_expressions(values, cuts, skip):
 
 
 def test_a_column_not_held_as_views_takes_the_expressions():
-    assert T._string_views(pl.Series("c", ["B", "S"], dtype=pl.Categorical)) is None
+    assert T.string_views(pl.Series("c", ["B", "S"], dtype=pl.Categorical)) is None
     secs, bad = T._parse_times(pl.Series("c", ["09:30:00", None, "x"], dtype=pl.Categorical))
     assert secs.tolist() == [34200, -1, -1]
     assert bad.tolist() == [False, False, True]

@@ -15,6 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from redress.engine.rounding import half_up_one
+
 KIND_SELL, KIND_BUY, KIND_OPENING = 0, 1, 2
 CLASS_PRE, CLASS_ELIGIBLE, CLASS_POST = 0, 1, 2
 COST_MOVING, COST_WEIGHTED, COST_ACTUAL, COST_FIFO = 0, 1, 2, 3
@@ -360,30 +362,93 @@ def _mixed(key, check, sec, mix):
     return key, check
 
 
+VIEW_SEED_KEY = np.uint64(0x243F6A8885A308D3)  # two unrelated seeds (digits of pi), one per hash
+VIEW_SEED_CHECK = np.uint64(0x13198A2E03707344)
+MAX_INLINE = 12  # an Arrow string view holds a value of at most 12 bytes inline
+
+
+@njit(cache=True, inline="always")
+def _fmix(h):
+    """MurmurHash3's 64-bit finaliser: a bijection whose every output bit depends on every input bit."""
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> np.uint64(33)
+    return h
+
+
+@njit(cache=True, inline="always")
+def _view_hashes(w0, w1):
+    """Grouping key and check of an id held inline in an Arrow string view: ``w0`` is its length (low half)
+    and first 4 bytes, ``w1`` its next 8 bytes.  Bytes past the length are masked off, so that the pair is
+    the value's own (length and bytes determine it): equal ids give equal hashes whatever else the view
+    holds.  Each hash folds both words through the finaliser with its own seed."""
+    n = w0 & np.uint64(0xFFFFFFFF)
+    if n < np.uint64(4):
+        w0 &= (np.uint64(1) << (np.uint64(32) + np.uint64(8) * n)) - np.uint64(1)
+        w1 = np.uint64(0)
+    elif n < np.uint64(12):
+        w1 &= (np.uint64(1) << (np.uint64(8) * (n - np.uint64(4)))) - np.uint64(1)
+    return (_fmix((w0 ^ VIEW_SEED_KEY) * KEY_MIX + w1),
+            _fmix((w1 ^ VIEW_SEED_CHECK) * KEY_MIX + w0))
+
+
+@njit(cache=True, inline="always")
+def _row_hashes(key, check, i, views):
+    """Key and check of row i: hashed here from string views (``views``: ``key`` holds two words per row)
+    or given (``key[i]``, ``check[i]``)."""
+    if views:
+        return _view_hashes(key[2 * i], key[2 * i + 1])
+    return key[i], check[i]
+
+
+@njit(cache=True)
+def max_view_length(words):
+    """The longest value of a string-view column given as two 64-bit words per row (its views)."""
+    longest = np.uint64(0)
+    for i in range(words.shape[0] // 2):
+        longest = max(longest, words[2 * i] & np.uint64(0xFFFFFFFF))
+    return np.int64(longest)
+
+
+@njit(cache=True)
+def view_hashes(words):
+    """The keys and checks ``scatter_rows`` computes from string views (``words``: two per row), as arrays."""
+    n = words.shape[0] // 2
+    key = np.empty(n, np.uint64)
+    check = np.empty(n, np.uint64)
+    for i in range(n):
+        key[i], check[i] = _view_hashes(words[2 * i], words[2 * i + 1])
+    return key, check
+
+
 @njit(cache=True, parallel=True)
-def _chunk_histogram(key, check, sec, mix, p_shift, hist):
+def _chunk_histogram(key, check, views, sec, mix, p_shift, hist):
     """Rows of one chunk per partition, counted separately by each thread's share (``hist[thread, partition]``)."""
-    n = key.shape[0]
+    n = sec.shape[0]
     n_threads = hist.shape[0]
     for t in prange(n_threads):
         for i in range(n * t // n_threads, n * (t + 1) // n_threads):
-            k, _ = _mixed(key[i], check[i], sec[i], mix)
+            k0, c0 = _row_hashes(key, check, i, views)
+            k, _ = _mixed(k0, c0, sec[i], mix)
             hist[t, np.int64(k >> p_shift)] += 1
 
 
 @njit(cache=True, parallel=True)
-def _scatter_chunk(rec, fill, row0, p_shift, mix, key, check, tkey, tsec, seq, d0, s0, is_buy, sec, day, qty, price,
-                   factor, factor_day0):
+def _scatter_chunk(rec, fill, row0, p_shift, mix, key, check, views, tkey, tsec, seq, d0, s0, is_buy, sec, day, qty,
+                   price, factor, factor_day0):
     """One chunk's trades, as records, into their partitions (each thread from its own ``fill`` positions)."""
     fv = rec.view(np.float64)
-    n = key.shape[0]
+    n = sec.shape[0]
     n_threads = fill.shape[0]
     packed = tkey.shape[0] == n
     n_days = factor.shape[1]
     for t in prange(n_threads):
         for i in range(n * t // n_threads, n * (t + 1) // n_threads):
             sc = sec[i]
-            k, c = _mixed(key[i], check[i], sc, mix)
+            k0, c0 = _row_hashes(key, check, i, views)
+            k, c = _mixed(k0, c0, sc, mix)
             b = np.int64(k >> p_shift)
             p = fill[t, b]
             fill[t, b] = p + 1
@@ -399,11 +464,12 @@ def _scatter_chunk(rec, fill, row0, p_shift, mix, key, check, tkey, tsec, seq, d
 
 
 @njit(cache=True)
-def _scatter_positions(rec, fill, row0, p_shift, mix, key, check, sec, qty, factor_opening):
+def _scatter_positions(rec, fill, row0, p_shift, mix, key, check, views, sec, qty, factor_opening):
     fv = rec.view(np.float64)
-    for i in range(key.shape[0]):
+    for i in range(sec.shape[0]):
         sc = sec[i]
-        k, c = _mixed(key[i], check[i], sc, mix)
+        k0, c0 = _row_hashes(key, check, i, views)
+        k, c = _mixed(k0, c0, sc, mix)
         b = np.int64(k >> p_shift)
         p = fill[b]
         fill[b] = p + 1
@@ -416,7 +482,8 @@ def _scatter_positions(rec, fill, row0, p_shift, mix, key, check, sec, qty, fact
         fv[p, R_PRICE] = 0.0
 
 
-def scatter_rows(chunks, d0, s0, mix, pos_key, pos_check, pos_sec, pos_qty, factor, factor_day0, factor_opening):
+def scatter_rows(chunks, d0, s0, mix, pos_key, pos_check, pos_sec, pos_qty, factor, factor_day0, factor_opening,
+                 views=False):
     """First grouping pass: every trade and opening position, as one record, into its partition.
 
     The trades come in chunks (as a Parquet file of several row groups is read: nothing is copied to make them
@@ -428,11 +495,13 @@ def scatter_rows(chunks, d0, s0, mix, pos_key, pos_check, pos_sec, pos_qty, fact
     (``pipeline.time_keys``); when it is empty, the keys are packed here from ``day``, ``tsec``, ``seq``, ``d0``
     and ``s0`` as ``pack_time_keys`` does (so that they need no array of their own).  Opening positions get
     time key 0, so they come first in their group.  Quantities and prices are restated for ex-rights on the
-    way (``factor[sec, day - factor_day0]``; ``factor_opening[sec]`` for positions).  Returns the records and
-    the partition offsets.
+    way (``factor[sec, day - factor_day0]``; ``factor_opening[sec]`` for positions).  With ``views``, ``key``
+    holds instead the ids' Arrow string views, two 64-bit words per row, every id inline (at most 12 bytes),
+    ``check`` is empty, and both hashes are computed here from the views (``view_hashes``), so that they need no
+    arrays of their own.  Returns the records and the partition offsets.
     """
-    n_t = sum(len(chunk[0]) for chunk in chunks)
-    n_p = len(pos_key)
+    n_t = sum(len(chunk[6]) for chunk in chunks)
+    n_p = len(pos_sec)
     n = n_t + n_p
     p_bits = 1
     while p_bits < MAX_PARTITION_BITS and (1 << p_bits) * 8192 < n:
@@ -442,9 +511,9 @@ def scatter_rows(chunks, d0, s0, mix, pos_key, pos_check, pos_sec, pos_qty, fact
     n_threads = 2 if n > 100_000 else 1
     hist = np.zeros((len(chunks), n_threads, n_part), np.int64)
     for c, (key, check, _, _, _, _, sec, *_) in enumerate(chunks):
-        _chunk_histogram(key, check, sec, mix, p_shift, hist[c])
+        _chunk_histogram(key, check, views, sec, mix, p_shift, hist[c])
     pos_hist = np.zeros((n_part, 1), np.int64)
-    _chunk_histogram(pos_key, pos_check, pos_sec, mix, p_shift, pos_hist.reshape(1, n_part))
+    _chunk_histogram(pos_key, pos_check, views, pos_sec, mix, p_shift, pos_hist.reshape(1, n_part))
     # within each partition: the positions, then each chunk's rows, thread by thread
     counts = np.concatenate([pos_hist, hist.reshape(-1, n_part).T], axis=1)
     starts = (np.cumsum(counts.ravel()) - counts.ravel()).reshape(counts.shape)
@@ -453,10 +522,10 @@ def scatter_rows(chunks, d0, s0, mix, pos_key, pos_check, pos_sec, pos_qty, fact
     rec = np.empty((n, N_REC), np.uint64)
     row0 = 0
     for c, (key, check, tkey, tsec, seq, is_buy, sec, day, qty, price) in enumerate(chunks):
-        _scatter_chunk(rec, fill[c], row0, p_shift, mix, key, check, tkey, tsec, seq, d0, s0, is_buy, sec, day, qty,
+        _scatter_chunk(rec, fill[c], row0, p_shift, mix, key, check, views, tkey, tsec, seq, d0, s0, is_buy, sec, day, qty,
                        price, factor, factor_day0)
-        row0 += len(key)
-    _scatter_positions(rec, np.ascontiguousarray(starts[:, 0]), n_t, p_shift, mix, pos_key, pos_check, pos_sec,
+        row0 += len(sec)
+    _scatter_positions(rec, np.ascontiguousarray(starts[:, 0]), n_t, p_shift, mix, pos_key, pos_check, views, pos_sec,
                        pos_qty, factor_opening)
     return rec, offsets
 
@@ -710,18 +779,6 @@ def pack_time_keys(day, tsec, seq, d0, s0):
     return out
 
 
-@njit(cache=True, parallel=True)
-def gather_rows(a, order):
-    """``a[order]`` for a 2-D array, rows copied in parallel."""
-    n, m = order.shape[0], a.shape[1]
-    out = np.empty((n, m), dtype=a.dtype)
-    for i in prange(n):
-        src = order[i]
-        for j in range(m):
-            out[i, j] = a[src, j]
-    return out
-
-
 @njit(cache=True, inline="always")
 def _nan_to_num(x):
     if np.isnan(x):
@@ -731,38 +788,81 @@ def _nan_to_num(x):
     return x
 
 
+# Columns of ``finish_rows``: the numeric output columns, in the output's order.
+(F_ELIGIBLE_BOUGHT, F_Q_SOLD, F_Q_HELD, F_AVG_BUY, F_AVG_SELL, F_BASE_PRICE, F_DIFF_LOSS, F_DEDUCTION, F_NET_LOSS,
+ F_COMMISSION, F_STAMP_DUTY, F_INTEREST, F_COMPENSATION) = range(13)
+N_FINISHED = 13
+ST_EXCLUDED, ST_NO_ELIGIBLE_SHARES, ST_NO_LOSS, ST_BELOW_MINIMUM, ST_ELIGIBLE = range(5)
+
+
 @njit(cache=True, parallel=True)
-def loss_formulas(out, ratio_mode, uniform_ratio, commission_rate, stamp_rate, with_interest, interest_rate):
-    """Per group, in one pass: the systemic-risk deduction, net loss, whether there is a loss, commission,
-    stamp duty, interest and their total (SPC-2022 Art. 25-28, 31), exactly as the vectorised expressions
-    would compute them, operation for operation.  ``ratio_mode``: 0 none, 1 uniform, 2 relative (the walk's
-    ratio; a NaN where a ratio is needed is flagged in ``missing``)."""
-    n = out.shape[0]
-    deduction = np.empty(n)
-    net = np.empty(n)
-    has_loss = np.empty(n, dtype=np.bool_)
-    commission = np.empty(n)
-    stamp = np.empty(n)
-    interest = np.empty(n)
-    total = np.empty(n)
+def finish_rows(out, order, oversold, group_sec, excluded, base_price, truncated, ratio_mode, uniform_ratio,
+                commission_rate, stamp_rate, with_interest, interest_rate, min_fen):
+    """The result rows, in one pass: row i is group ``order[i]`` of the walk's ``out``.
+
+    Per group: the systemic-risk deduction, net loss, whether there is a loss, commission, stamp duty and
+    interest (SPC-2022 Art. 25-28, 31), their total rounded half-up to the fen once, the status (excluded,
+    no eligible shares, no loss, below ``min_fen``, eligible; ``excluded`` is given per row), and each figure
+    rounded as reported: prices to 4 decimals, money to the fen, and 0 where the status reports no such
+    figure (losses from no_loss on, fees from below_minimum on, compensation for eligible rows only).
+    ``ratio_mode``: 0 none, 1 uniform, 2 relative (the walk's ratio; a NaN where a ratio is needed is flagged
+    in ``missing``).  ``base_price`` is per security, already rounded.  Quantities are left as the walk gives
+    them.  Returns the columns (``F_*`` rows), the rows' security, status, flags (oversold + 2 * truncated),
+    compensation in fen, and ``missing``."""
+    n = order.shape[0]
+    cols = np.empty((N_FINISHED, n))
+    sec = np.empty(n, dtype=np.int32)
+    status = np.empty(n, dtype=np.int8)
+    flags = np.empty(n, dtype=np.uint8)
+    paid = np.empty(n, dtype=np.int64)
     missing = np.zeros(n, dtype=np.bool_)
     for i in prange(n):
-        diff = out[i, O_DIFF_LOSS]
-        surviving = out[i, O_SURVIVING] > 0
+        g = order[i]
+        diff = out[g, O_DIFF_LOSS]
+        surviving = out[g, O_SURVIVING] > 0
         loss = diff if (diff > 0.0 or np.isnan(diff)) else 0.0
         if ratio_mode == 1:
             ratio = uniform_ratio
         elif ratio_mode == 2:
-            ratio = out[i, O_RATIO]
+            ratio = out[g, O_RATIO]
             missing[i] = surviving and loss > 0 and np.isnan(ratio)
         else:
             ratio = 0.0
         d = loss * _nan_to_num(ratio) if surviving else 0.0
         nt = diff - d
-        h = surviving and (nt > 1e-11 * out[i, O_GROSS] + 1e-9)
+        h = surviving and (nt > 1e-11 * out[g, O_GROSS] + 1e-9)
         c = nt * commission_rate if h else 0.0
         s = nt * stamp_rate if h else 0.0
-        r = nt * interest_rate * out[i, O_DAYS] / 365.0 if (with_interest and h) else 0.0
-        deduction[i], net[i], has_loss[i], commission[i], stamp[i], interest[i] = d, nt, h, c, s, r
-        total[i] = nt + c + s + r
-    return deduction, net, has_loss, commission, stamp, interest, total, missing
+        r = nt * interest_rate * out[g, O_DAYS] / 365.0 if (with_interest and h) else 0.0
+        fen = half_up_one(nt + c + s + r, 100.0)
+        if excluded[i]:
+            st = ST_EXCLUDED
+        elif not surviving:
+            st = ST_NO_ELIGIBLE_SHARES
+        elif not h:
+            st = ST_NO_LOSS
+        elif fen < min_fen:
+            st = ST_BELOW_MINIMUM
+        else:
+            st = ST_ELIGIBLE
+        reports_loss = st >= ST_NO_LOSS
+        fees_paid = st >= ST_BELOW_MINIMUM
+        sc = group_sec[g]
+        sec[i] = sc
+        status[i] = st
+        flags[i] = np.uint8(oversold[g]) + 2 * np.uint8(truncated[sc])
+        paid[i] = fen if st == ST_ELIGIBLE else 0
+        cols[F_ELIGIBLE_BOUGHT, i] = out[g, O_ELIGIBLE_BOUGHT]
+        cols[F_Q_SOLD, i] = out[g, O_Q_SOLD]
+        cols[F_Q_HELD, i] = out[g, O_Q_HELD]
+        cols[F_AVG_BUY, i] = half_up_one(out[g, O_AVG_BUY], 10000.0) / 10000.0
+        cols[F_AVG_SELL, i] = half_up_one(out[g, O_AVG_SELL], 10000.0) / 10000.0
+        cols[F_BASE_PRICE, i] = base_price[sc]
+        cols[F_DIFF_LOSS, i] = half_up_one(diff, 100.0) / 100.0 if reports_loss else 0.0
+        cols[F_DEDUCTION, i] = half_up_one(d, 100.0) / 100.0 if reports_loss else 0.0
+        cols[F_NET_LOSS, i] = half_up_one(nt, 100.0) / 100.0 if reports_loss else 0.0
+        cols[F_COMMISSION, i] = half_up_one(c, 100.0) / 100.0 if fees_paid else 0.0
+        cols[F_STAMP_DUTY, i] = half_up_one(s, 100.0) / 100.0 if fees_paid else 0.0
+        cols[F_INTEREST, i] = half_up_one(r, 100.0) / 100.0 if fees_paid else 0.0
+        cols[F_COMPENSATION, i] = paid[i] / 100
+    return cols, sec, status, flags, paid, missing

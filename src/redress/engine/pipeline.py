@@ -19,12 +19,12 @@ import numpy as np
 import polars as pl
 
 from redress.engine import kernel as K
-from redress.engine.rounding import PRICE_UNITS, rounded, to_fen
+from redress.engine.rounding import PRICE_UNITS, rounded
 from redress.errors import CaseError, Problem
 from redress.law.plan import CaseConfig, CostMethod, Direction, Plan, SystemicMethod, load_case
 from redress.market.base_date import BaseDate, ExRights, compute_base_dates, ex_rights_by_security
 from redress.market.calendar import day_number
-from redress.trades.tables import CaseTables, read_case_tables, security_codes
+from redress.trades.tables import CaseTables, read_case_tables, security_codes, string_views
 
 OUTPUT_COLUMNS = [
     "investor_id", "security", "status", "flags", "eligible_bought", "q_sold", "q_held", "avg_buy", "avg_sell",
@@ -121,6 +121,10 @@ class Prepared:
         is_trade = rows < self.n_trades
         if is_trade.all():
             return trades_ids.gather(rows).alias("investor_id")
+        split = int(np.searchsorted(rows, self.n_trades))
+        if not is_trade[split:].any() and np.all(is_trade[:split]):  # trades' rows first, as in sorted rows
+            return pl.concat([trades_ids.gather(rows[:split]), pos_ids.gather(rows[split:] - self.n_trades)]
+                             ).alias("investor_id")
         from_trades = trades_ids.gather(np.where(is_trade, rows, 0))
         from_positions = pos_ids.gather(np.where(is_trade, 0, rows - self.n_trades))
         return from_trades.zip_with(pl.Series(is_trade), from_positions).alias("investor_id")
@@ -189,19 +193,26 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _codes(series: pl.Series, securities: tuple[str, ...]) -> np.ndarray:
-    """Security codes of validated rows (every row names one of the case's securities)."""
+def _codes(tables: CaseTables, table: str, securities: tuple[str, ...]) -> np.ndarray:
+    """Security codes of a table's validated rows (every row names one of the case's securities), as the
+    checks found them."""
+    frame = getattr(tables, table)
     if len(securities) == 1:
-        return np.zeros(len(series), dtype=np.int32)
-    return security_codes(series, securities)
+        return np.zeros(frame.height, dtype=np.int32)
+    known = tables.security_codes.get(table)
+    if known is not None and len(known) == frame.height:
+        return known
+    return security_codes(frame["security"], securities)
 
 
-def _factors(case: CaseConfig, ex: dict[str, ExRights], days: pl.Series) -> tuple[np.ndarray, int, np.ndarray]:
-    """Ex-rights factor of each security on each day of the trades' range, and for opening positions."""
+def _factors(case: CaseConfig, ex: dict[str, ExRights], span: tuple[int, int] | None
+             ) -> tuple[np.ndarray, int, np.ndarray]:
+    """Ex-rights factor of each security on each day of the trades' range ``span`` (first and last day; None
+    without trades), and for opening positions."""
     secs = case.securities
-    if days.len() == 0 or not any(ex[s].ratios.size for s in secs):
+    if span is None or not any(ex[s].ratios.size for s in secs):
         return np.ones((len(secs), 1)), 0, np.ones(len(secs))
-    day0, day1 = int(days.min()), int(days.max())
+    day0, day1 = span
     span = np.arange(day0, day1 + 1, dtype=np.int64)
     table = np.vstack([ex[s].factor(span) for s in secs])
     return table, day0, np.array([ex[s].total() for s in secs])
@@ -219,6 +230,7 @@ class _Columns:
     positions: tuple | None  # key, check, sec, quantity
     factor: tuple | None  # factor table, its first day, factor of opening positions
     last_day: int  # the latest trade date, as a day number (OPENING_DAY when there are no trades)
+    views: bool = False  # the keys are the ids' string views, hashed by the kernel (``_id_words``)
 
     def release(self) -> None:
         self.chunks = self.positions = self.factor = None
@@ -228,13 +240,19 @@ def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]
     """The kernel's inputs, chunk by chunk as the trades table holds its columns (a Parquet file reads as one
     chunk per row group), so that no column is copied into one array; every array is read-only."""
     t, p = tables.trades, tables.positions
-    sec_t, sec_p = _codes(t["security"], case.securities), _codes(p["security"], case.securities)
+    sec_t, sec_p = _codes(tables, "trades", case.securities), _codes(tables, "positions", case.securities)
     day = t["date"].cast(pl.Int32)
     tkey, parts = _time_key_inputs(t)
     d0, s0 = (parts[3], parts[4]) if parts else (0, 0)
-    key_t, check_t = _id_hashes(t["investor_id"])
-    key_p, check_p = _id_hashes(p["investor_id"])
     bounds = np.cumsum([0] + [len(c) for c in t["investor_id"].get_chunks()])
+    words_t, words_p = _id_words(t["investor_id"]), _id_words(p["investor_id"])
+    views = words_t is not None and words_p is not None
+    if views:  # the kernel hashes the ids from their views
+        key_t, check_t = words_t, [_frozen(np.zeros(0, np.uint64))] * len(words_t)
+        key_p, check_p = np.concatenate(words_p) if words_p else np.zeros(0, np.uint64), np.zeros(0, np.uint64)
+    else:
+        key_t, check_t = _id_hashes(t["investor_id"])
+        key_p, check_p = (a.to_numpy() for a in _id_hashes(p["investor_id"]))
     columns = [(key_t, np.uint64), (check_t, np.uint64), (tkey, np.uint64),
                (parts[1] if parts else np.zeros(0, np.int32), np.int32),
                (parts[2] if parts else np.zeros(0, np.int64), np.int64),
@@ -242,10 +260,23 @@ def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]
                (t["price"], np.float64)]
     pieces = [_pieces(values, bounds, dtype) for values, dtype in columns]
     chunks = list(zip(*pieces, strict=True))
-    positions = (_frozen(key_p.to_numpy()), _frozen(check_p.to_numpy()), _frozen(sec_p),
-                 _frozen(p["quantity"].to_numpy()))
-    last_day = int(day.max()) if t.height else OPENING_DAY
-    return _Columns(chunks, d0, s0, len(case.securities) > 1, positions, _factors(case, ex, day), last_day)
+    positions = (_frozen(key_p), _frozen(check_p), _frozen(sec_p), _frozen(p["quantity"].to_numpy()))
+    span = (int(day.min()), int(day.max())) if t.height else None
+    return _Columns(chunks, d0, s0, len(case.securities) > 1, positions, _factors(case, ex, span),
+                    span[1] if span else OPENING_DAY, views)
+
+
+def _id_words(ids: pl.Series) -> list[np.ndarray] | None:
+    """Each chunk's ids as their Arrow string views, two 64-bit words per row, without copying; None unless every
+    id is held inline there (a text column of string views, no nulls, no id longer than 12 bytes), as
+    ``kernel.scatter_rows`` hashes them from their views."""
+    parts = string_views(ids) if ids.null_count() == 0 else None
+    if parts is None:
+        return None
+    words = [_frozen(views[4 * offset:4 * (offset + n)].view(np.uint64)) for _, (views, _, _, offset, n) in parts]
+    if any(w.size and K.max_view_length(w) > K.MAX_INLINE for w in words):
+        return None
+    return words
 
 
 def _id_hashes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
@@ -255,9 +286,12 @@ def _id_hashes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
     return hashes["key"], hashes["check"]
 
 
-def _pieces(values: pl.Series | np.ndarray, bounds: np.ndarray, dtype: type) -> list[np.ndarray]:
+def _pieces(values: pl.Series | np.ndarray | list[np.ndarray], bounds: np.ndarray, dtype: type) -> list[np.ndarray]:
     """Rows ``bounds[i]:bounds[i + 1]`` of a column, as read-only arrays: the column's own chunks where it is cut
-    there (no copy), else slices of it as one array.  An empty array stays empty in every piece."""
+    there (no copy), else slices of it as one array.  An empty array stays empty in every piece; a list is
+    already one array per piece."""
+    if isinstance(values, list):
+        return values
     n = int(bounds[-1])
     if isinstance(values, pl.Series):
         chunks = values.get_chunks()
@@ -322,7 +356,7 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
     """
     ids_t, ids_p = tables.trades["investor_id"], tables.positions["investor_id"]
     n_sec = len(case.securities)
-    rec, offsets = K.scatter_rows(c.chunks, c.d0, c.s0, c.mix, *c.positions, *c.factor)
+    rec, offsets = K.scatter_rows(c.chunks, c.d0, c.s0, c.mix, *c.positions, *c.factor, views=c.views)
     c.release()
     starts, consistent = K.sort_partitions(rec, offsets)
     if not consistent:
@@ -419,48 +453,30 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
               codes: list[str], levels: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
     group_sec = prep.group_sec(prep.starts[:-1])
     ids, order = _output_order(prep, first_row, group_sec)  # results come out sorted by investor, security
-    out, oversold, levels, group_sec = K.gather_rows(out, order), oversold[order], levels[order], group_sec[order]
     case = prep.case
-    diff = out[:, K.O_DIFF_LOSS]
-    surviving = out[:, K.O_SURVIVING] > 0
     method = plan.systemic_risk.method
     mode = {SystemicMethod.UNIFORM_RATIO: 1, SystemicMethod.RELATIVE_RATIO: 2}.get(method, 0)
-    deduction, net, has_loss, commission, stamp, interest, total, missing = K.loss_formulas(
-        out, mode, float(plan.systemic_risk.ratio or 0.0) if mode == 1 else 0.0, float(plan.commission_rate),
-        float(plan.stamp_duty_rate), bool(plan.interest), float(plan.interest_rate if plan.interest else 0.0))
-    if mode == 2 and missing.any():
-        _missing_index(prep, codes, levels, missing)
-    comp_fen = to_fen(total)
-
     excluded = ids.is_in(prep.tables.exclusions["investor_id"].implode()).to_numpy() if prep.tables.exclusions.height \
         else np.zeros(len(ids), dtype=bool)
-    min_fen = plan.minimum_payment * 100 - 1e-9
-    status = np.select(
-        [excluded, ~surviving, ~has_loss, comp_fen < min_fen],
-        [0, 1, 2, 3], default=4).astype(np.int8)
     _, base_prices, truncated_by_sec = prep.base_arrays()
-    truncated = truncated_by_sec[group_sec]
-    flag_code = oversold.astype(np.uint8) + 2 * truncated.astype(np.uint8)
-    reports_loss = status >= 2  # no_loss, below_minimum, eligible
-    fees_paid = status >= 3
-    money = {"difference_loss": (diff, reports_loss), "systemic_deduction": (deduction, reports_loss),
-             "net_loss": (net, reports_loss), "commission": (commission, fees_paid),
-             "stamp_duty": (stamp, fees_paid), "interest": (interest, fees_paid)}
-    paid_fen = np.where(status == 4, comp_fen, 0)
+    values, sec, status, flag_code, paid_fen, missing = K.finish_rows(
+        out, order, oversold, group_sec, excluded, rounded(base_prices, PRICE_UNITS), truncated_by_sec, mode,
+        float(plan.systemic_risk.ratio or 0.0) if mode == 1 else 0.0, float(plan.commission_rate),
+        float(plan.stamp_duty_rate), bool(plan.interest), float(plan.interest_rate if plan.interest else 0.0),
+        plan.minimum_payment * 100 - 1e-9)
+    if mode == 2 and missing.any():
+        _missing_index(prep, codes, levels[order], missing)
+    for j in (K.F_ELIGIBLE_BOUGHT, K.F_Q_SOLD, K.F_Q_HELD):  # float noise of ex-rights restatement dropped
+        np.round(values[j], 6, out=values[j])
+        values[j] += 0.0  # no -0.0
     cols: dict[str, object] = {
         "investor_id": ids,
-        "security": _labels(group_sec, case.securities),
+        "security": _labels(sec, case.securities),
         "status": _labels(status, STATUSES),
         "flags": _labels(flag_code, FLAG_TEXTS),
     }
-    for name, j in (("eligible_bought", K.O_ELIGIBLE_BOUGHT), ("q_sold", K.O_Q_SOLD), ("q_held", K.O_Q_HELD)):
-        cols[name] = np.round(out[:, j], 6) + 0.0
-    cols["avg_buy"] = rounded(out[:, K.O_AVG_BUY], PRICE_UNITS)
-    cols["avg_sell"] = rounded(out[:, K.O_AVG_SELL], PRICE_UNITS)
-    cols["base_price"] = rounded(base_prices[group_sec], PRICE_UNITS)
-    for name, (values, keep) in money.items():   # 0 where the status reports no such figure
-        cols[name] = rounded(values, 100, keep)
-    cols["compensation"] = paid_fen / 100
+    for j, name in enumerate(OUTPUT_COLUMNS[4:]):
+        cols[name] = values[j]
     return pl.DataFrame(cols), paid_fen
 
 

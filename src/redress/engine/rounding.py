@@ -21,7 +21,7 @@ def half_up_units(values: np.ndarray, units_per_one: int) -> np.ndarray:
 
 
 @njit(cache=True, inline="always")
-def _half_up_one(x, units):
+def half_up_one(x, units):
     v = x * units
     a = abs(v)
     rounded = np.floor(a + 0.5 + (1e-9 + a * 1e-13))
@@ -32,7 +32,7 @@ def _half_up_one(x, units):
 def _half_up(values, units):
     out = np.empty(values.shape, np.int64)
     for i in prange(values.size):
-        out[i] = _half_up_one(values[i], units)
+        out[i] = half_up_one(values[i], units)
     return out
 
 
@@ -40,7 +40,7 @@ def _half_up(values, units):
 def _rounded_where(values, keep, units):
     out = np.empty(values.shape[0], np.float64)
     for i in prange(values.shape[0]):
-        out[i] = _half_up_one(values[i], units) / units if keep[i] else 0.0
+        out[i] = half_up_one(values[i], units) / units if keep[i] else 0.0
     return out
 
 

@@ -64,6 +64,8 @@ class CaseTables:
     rejected: pl.DataFrame  # file, line, reason, row
     files: dict[str, str]  # table -> file name it was read from
     without_market: tuple[str, ...] = ()  # securities set aside (with --skip-bad-rows) for want of market data
+    # each row's index in case.securities, for trades and positions (int32, aligned with their rows)
+    security_codes: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def table_path(case_dir: Path, name: str) -> Path | None:
@@ -252,7 +254,7 @@ def _times_by_words(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return secs, bad
 
 
-def _string_views(series: pl.Series) -> list[tuple[int, tuple[np.ndarray, np.ndarray, bool, int, int]]] | None:
+def string_views(series: pl.Series) -> list[tuple[int, tuple[np.ndarray, np.ndarray, bool, int, int]]] | None:
     """The Arrow string views of a text column, chunk by chunk, without copying: (first row, (views as uint32,
     validity bitmap, whether it has one, offset, rows)).  None when the column is not held that way."""
     if series.dtype != pl.String:
@@ -273,7 +275,7 @@ def _string_views(series: pl.Series) -> list[tuple[int, tuple[np.ndarray, np.nda
 def _from_views(series: pl.Series, kernel, dtypes: tuple) -> tuple[np.ndarray, ...] | None:
     """A compiled reader of string views (``kernel(views, valid, has_valid, offset, *outputs)``) run over a text
     column chunk by chunk, into new arrays of ``dtypes``; None when the column is not held as string views."""
-    views = _string_views(series)
+    views = string_views(series)
     if views is None:
         return None
     outputs = tuple(np.empty(len(series), dtype=t) for t in dtypes)
@@ -346,16 +348,20 @@ class _Checked:
         return pl.DataFrame({LINE: self.known_bad(), REASON: pl.concat(self.reasons) if self.reasons else
                              pl.Series(REASON, [], pl.String)})
 
+    def good_rows(self) -> np.ndarray | None:
+        """Mask of the rows not rejected (None when every row is good)."""
+        if not self.bad_lines:
+            return None
+        bad = self.known_bad()
+        if LINE in self.frame.columns:
+            return ~np.isin(self.frame[LINE].to_numpy(), bad)
+        keep = np.ones(self.frame.height, dtype=bool)
+        keep[bad - self.first] = False
+        return keep
+
     def good(self) -> pl.DataFrame:
-        frame = self.frame
-        if self.bad_lines:
-            bad = self.known_bad()
-            if LINE in frame.columns:
-                frame = frame.filter(~pl.col(LINE).is_in(pl.Series(bad).implode()))
-            else:
-                keep = np.ones(frame.height, dtype=bool)
-                keep[bad - self.first] = False
-                frame = frame.filter(pl.Series(keep))
+        keep = self.good_rows()
+        frame = self.frame if keep is None else self.frame.filter(pl.Series(keep))
         return frame.drop(LINE, strict=False)
 
     def raw_rows(self, table: str, lines: np.ndarray) -> pl.Series:
@@ -567,5 +573,7 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
                                                             f"(named in plan.systemic_risk.indices)"))
     if problems:
         raise CaseError(problems)
+    kept = {table: checks[table].good_rows() for table in codes}
+    codes = {table: c if kept[table] is None else c[kept[table]] for table, c in codes.items()}
     return CaseTables(clean["market"], clean["trades"], clean["positions"], clean["indices"], clean["actions"],
-                      clean["exclusions"], rejected, files, tuple(no_market))
+                      clean["exclusions"], rejected, files, tuple(no_market), codes)
