@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from redress.engine import kernel as K
 from redress.errors import CaseError, Problem
@@ -79,19 +80,23 @@ def table_path(case_dir: Path, name: str) -> Path | None:
     return None
 
 
-def _read_raw(path: Path, wanted: list[str]) -> pl.DataFrame:
+def _read_raw(path: Path, wanted: list[str], same: str | None = None) -> pl.DataFrame:
     """Read a table; CSV cells stay text for exact checking.
 
     Row i of the result is on line ``i + first_line(path)``, unless the slow CSV reader had to number the
-    lines itself (a LINE column then gives each row's line).
+    lines itself (a LINE column then gives each row's line).  ``same``: the security every row of a Parquet
+    file names (``single_security``); that column is then not read but held once, as that code in every row.
     """
     if path.suffix == ".parquet":
         try:
             schema = pl.read_parquet_schema(path)
             cols = [c for c in wanted if c in schema]
-            df = pl.read_parquet(path, columns=cols)
+            same = same if "security" in cols else None
+            df = pl.read_parquet(path, columns=[c for c in cols if not (same and c == "security")])
         except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
             raise CaseError(Problem(path.name, None, f"cannot read Parquet file: {exc}")) from None
+        if same:
+            df = df.with_columns(pl.lit(same, pl.String).alias("security")).select(cols)
         return df
     names = csv_names(path)
     last = len(names) - 1
@@ -106,6 +111,35 @@ def _read_raw(path: Path, wanted: list[str]) -> pl.DataFrame:
     if names[last] not in wanted:
         df = df.drop(names[last])
     return df
+
+
+def single_security(path: Path, securities: tuple[str, ...]) -> str | None:
+    """The security every row of a Parquet file names, when the file's own statistics prove it: in each row group
+    the ``security`` column has no nulls and its smallest and largest values are the same listed code.  A
+    writer may cut long strings in statistics, but only past 64 bytes, and a cut maximum is raised above the
+    minimum; a code of at most 32 bytes found as both is every row's value.  None when that is not shown."""
+    if path.suffix != ".parquet":
+        return None
+    meta = pq.ParquetFile(path).metadata
+    try:
+        column = meta.schema.names.index("security")
+    except ValueError:
+        return None
+    same = None
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        if group.num_rows == 0:
+            continue
+        stats = group.column(column).statistics
+        if stats is None or not stats.has_min_max or not stats.has_null_count or stats.null_count != 0:
+            return None
+        low, high = stats.min, stats.max
+        if not isinstance(low, str) or low != high or low not in securities or len(low.encode()) > 32:
+            return None
+        if same not in (None, low):
+            return None
+        same = low
+    return same
 
 
 def csv_names(path: Path) -> list[str]:
@@ -508,6 +542,7 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     index_codes += [c for c in extra_index_codes if c not in index_codes]
     checks: dict[str, _Checked] = {}
     files: dict[str, str] = {}
+    same: dict[str, str | None] = {}  # the one security of every row, where a Parquet file's statistics show it
     for table, columns in TABLE_COLUMNS.items():
         path = table_path(case_dir, table)
         if path is None:
@@ -519,7 +554,10 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
             checks[table] = _validate(empty, table, files[table], 2)
             continue
         files[table] = path.name
-        raw = _read_raw(path, [c.name for c in columns] + list(_EXTRA.get(table, ()) if keep_accounts else ()))
+        if table in ("trades", "positions"):
+            same[table] = single_security(path, tuple(securities))
+        raw = _read_raw(path, [c.name for c in columns] + list(_EXTRA.get(table, ()) if keep_accounts else ()),
+                        same.get(table))
         checks[table] = _validate(raw, table, path.name, first_line(path))
 
     # Cross-row checks, table by table.
@@ -527,7 +565,8 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     _keep_rows(market, _concerns("security", securities))
     _duplicates(market, ["security", "date"], "market row for this security and date")
     trades = checks["trades"]
-    codes = {table: security_codes(checks[table].frame["security"], securities) for table in ("trades", "positions")}
+    codes = {table: np.full(checks[table].frame.height, securities.index(same[table]), np.int32) if same.get(table)
+             else security_codes(checks[table].frame["security"], securities) for table in ("trades", "positions")}
     _flag(trades, pl.Series(codes["trades"] == -1),
           pl.format("unknown security '{}' (case.securities lists {})", pl.col("security"), pl.lit(", ".join(securities))))
     _flag(trades, _closed_dates(trades.frame, securities, codes["trades"]),
