@@ -142,3 +142,19 @@ def test_security_codes_found_by_the_checks_stay_aligned_with_the_good_rows(tmp_
     table = compute_case_dir(tmp_path, skip_bad_rows=True)
     assert sorted(zip(table["investor_id"], table["security"])) == [
         ("A", "600001"), ("C", "000002"), ("E", "000002"), ("F", "000002"), ("G", "600001")]
+
+
+def test_an_index_without_a_close_where_the_relative_ratio_needs_one_is_refused(tmp_path):
+    """The index's closes start after a buy that still counts: the ratio cannot be computed for that investor,
+    and the case is refused naming the index, its first close and what to do (nothing is written)."""
+    closes = "".join(f"IDX,{day(k)},{1000 if k < 20 else 900}\n" for k in range(8, 61))
+    write_case(tmp_path, trades=[GOOD, f"B,b1,600001,{day(9)},10:00:00,1,B,100,11.00",
+                                 f"C,c1,600001,{day(10)},10:00:00,1,B,100,11.00"],
+               extra_plan='[plan.systemic_risk]\nmethod = "relative_ratio"\nindices = { "IDX" = 1.0 }\n',
+               files={"indices.csv": "index,date,close\n" + closes})
+    with pytest.raises(CaseError, match=rf"indices.csv: index IDX has no close on or before a date the relative_ratio "
+                                        rf"method needs \(its first close is {day(8)};"):
+        compute_case_dir(tmp_path)
+    (tmp_path / "indices.csv").write_text("index,date,close\n" + closes.replace(f"IDX,{day(8)},", f"IDX,{day(5)},"))
+    table = compute_case_dir(tmp_path)  # with a close on A's buy date, every investor has a ratio
+    assert table["investor_id"].to_list() == ["A", "B", "C"]

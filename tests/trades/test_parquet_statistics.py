@@ -78,3 +78,11 @@ def test_a_rejected_row_still_shows_its_security(tmp_path):
     rejected = read_case_tables(case, load_case(case), skip_bad_rows=True).rejected
     assert rejected["row"].to_list() == [f"I2,600001,{day(7)},,2,B,-5,12.0"]
     assert pl.read_parquet(case / "trades.parquet")["security"].to_list() == ["600001"] * 4
+
+
+def test_a_file_that_is_not_parquet_is_refused_by_name(tmp_path):
+    case = _case(tmp_path / "case", _trades(["600001"] * 4))
+    (case / "trades.parquet").write_bytes(b"PAR1 this is not a Parquet file")
+    assert single_security(case / "trades.parquet", ("600001",)) is None
+    with pytest.raises(CaseError, match=r"trades.parquet: cannot read Parquet file"):
+        compute_case_dir(case)

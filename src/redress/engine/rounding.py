@@ -11,7 +11,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-FEN_PER_YUAN = 100
 PRICE_UNITS = 10_000
 
 
@@ -50,8 +49,3 @@ def rounded(values: np.ndarray, units_per_one: int, keep: np.ndarray | None = No
     if keep is None:
         keep = np.ones(len(values), dtype=np.bool_)
     return _rounded_where(values, np.ascontiguousarray(keep, dtype=np.bool_), float(units_per_one))
-
-
-def to_fen(yuan: np.ndarray) -> np.ndarray:
-    return half_up_units(yuan, FEN_PER_YUAN)
-

@@ -120,10 +120,12 @@ def single_security(path: Path, securities: tuple[str, ...]) -> str | None:
     minimum; a code of at most 32 bytes found as both is every row's value.  None when that is not shown."""
     if path.suffix != ".parquet":
         return None
-    meta = pq.ParquetFile(path).metadata
     try:
-        column = meta.schema.names.index("security")
-    except ValueError:
+        meta = pq.ParquetFile(path).metadata
+    except Exception:  # noqa: BLE001 - a file that cannot be read is reported by the reader itself
+        return None
+    column = next((i for i in range(meta.num_columns) if meta.schema.column(i).path == "security"), None)
+    if column is None:
         return None
     same = None
     for g in range(meta.num_row_groups):
