@@ -214,9 +214,10 @@ def test_base_date_command_matches_hand_computation(case_dir: Path) -> None:
 TEXT_COLUMNS = ("security", "index", "investor_id", "account_id", "time", "side", "reason")
 
 
-def _as_parquet(case_dir: Path, root: Path, typed: bool) -> Path:
+def _as_parquet(case_dir: Path, root: Path, typed: bool, row_group_size: int | None = None) -> Path:
     """A copy of the case with every input table in Parquet: all text, or typed as a writer would type them
-    (dates as Date, times as Time with nulls for empty ones, quantities and seq as floats)."""
+    (dates as Date, times as Time with nulls for empty ones, quantities and seq as floats); in row groups of
+    ``row_group_size`` rows if given (a file of several row groups reads as several chunks)."""
     import shutil
 
     import polars as pl
@@ -233,16 +234,18 @@ def _as_parquet(case_dir: Path, root: Path, typed: bool) -> Path:
             df = df.with_columns(pl.col(c).cast(pl.Float64) for c in ("quantity", "seq") if c in df.columns)
         else:
             df = pl.read_csv(path, infer_schema=False)
-        df.write_parquet(path.with_suffix(".parquet"))
+        df.write_parquet(path.with_suffix(".parquet"), row_group_size=row_group_size)
         path.unlink()
     return copy
 
 
-@pytest.mark.parametrize("typed", [False, True], ids=["text", "typed"])
+@pytest.mark.parametrize(("typed", "row_group_size"), [(False, None), (True, None), (False, 2)],
+                         ids=["text", "typed", "text in row groups of 2"])
 @pytest.mark.parametrize("case_dir", CASES, ids=[p.name for p in CASES])
-def test_parquet_tables_give_the_same_results(case_dir: Path, typed: bool, tmp_path: Path) -> None:
+def test_parquet_tables_give_the_same_results(case_dir: Path, typed: bool, row_group_size: int | None,
+                                              tmp_path: Path) -> None:
     from redress.engine.pipeline import compute_case_dir
 
-    parquet = _as_parquet(case_dir, tmp_path, typed)
+    parquet = _as_parquet(case_dir, tmp_path, typed, row_group_size)
     assert [p.name for p in parquet.glob("*.csv") if not p.name.startswith("expected")] == []  # all Parquet now
     assert compute_case_dir(parquet).equals(compute_case_dir(case_dir))
