@@ -96,7 +96,7 @@ def _read_raw(path: Path, wanted: list[str], same: str | None = None) -> pl.Data
         except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file
             raise CaseError(Problem(path.name, None, f"cannot read Parquet file: {exc}")) from None
         if same:
-            df = df.with_columns(pl.lit(same, pl.String).alias("security")).select(cols)
+            df = df.select(pl.lit(same, pl.String).alias(c) if c == "security" else pl.col(c) for c in cols)
         return df
     names = csv_names(path)
     last = len(names) - 1
@@ -398,7 +398,7 @@ class _Checked:
     def good(self) -> pl.DataFrame:
         keep = self.good_rows()
         frame = self.frame if keep is None else self.frame.filter(pl.Series(keep))
-        return frame.drop(LINE, strict=False)
+        return frame.drop(LINE) if LINE in frame.columns else frame
 
     def raw_rows(self, table: str, lines: np.ndarray) -> pl.Series:
         """The rejected rows as read, comma-joined, in the order of ``lines``."""
@@ -456,8 +456,8 @@ def _validate(df: pl.DataFrame, table: str, file: str, first: int) -> _Checked:
     extras = [pl.col(c).cast(pl.String) for c in _EXTRA.get(table, ()) if c in df.columns]
     any_bad = pl.any_horizontal([as_expr(m) for m in masks]) if masks else pl.lit(False)
     parsed = df.select(*keep, *values, *extras, any_bad.fill_null(True).alias("__bad"))
-    bad = parsed["__bad"]
-    checked = _Checked(parsed.drop("__bad"), first, df)
+    bad = parsed.drop_in_place("__bad")  # (each eager Polars call that builds a frame costs a query's overhead)
+    checked = _Checked(parsed, first, df)
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
         reasons = df[rows].select(pl.coalesce([pl.when(as_expr(m, rows)).then(t) for m, t in zip(masks, texts,
@@ -469,7 +469,10 @@ def _validate(df: pl.DataFrame, table: str, file: str, first: int) -> _Checked:
 def _flag(checked: _Checked, mask: pl.Expr | pl.Series, reason: pl.Expr) -> None:
     """Reject the rows matching ``mask`` (and still good) with the reason ``reason``, built for those rows only."""
     frame = checked.frame
-    m = mask.fill_null(False) if isinstance(mask, pl.Series) else frame.select(mask.fill_null(False)).to_series()
+    if isinstance(mask, pl.Series):
+        m = mask.fill_null(False) if mask.null_count() else mask
+    else:
+        m = frame.select(mask.fill_null(False)).to_series()
     if not m.any():
         return
     rows = np.flatnonzero(m.to_numpy())
