@@ -75,8 +75,8 @@ def main() -> None:
     parser.add_argument("--reference-trades", type=int, default=20_000,
                         help="size of the case the slow reference implementation is timed on")
     parser.add_argument("--runs", type=int, default=None,
-                        help="end-to-end runs per size, the median reported (default: 5 up to 1M trades, 3 up to "
-                             "10M, 1 above)")
+                        help="end-to-end runs per size, the median reported (default: 5 up to 1M trades, "
+                             "3 up to 10M, 1 above)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
     args.data.mkdir(parents=True, exist_ok=True)
@@ -114,7 +114,8 @@ def runs_for(n: int) -> int:
 
 
 def median_run(runs: list[dict]) -> dict:
-    """The median run (of an even number, the slower middle one), with every run's time and the highest peaks."""
+    """The median run (of an even number, the slower middle one), with every run's time and the highest
+    peaks."""
     ordered = sorted(runs, key=lambda r: r["seconds"])
     middle = dict(ordered[len(ordered) // 2])
     middle["runs_seconds"] = [r["seconds"] for r in ordered]
@@ -140,15 +141,16 @@ def _ratio(value: int | None, of: int) -> str:
 
 def markdown(report: dict) -> str:
     lines = [f"Measured {report['date']} on {report['machine']}, Python {report['python']}.", "",
-             "| trades | floor: read + sort (s) | end to end (s) | end-to-end runs | end to end (M trades/s) | "
-             "e2e / floor | kernel (s) | kernel (M trades/s) | peak memory (GiB) | engine's own peak (GiB) | "
+             "| trades | floor: read + sort (s) | end to end (s) | end-to-end runs | "
+             "end to end (M trades/s) | e2e / floor | kernel (s) | kernel (M trades/s) | peak memory (GiB) | "
+             "engine's own peak (GiB) | "
              "trades in memory (GiB) | peak / trades | engine's own peak / trades |",
              "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in report["results"]:
         n = r["trades"]
         lines.append(
-            f"| {n:,} | {r['floor_seconds']:.2f} | {r['seconds']:.2f} | {_spread(r.get('runs_seconds', [r['seconds']]))} "
-            f"| {n / r['seconds'] / 1e6:.1f} | "
+            f"| {n:,} | {r['floor_seconds']:.2f} | {r['seconds']:.2f} | "
+            f"{_spread(r.get('runs_seconds', [r['seconds']]))} | {n / r['seconds'] / 1e6:.1f} | "
             f"{r['seconds'] / r['floor_seconds']:.2f} | {r['kernel_seconds']:.3f} | "
             f"{n / r['kernel_seconds'] / 1e6:.0f} | {r['peak_rss_bytes'] / 2**30:.2f} | "
             f"{_gib(r.get('engine_peak_bytes'))} | {r['floor_trades_bytes'] / 2**30:.2f} | "

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from redress.engine.rounding import half_up_one
+from redress.engine.rounding import FEN_PER_YUAN, PRICE_UNITS, half_up_one
 
 KIND_SELL, KIND_BUY, KIND_OPENING = 0, 1, 2
 CLASS_PRE, CLASS_ELIGIBLE, CLASS_POST = 0, 1, 2
@@ -497,8 +497,8 @@ def scatter_rows(chunks, d0, s0, mix, pos_key, pos_check, pos_sec, pos_qty, fact
     time key 0, so they come first in their group.  Quantities and prices are restated for ex-rights on the
     way (``factor[sec, day - factor_day0]``; ``factor_opening[sec]`` for positions).  With ``views``, ``key``
     holds instead the ids' Arrow string views, two 64-bit words per row, every id inline (at most 12 bytes),
-    ``check`` is empty, and both hashes are computed here from the views (``view_hashes``), so that they need no
-    arrays of their own.  Returns the records and the partition offsets.
+    ``check`` is empty, and both hashes are computed here from the views (``view_hashes``), so that they need
+    no arrays of their own.  Returns the records and the partition offsets.
     """
     n_t = sum(len(chunk[6]) for chunk in chunks)
     n_p = len(pos_sec)
@@ -522,11 +522,11 @@ def scatter_rows(chunks, d0, s0, mix, pos_key, pos_check, pos_sec, pos_qty, fact
     rec = np.empty((n, N_REC), np.uint64)
     row0 = 0
     for c, (key, check, tkey, tsec, seq, is_buy, sec, day, qty, price) in enumerate(chunks):
-        _scatter_chunk(rec, fill[c], row0, p_shift, mix, key, check, views, tkey, tsec, seq, d0, s0, is_buy, sec, day, qty,
-                       price, factor, factor_day0)
+        _scatter_chunk(rec, fill[c], row0, p_shift, mix, key, check, views, tkey, tsec, seq, d0, s0, is_buy,
+                       sec, day, qty, price, factor, factor_day0)
         row0 += len(sec)
-    _scatter_positions(rec, np.ascontiguousarray(starts[:, 0]), n_t, p_shift, mix, pos_key, pos_check, views, pos_sec,
-                       pos_qty, factor_opening)
+    _scatter_positions(rec, np.ascontiguousarray(starts[:, 0]), n_t, p_shift, mix, pos_key, pos_check, views,
+                       pos_sec, pos_qty, factor_opening)
     return rec, offsets
 
 
@@ -792,6 +792,8 @@ def _nan_to_num(x):
 (F_ELIGIBLE_BOUGHT, F_Q_SOLD, F_Q_HELD, F_AVG_BUY, F_AVG_SELL, F_BASE_PRICE, F_DIFF_LOSS, F_DEDUCTION, F_NET_LOSS,
  F_COMMISSION, F_STAMP_DUTY, F_INTEREST, F_COMPENSATION) = range(13)
 N_FINISHED = 13
+_FEN = float(FEN_PER_YUAN)  # money is reported to the fen, prices to PRICE_UNITS (4 decimals)
+_PRICE = float(PRICE_UNITS)
 ST_EXCLUDED, ST_NO_ELIGIBLE_SHARES, ST_NO_LOSS, ST_BELOW_MINIMUM, ST_ELIGIBLE = range(5)
 
 
@@ -834,7 +836,7 @@ def finish_rows(out, order, oversold, group_sec, excluded, base_price, truncated
         c = nt * commission_rate if h else 0.0
         s = nt * stamp_rate if h else 0.0
         r = nt * interest_rate * out[g, O_DAYS] / 365.0 if (with_interest and h) else 0.0
-        fen = half_up_one(nt + c + s + r, 100.0)
+        fen = half_up_one(nt + c + s + r, _FEN)
         if excluded[i]:
             st = ST_EXCLUDED
         elif not surviving:
@@ -855,14 +857,14 @@ def finish_rows(out, order, oversold, group_sec, excluded, base_price, truncated
         cols[F_ELIGIBLE_BOUGHT, i] = out[g, O_ELIGIBLE_BOUGHT]
         cols[F_Q_SOLD, i] = out[g, O_Q_SOLD]
         cols[F_Q_HELD, i] = out[g, O_Q_HELD]
-        cols[F_AVG_BUY, i] = half_up_one(out[g, O_AVG_BUY], 10000.0) / 10000.0
-        cols[F_AVG_SELL, i] = half_up_one(out[g, O_AVG_SELL], 10000.0) / 10000.0
+        cols[F_AVG_BUY, i] = half_up_one(out[g, O_AVG_BUY], _PRICE) / _PRICE
+        cols[F_AVG_SELL, i] = half_up_one(out[g, O_AVG_SELL], _PRICE) / _PRICE
         cols[F_BASE_PRICE, i] = base_price[sc]
-        cols[F_DIFF_LOSS, i] = half_up_one(diff, 100.0) / 100.0 if reports_loss else 0.0
-        cols[F_DEDUCTION, i] = half_up_one(d, 100.0) / 100.0 if reports_loss else 0.0
-        cols[F_NET_LOSS, i] = half_up_one(nt, 100.0) / 100.0 if reports_loss else 0.0
-        cols[F_COMMISSION, i] = half_up_one(c, 100.0) / 100.0 if fees_paid else 0.0
-        cols[F_STAMP_DUTY, i] = half_up_one(s, 100.0) / 100.0 if fees_paid else 0.0
-        cols[F_INTEREST, i] = half_up_one(r, 100.0) / 100.0 if fees_paid else 0.0
-        cols[F_COMPENSATION, i] = paid[i] / 100
+        cols[F_DIFF_LOSS, i] = half_up_one(diff, _FEN) / _FEN if reports_loss else 0.0
+        cols[F_DEDUCTION, i] = half_up_one(d, _FEN) / _FEN if reports_loss else 0.0
+        cols[F_NET_LOSS, i] = half_up_one(nt, _FEN) / _FEN if reports_loss else 0.0
+        cols[F_COMMISSION, i] = half_up_one(c, _FEN) / _FEN if fees_paid else 0.0
+        cols[F_STAMP_DUTY, i] = half_up_one(s, _FEN) / _FEN if fees_paid else 0.0
+        cols[F_INTEREST, i] = half_up_one(r, _FEN) / _FEN if fees_paid else 0.0
+        cols[F_COMPENSATION, i] = paid[i] / FEN_PER_YUAN
     return cols, sec, status, flags, paid, missing

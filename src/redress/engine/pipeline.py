@@ -24,7 +24,7 @@ from redress.errors import CaseError, Problem
 from redress.law.plan import CaseConfig, CostMethod, Direction, Plan, SystemicMethod, load_case
 from redress.market.base_date import BaseDate, ExRights, compute_base_dates, ex_rights_by_security
 from redress.market.calendar import day_number
-from redress.trades.tables import CaseTables, read_case_tables, security_codes, string_views
+from redress.trades.tables import CaseTables, read_case_tables, string_views
 
 OUTPUT_COLUMNS = [
     "investor_id", "security", "status", "flags", "eligible_bought", "q_sold", "q_held", "avg_buy", "avg_sell",
@@ -193,18 +193,6 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _codes(tables: CaseTables, table: str, securities: tuple[str, ...]) -> np.ndarray:
-    """Security codes of a table's validated rows (every row names one of the case's securities), as the
-    checks found them."""
-    frame = getattr(tables, table)
-    if len(securities) == 1:
-        return np.zeros(frame.height, dtype=np.int32)
-    known = tables.security_codes.get(table)
-    if known is not None and len(known) == frame.height:
-        return known
-    return security_codes(frame["security"], securities)
-
-
 def _factors(case: CaseConfig, ex: dict[str, ExRights], span: tuple[int, int] | None
              ) -> tuple[np.ndarray, int, np.ndarray]:
     """Ex-rights factor of each security on each day of the trades' range ``span`` (first and last day; None
@@ -240,7 +228,7 @@ def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]
     """The kernel's inputs, chunk by chunk as the trades table holds its columns (a Parquet file reads as one
     chunk per row group), so that no column is copied into one array; every array is read-only."""
     t, p = tables.trades, tables.positions
-    sec_t, sec_p = _codes(tables, "trades", case.securities), _codes(tables, "positions", case.securities)
+    sec_t, sec_p = tables.security_codes["trades"], tables.security_codes["positions"]  # found by the checks
     day = t["date"].cast(pl.Int32)
     tkey, parts = _time_key_inputs(t)
     d0, s0 = (parts[3], parts[4]) if parts else (0, 0)
@@ -249,7 +237,8 @@ def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]
     views = words_t is not None and words_p is not None
     if views:  # the kernel hashes the ids from their views
         key_t, check_t = words_t, [_frozen(np.zeros(0, np.uint64))] * len(words_t)
-        key_p, check_p = np.concatenate(words_p) if words_p else np.zeros(0, np.uint64), np.zeros(0, np.uint64)
+        key_p = np.concatenate(words_p) if words_p else np.zeros(0, np.uint64)
+        check_p = np.zeros(0, np.uint64)
     else:
         key_t, check_t = _id_hashes(t["investor_id"])
         key_p, check_p = (a.to_numpy() for a in _id_hashes(p["investor_id"]))
@@ -273,7 +262,8 @@ def _id_words(ids: pl.Series) -> list[np.ndarray] | None:
     parts = string_views(ids) if ids.null_count() == 0 else None
     if parts is None:
         return None
-    words = [_frozen(views[4 * offset:4 * (offset + n)].view(np.uint64)) for _, (views, _, _, offset, n) in parts]
+    words = [_frozen(views[4 * offset:4 * (offset + n)].view(np.uint64))
+             for _, (views, _, _, offset, n) in parts]
     if any(w.size and K.max_view_length(w) > K.MAX_INLINE for w in words):
         return None
     return words
@@ -286,7 +276,8 @@ def _id_hashes(ids: pl.Series) -> tuple[pl.Series, pl.Series]:
     return hashes["key"], hashes["check"]
 
 
-def _pieces(values: pl.Series | np.ndarray | list[np.ndarray], bounds: np.ndarray, dtype: type) -> list[np.ndarray]:
+def _pieces(values: pl.Series | np.ndarray | list[np.ndarray], bounds: np.ndarray, dtype: type
+            ) -> list[np.ndarray]:
     """Rows ``bounds[i]:bounds[i + 1]`` of a column, as read-only arrays: the column's own chunks where it is cut
     there (no copy), else slices of it as one array.  An empty array stays empty in every piece; a list is
     already one array per piece."""

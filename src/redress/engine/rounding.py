@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+FEN_PER_YUAN = 100
 PRICE_UNITS = 10_000
 
 

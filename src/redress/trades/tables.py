@@ -114,9 +114,9 @@ def _read_raw(path: Path, wanted: list[str], same: str | None = None) -> pl.Data
 
 
 def single_security(path: Path, securities: tuple[str, ...]) -> str | None:
-    """The security every row of a Parquet file names, when the file's own statistics prove it: in each row group
-    the ``security`` column has no nulls and its smallest and largest values are the same listed code.  A
-    writer may cut long strings in statistics, but only past 64 bytes, and a cut maximum is raised above the
+    """The security every row of a Parquet file names, when the file's own statistics prove it: in each row
+    group the ``security`` column has no nulls and its smallest and largest values are the same listed code.
+    A writer may cut long strings in statistics, but only past 64 bytes, and a cut maximum is raised above the
     minimum; a code of at most 32 bytes found as both is every row's value.  None when that is not shown."""
     if path.suffix != ".parquet":
         return None
@@ -395,8 +395,8 @@ class _Checked:
         keep[bad - self.first] = False
         return keep
 
-    def good(self) -> pl.DataFrame:
-        keep = self.good_rows()
+    def good(self, keep: np.ndarray | None) -> pl.DataFrame:
+        """The rows not rejected; ``keep``: their mask, as ``good_rows`` gives it."""
         frame = self.frame if keep is None else self.frame.filter(pl.Series(keep))
         return frame.drop(LINE) if LINE in frame.columns else frame
 
@@ -456,7 +456,7 @@ def _validate(df: pl.DataFrame, table: str, file: str, first: int) -> _Checked:
     extras = [pl.col(c).cast(pl.String) for c in _EXTRA.get(table, ()) if c in df.columns]
     any_bad = pl.any_horizontal([as_expr(m) for m in masks]) if masks else pl.lit(False)
     parsed = df.select(*keep, *values, *extras, any_bad.fill_null(True).alias("__bad"))
-    bad = parsed.drop_in_place("__bad")  # (each eager Polars call that builds a frame costs a query's overhead)
+    bad = parsed.drop_in_place("__bad")  # in place: each eager Polars call costs a query's overhead
     checked = _Checked(parsed, first, df)
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
@@ -547,7 +547,7 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     index_codes += [c for c in extra_index_codes if c not in index_codes]
     checks: dict[str, _Checked] = {}
     files: dict[str, str] = {}
-    same: dict[str, str | None] = {}  # the one security of every row, where a Parquet file's statistics show it
+    same: dict[str, str | None] = {}  # the one security of every row, where Parquet statistics show it
     for table, columns in TABLE_COLUMNS.items():
         path = table_path(case_dir, table)
         if path is None:
@@ -570,15 +570,16 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     _keep_rows(market, _concerns("security", securities))
     _duplicates(market, ["security", "date"], "market row for this security and date")
     trades = checks["trades"]
-    codes = {table: np.full(checks[table].frame.height, securities.index(same[table]), np.int32) if same.get(table)
-             else security_codes(checks[table].frame["security"], securities) for table in ("trades", "positions")}
+    codes = {table: np.full(checks[table].frame.height, securities.index(same[table]), np.int32)
+             if same.get(table) else security_codes(checks[table].frame["security"], securities)
+             for table in ("trades", "positions")}
     _flag(trades, pl.Series(codes["trades"] == -1),
           pl.format("unknown security '{}' (case.securities lists {})", pl.col("security"), pl.lit(", ".join(securities))))
     _flag(trades, _closed_dates(trades.frame, securities, codes["trades"]),
           pl.format("the exchange was closed on {}", pl.col("date").cast(pl.String)))
     _flag(checks["positions"], pl.Series(codes["positions"] == -1), pl.format("unknown security '{}'", pl.col("security")))
     # A security the case names but market.csv never mentions cannot be computed: its rows are bad rows.
-    with_market = set(market.good()["security"].unique().to_list())
+    with_market = set(market.good(market.good_rows())["security"].unique().to_list())
     no_market = [s for s in securities if s not in with_market]
     if no_market:
         for table in ("trades", "positions"):
@@ -603,7 +604,8 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
                                   f"--skip-bad-rows to compute the rest and list these rows in rejected.csv.")
         err.problems_total = rejected.height  # type: ignore[attr-defined]
         raise err
-    clean = {table: checked.good() for table, checked in checks.items()}
+    kept = {table: checked.good_rows() for table, checked in checks.items()}
+    clean = {table: checked.good(kept[table]) for table, checked in checks.items()}
 
     problems = []
     if not skip_bad_rows and no_market:
@@ -617,7 +619,6 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
                                                             f"(named in plan.systemic_risk.indices)"))
     if problems:
         raise CaseError(problems)
-    kept = {table: checks[table].good_rows() for table in codes}
     codes = {table: c if kept[table] is None else c[kept[table]] for table, c in codes.items()}
     return CaseTables(clean["market"], clean["trades"], clean["positions"], clean["indices"], clean["actions"],
                       clean["exclusions"], rejected, files, tuple(no_market), codes)
