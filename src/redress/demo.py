@@ -20,6 +20,7 @@ from redress.engine.compare import compare
 from redress.engine.explain import explain
 from redress.engine.pipeline import compute, prepare
 from redress.engine.summary import summarize
+from redress.exports import write_frame_csv
 from redress.law.plan import SystemicMethod, load_plan_override
 from redress.synth import generate_case
 
@@ -57,7 +58,7 @@ def run(out_dir: Path, n_trades: int = 400_000, n_investors: int = 20_000, seed:
         named.append((name, load_plan_override(path, prep.case)))
     assert all(p.systemic_risk.method != SystemicMethod.RELATIVE_RATIO or p.systemic_risk.indices for _, p in named)
     comparison = compare(prep, named)
-    comparison.table.write_csv(out_dir / "comparison.csv")
+    write_frame_csv(comparison.table, out_dir / "comparison.csv")
     render_comparison(console, comparison.table, prep.case.name)
 
     eligible = result.table.with_row_index("i").filter(pl.col("status") == "eligible").sort("compensation")

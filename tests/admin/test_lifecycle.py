@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from redress.admin import cases, claims, fund, payments
+from redress.admin import approvals, cases, claims, fund, payments
 from redress.admin.errors import AdminError, Forbidden
 from redress.claims.lifecycle import TRANSITIONS, CaseState, IllegalTransition, check_transition
 from redress.store import audit
@@ -106,10 +106,10 @@ def test_maker_cannot_check_their_own_request(db, tmp_path):
         ap_id = payments.propose_batch(s, "dave", w.case_id, D(2023, 2, 15)).id
     with pytest.raises(Forbidden, match="cannot also approve"):
         with w.tx() as s:
-            cases.decide_approval(s, "dave", ap_id, True)
+            approvals.decide(s, "dave", ap_id, True)
     with pytest.raises(Forbidden, match="approver role"):
         with w.tx() as s:
-            cases.decide_approval(s, "carol", ap_id, True)
+            approvals.decide(s, "carol", ap_id, True)
     with pytest.raises(AdminError, match="waiting for approval"):
         with w.tx() as s:
             payments.export_batch(s, "alice", w.case_id, 1, tmp_path / "out")
@@ -171,7 +171,7 @@ def test_a_rejected_batch_is_cancelled_and_its_claims_go_in_the_next(db, tmp_pat
         with w.tx() as s:
             payments.propose_batch(s, "alice", w.case_id, D(2023, 2, 15))
     with w.tx() as s:
-        cases.decide_approval(s, "bob", ap_id, False, "wrong date")
+        approvals.decide(s, "bob", ap_id, False, "wrong date")
     with pytest.raises(AdminError, match="cancelled"):
         with w.tx() as s:
             payments.export_batch(s, "alice", w.case_id, 1, tmp_path / "out")

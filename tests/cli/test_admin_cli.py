@@ -144,7 +144,7 @@ def test_web_users_from_the_command_line(db, tmp_path):
     url, engine = db
     _cli(url, "db", "init", "--admin", "root")
     res = runner.invoke(app, ["user", "add", "inv1", "--role", "investor", "--investor-id", "110101199001011234",
-                              "--password"], input="s3cret-pass\ns3cret-pass\n",
+                              "--password"], input="s3cret-pass-2023\ns3cret-pass-2023\n",
                         env={"REDRESS_DATABASE_URL": url, "REDRESS_USER": "root"})
     assert res.exit_code == 0, res.output
     refused = _cli(url, "user", "add", "inv2", "--role", "investor", user="root", code=2)

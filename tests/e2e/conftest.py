@@ -28,7 +28,7 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine, select
 
-from redress.admin import cases, claims, fund
+from redress.admin import approvals, cases, claims, fund
 from redress.store.db import make_engine, migrate, unit_of_work
 from redress.store.models import Claim
 
@@ -100,7 +100,7 @@ def seed_case(data_dir: Path, db_url: str) -> Seeded:
         plan = claims.propose_plan(s, "alice", case_id, case_dir, results, today - dt.timedelta(days=7),
                                    today + dt.timedelta(days=38), recompute=False).id
     with unit_of_work(engine) as s:
-        cases.decide_approval(s, "bob", plan, True, "checked")
+        approvals.decide(s, "bob", plan, True, "checked")
         sha = claims.publish_agreement(s, "alice", case_id, "v1", AGREEMENT_BODY).sha256
         claims.open_claims(s, "alice", case_id, results)
         ranked = [(inv, fen) for inv, fen in s.execute(

@@ -11,7 +11,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DatabaseError
 from typer.testing import CliRunner
 
-from redress.admin import cases, claims, fairfunds, payments
+from redress.admin import approvals, cases, claims, fairfunds, payments
 from redress.admin.errors import AdminError, BadInput, Forbidden
 from redress.cli.main import app
 from redress.ledger.allocation import allocate
@@ -84,7 +84,7 @@ def test_allocations_are_paid_through_released_batches_to_the_fen(db, tmp_path):
             fairfunds.export_batch(s, "alice", cid, 1, w.root / "ff")
     with w.tx() as s:   # four eyes: the maker cannot release their own batch
         with pytest.raises(Forbidden):
-            cases.decide_approval(s, "alice", ap_id, True)
+            approvals.decide(s, "alice", ap_id, True)
     w.approve(ap_id)
     path, rows = _export(w, 1)
     first = path.read_bytes()
@@ -131,7 +131,7 @@ def test_bad_results_and_rejected_batches_change_nothing(db, tmp_path):
     with w.tx() as s:
         ap = fairfunds.propose_batch(s, "alice", cid, D(2023, 3, 12)).id
     with w.tx() as s:
-        cases.decide_approval(s, "bob", ap, False, "wrong date")
+        approvals.decide(s, "bob", ap, False, "wrong date")
     with w.tx() as s:
         assert [b.status for b in fairfunds.batches(s, cid)] == ["cancelled"]
         assert fairfunds.statement(s, cid).awaiting_fen == FINE     # owed again

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from redress.admin import cases, claims, payments
+from redress.admin import approvals, cases, claims, payments
 from redress.admin.errors import AdminError
 from redress.store.db import make_engine, unit_of_work
 
@@ -64,7 +64,7 @@ def pay_all(engine, case_id: str, job: dict) -> dict:
         for ap_id in waiting:
             try:
                 with unit_of_work(engine) as s:
-                    cases.decide_approval(s, "bob", ap_id, True)
+                    approvals.decide(s, "bob", ap_id, True)
                 approved.append(ap_id)
             except AdminError as exc:
                 refused.append([ap_id, str(exc)])

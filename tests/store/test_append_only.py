@@ -230,7 +230,11 @@ def test_an_edited_detail_with_its_hash_recomputed_breaks_the_next_link(logged):
                      {"d": forged, "h": digest, "k": k})
     v = _verify(engine)
     assert not v.ok
-    assert v.problems == (f"event {k + 1}: link to the previous event is broken",), v.problems
+    assert v.problems[0] == f"event {k + 1}: link to the previous event is broken", v.problems
+    # and the books no longer agree with the forged event
+    assert len(v.problems) == 2 and v.problems[1].startswith("ledger entry 1 (") and \
+        f"differs from audit event {k}: " in v.problems[1] and \
+        "posting to trust_cash is 100.00 in the books but 1.00 in the log" in v.problems[1], v.problems
 
 
 @pytest.mark.parametrize("where", ["middle", "first"])

@@ -26,7 +26,7 @@ from redress.ledger import core
 from redress.store import audit
 from redress.store.db import unit_of_work
 from redress.store.models import AuditHead, BalanceCheck, LedgerEntry
-from support.admin import users
+from support.admin import reverse, users
 
 D = dt.date
 TC = fund.TRUST_CASH
@@ -145,7 +145,7 @@ def fund_machine(engine):
             self.day += dt.timedelta(days=days)
 
             def op(s):
-                return fund.reverse(s, "alice", self.case_id, key, self.day, "keyed in twice")
+                return reverse(s, self.case_id, key, self.day, "keyed in twice")
 
             if self.cash - delta < 0:
                 event("correction refused: would overdraw")
@@ -217,13 +217,13 @@ def fund_machine(engine):
             key = data.draw(st.sampled_from(sorted(self.reversed)))
             on = self.reversed[key]
             before = snapshot(engine, self.case_id)
-            with unit_of_work(engine) as s:     # the same correction again: nothing new
-                row = fund.reverse(s, "alice", self.case_id, key, on, "keyed in twice")
-                assert row.key == f"reversal:{key}"
+            # the same correction again is refused: the entry is already corrected
+            refused(engine, self.case_id, lambda s: reverse(s, self.case_id, key, on, "keyed in twice"),
+                    match="already been reversed")
             assert snapshot(engine, self.case_id) == before
             # a correction is not itself corrected by hand
             refused(engine, self.case_id,
-                    lambda s: fund.reverse(s, "alice", self.case_id, f"reversal:{key}", self.day, "undo"),
+                    lambda s: reverse(s, self.case_id, f"reversal:{key}", self.day, "undo"),
                     match="reversal entry")
 
         # -- plainly bad requests ------------------------------------------------------------------------
@@ -354,17 +354,17 @@ def test_a_contribution_already_spent_cannot_be_reversed(books):
         fund.contribute(s, "alice", cid, "sponsor", 100_00, START, "BANK-1")
         fund.contribute(s, "alice", cid, "auditor", 50_00, START, "BANK-2")
         fund.fee(s, "alice", cid, 60_00, START, "FEE-1", "custody")
-    refused(engine, cid, lambda s: fund.reverse(s, "alice", cid, "contribution:BANK-1", START, "typo"),
+    refused(engine, cid, lambda s: reverse(s, cid, "contribution:BANK-1", START, "typo"),
             match="overdraw")
     with unit_of_work(engine) as s:
-        fund.reverse(s, "alice", cid, "fee:FEE-1", START, "charged to the wrong fund")
-        fund.reverse(s, "alice", cid, "contribution:BANK-1", START, "typo")
+        reverse(s, cid, "fee:FEE-1", START, "charged to the wrong fund")
+        reverse(s, cid, "contribution:BANK-1", START, "typo")
         st_ = fund.statement(s, cid)
     assert st_.contributions_fen == {"auditor": 50_00, "sponsor": 0}   # a payer reversed to nothing stays listed
     assert (st_.fees_fen, st_.trust_cash_fen) == (0, 50_00)
-    refused(engine, cid, lambda s: fund.reverse(s, "alice", cid, "contribution:NOPE", START, "typo"),
+    refused(engine, cid, lambda s: reverse(s, cid, "contribution:NOPE", START, "typo"),
             exc=NotFound)
-    refused(engine, cid, lambda s: fund.reverse(s, "alice", cid, "contribution:BANK-2", START, "  "),
+    refused(engine, cid, lambda s: reverse(s, cid, "contribution:BANK-2", START, "  "),
             exc=BadInput, match="reason")
 
 
@@ -438,7 +438,7 @@ def test_a_payer_reversed_to_zero_stays_on_the_statement(db, tmp_path):
 
     from redress.admin import cases, fund
     from redress.store.db import unit_of_work
-    from support.admin import users
+    from support.admin import reverse, users
 
     _url, engine = db
     users(engine)
@@ -448,6 +448,6 @@ def test_a_payer_reversed_to_zero_stays_on_the_statement(db, tmp_path):
         cases.add_payer(s, "alice", "rv", "law", "Law Firm", "law_firm", 100)
         fund.contribute(s, "alice", "rv", "sponsor", 100, dt.date(2023, 1, 3), "C1")
         fund.contribute(s, "alice", "rv", "law", 50, dt.date(2023, 1, 3), "C2")
-        fund.reverse(s, "alice", "rv", "contribution:C2", dt.date(2023, 1, 4), "booked to the wrong case")
+        reverse(s, "rv", "contribution:C2", dt.date(2023, 1, 4), "booked to the wrong case")
         st = fund.statement(s, "rv")
     assert st.contributions_fen == {"law": 0, "sponsor": 100}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from redress.admin import cases, claims, fund, payments
+from redress.admin import approvals, cases, claims, fund, payments
 from redress.store.db import unit_of_work
 
 LEGAL_A = Path(__file__).parents[1] / "legal" / "cases" / "a_worked_example_section_8"
@@ -50,7 +50,7 @@ class World:
 
     def approve(self, approval_id: int):
         with self.tx() as s:
-            return cases.decide_approval(s, "bob", approval_id, True)
+            return approvals.decide(s, "bob", approval_id, True)
 
     def decision(self, investor: str, decision: str = "accept", on: dt.date = dt.date(2023, 2, 10),
                  key: str | None = None, channel: str = "online") -> claims.DecisionInput:
@@ -81,6 +81,12 @@ class World:
         path.write_text("instruction_id,status,amount,settled_on,reason\n"
                         + "".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
         return path
+
+
+def reverse(s, case_id: str, key: str, on: dt.date, reason: str, maker: str = "alice", checker: str = "bob"):
+    """A correction as the books take it: proposed by one person, approved by a second; the reversing entry."""
+    ap = fund.propose_reversal(s, maker, case_id, key, on, reason)
+    return approvals.decide(s, checker, ap.id, True)
 
 
 def users(engine: Engine) -> None:

@@ -322,8 +322,11 @@ def xlsx_rows(data: bytes) -> list[list[str]]:
         sheet = ElementTree.fromstring(z.read("xl/worksheets/sheet1.xml"))
     out = []
     for row in sheet.iter(f"{{{ns['m']}}}row"):
-        cells = []
+        cells: list[str] = []
         for cell in row.findall("m:c", ns):
+            letters = "".join(ch for ch in cell.get("r", "") if ch.isalpha())
+            column = sum((ord(ch) - 64) * 26 ** k for k, ch in enumerate(reversed(letters))) - 1
+            cells.extend([""] * (column - len(cells)))       # a blank cell is not written at all
             v = cell.find("m:v", ns)
             text = "" if v is None else v.text or ""
             if cell.get("t") == "s":

@@ -5,10 +5,13 @@ Every operation gets a bounded number of generated requests (derandomized, so CI
 ones (with the real case id for reads, so that they reach the data) and invalid ones.  Each response must not be
 a server error and must conform to the schema the document declares for its status code.
 
-Left out: ``POST /api/cases``, ``POST /api/cases/{case_id}/payment-results``, ``.../fair-fund/results`` and the
-failed firms' claims, records and results (multipart uploads: slow to generate and covered by test_api,
-test_fairfund_web and test_ipf_web), ``POST /api/cases/{case_id}/compute`` (starts a background computation
-thread), and ``DELETE /api/session`` (it would sign the fuzzing session out).
+The application runs as served, with its body limits: every generated body passes through them, and the case
+upload (``POST /api/cases``, a small generated file) is fuzzed like the rest.
+
+Left out: ``POST /api/cases/{case_id}/payment-results``, ``.../fair-fund/results`` and the failed firms'
+claims, records and results (multipart uploads: slow to generate and covered by test_api, test_fairfund_web and
+test_ipf_web), ``POST /api/cases/{case_id}/compute`` (starts a background computation thread), and
+``DELETE /api/session`` (it would sign the fuzzing session out).
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 from websupport import Web
 
+from redress.web.limits import BodyLimit
 from redress.web.security import COOKIE
 
-EXCLUDED = {("POST", "/api/cases"), ("POST", "/api/cases/{case_id}/payment-results"),
+EXCLUDED = {("POST", "/api/cases/{case_id}/payment-results"),
             ("POST", "/api/cases/{case_id}/fair-fund/results"), ("POST", "/api/ipf/firms/{firm_id}/claims"),
             ("POST", "/api/ipf/firms/{firm_id}/records"), ("POST", "/api/ipf/firms/{firm_id}/results"),
             ("POST", "/api/cases/{case_id}/compute"), ("DELETE", "/api/session")}
@@ -53,6 +57,7 @@ def strategy(operation, web: Web, mode: GenerationMode):
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=lambda m: m.value)
 def test_openapi_document_holds(web: Web, mode):
+    assert any(m.cls is BodyLimit for m in web.app.user_middleware)
     schema = schemathesis.openapi.from_asgi("/openapi.json", web.app)
     headers = staff_headers(web)
     failures: list[str] = []

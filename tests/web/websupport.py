@@ -16,15 +16,15 @@ import polars as pl
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from redress.admin import cases, claims, fund, payments
+from redress.admin import approvals, cases, claims, fund, payments
 from redress.store.db import unit_of_work
-from redress.store.models import User
+from redress.store.models import Case, User
 from redress.web.app import create_app
 
 PASSWORD = "correct horse battery staple"
 TODAY = dt.date.today()
 OPEN_ON = TODAY - dt.timedelta(days=7)
-DEADLINE = TODAY + dt.timedelta(days=30)
+DEADLINE = TODAY + dt.timedelta(days=3)    # claims close the day after: events are dated at most a week ahead
 AGREEMENT = "和解协议 settlement agreement v1: the investor accepts and assigns the claim to the payers."
 
 # name -> (display name, roles); investors and the payer get their ids below
@@ -82,7 +82,19 @@ def password_hash() -> str:
     return hash_password(PASSWORD)
 
 
-def build(db, tmp_path: Path, synth_case: Path) -> Web:
+def small_case(root: Path, *, seed: int, name: str, n_trades: int = 400, n_investors: int = 30) -> Path:
+    """A generated case directory under ``root`` with its computed ``results.csv``."""
+    from redress.engine.pipeline import compute, prepare
+    from redress.synth import generate_case
+
+    case_dir = root / "case"
+    generate_case(case_dir, n_trades=n_trades, n_investors=n_investors, seed=seed, trades_format="csv", name=name)
+    compute(prepare(case_dir)).write(case_dir / "results.csv")
+    return case_dir
+
+
+def build(db, tmp_path: Path, synth_case: Path, **app_options) -> Web:
+    """The world; ``app_options`` go to ``create_app`` (limits, trusted proxies)."""
     url, engine = db
     case_dir = tmp_path / "case"
     shutil.copytree(synth_case, case_dir)
@@ -116,11 +128,11 @@ def build(db, tmp_path: Path, synth_case: Path) -> Web:
         for user in s.execute(select(User).where(User.name != "root")).scalars():
             user.password_hash = password_hash()
     with unit_of_work(engine) as s:
-        cases.decide_approval(s, "chk", ap_id, True)
+        approvals.decide(s, "chk", ap_id, True)
     with unit_of_work(engine) as s:
         sha = claims.publish_agreement(s, "op", case_id, "v1", AGREEMENT).sha256
         claims.open_claims(s, "op", case_id, results)
-    app = create_app(url, data_dir=tmp_path / "data", secure_cookies=True, run_migrations=True)
+    app = create_app(url, data_dir=tmp_path / "data", secure_cookies=True, run_migrations=True, **app_options)
     return Web(app, url, engine, case_id, case_dir, sha, investors, offers, investors[0], investors[1])
 
 
@@ -138,7 +150,7 @@ def paid_and_closed(w: Web) -> int:
                                                                    "v1", w.agreement_sha))
         ap_id = payments.propose_batch(s, "op", w.case_id, TODAY).id
     with w.tx() as s:
-        number = cases.decide_approval(s, "chk", ap_id, True).number
+        number = approvals.decide(s, "chk", ap_id, True).number
     out = w.case_dir.parent / "out"
     with w.tx() as s:
         path, _ = payments.export_batch(s, "op", w.case_id, number, out)
@@ -149,8 +161,9 @@ def paid_and_closed(w: Web) -> int:
                        + "".join(f"{r[0]},paid,{r[4]},{TODAY.isoformat()},\n" for r in rows), encoding="utf-8")
     with w.tx() as s:
         payments.import_results(s, "op", w.case_id, results)
-    r = w.signed_in("op").post(f"/api/cases/{w.case_id}/close",
-                               json={"on": (DEADLINE + dt.timedelta(days=1)).isoformat()})
+    with w.tx() as s:      # the claims period has run out (dates of what happened cannot lie ahead of today)
+        s.get(Case, w.case_id).deadline = TODAY - dt.timedelta(days=1)
+    r = w.signed_in("op").post(f"/api/cases/{w.case_id}/close", json={"on": TODAY.isoformat()})
     assert r.status_code == 200, r.text
     return sum(w.offers[i] for i in accepted)
 
@@ -161,3 +174,55 @@ def settled(w: Web) -> int:
     with w.tx() as s:
         payments.complete_payments(s, "op", w.case_id)
     return paid
+
+
+# -- over real HTTP ------------------------------------------------------------------------------------------
+
+class LiveServer:
+    """``app`` served by uvicorn in a daemon thread on a socket bound here (127.0.0.1, a free port), configured
+    as ``redress serve`` runs it (forwarding headers left to the application)."""
+
+    def __init__(self, app, **config) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        scheme = "https" if config.get("ssl_certfile") else "http"
+        self.base_url = f"{scheme}://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+                                                    proxy_headers=False, **config))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True,
+                                       name=f"uvicorn-{self.port}")
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+def http_session(base_url: str, name: str, password: str = PASSWORD) -> dict[str, str]:
+    """Sign ``name`` in over HTTP; the headers that act as them (the session cookie is Secure, so it is sent
+    by hand over plain HTTP, as a browser does for 127.0.0.1)."""
+    import httpx
+
+    from redress.web.security import COOKIE
+
+    r = httpx.post(f"{base_url}/api/session", json={"name": name, "password": password}, verify=False)
+    assert r.status_code == 200, r.text
+    return {"Cookie": f"{COOKIE}={r.cookies[COOKIE]}", "X-CSRF-Token": r.json()["csrf_token"]}

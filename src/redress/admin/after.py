@@ -14,7 +14,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from redress.admin import cases, fairfunds, hearings, recovery
+from redress import exports
+from redress.admin import approvals, fairfunds, hearings, recovery
 from redress.hearing import commitment
 from redress.store.db import unit_of_work
 
@@ -98,16 +99,13 @@ def run_fair_fund(engine: Engine, case_id: str, files: Path, *, actor: str, appr
             fairfunds.run_round(s, actor, case_id, day + dt.timedelta(days=1))
             ap_id = fairfunds.propose_batch(s, actor, case_id, day + dt.timedelta(days=3)).id
         with unit_of_work(engine) as s:
-            batch = cases.decide_approval(s, approver, ap_id, True, "fair-fund batch checked")
+            batch = approvals.decide(s, approver, ap_id, True, "fair-fund batch checked")
             path, _manifest = fairfunds.export_batch(s, actor, case_id, batch.number, files)
         with path.open(encoding="utf-8") as f:
             rows = [[r["instruction_id"], "paid", r["amount"], (day + dt.timedelta(days=5)).isoformat(), ""]
                     for r in csv.DictReader(f)]
-        results = files / f"{path.stem}-results.csv"
-        with results.open("w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["instruction_id", "status", "amount", "settled_on", "reason"])
-            w.writerows(rows)
+        results = exports.write_csv(files / f"{path.stem}-results.csv",
+                                    ["instruction_id", "status", "amount", "settled_on", "reason"], rows)
         with unit_of_work(engine) as s:
             fairfunds.import_results(s, actor, case_id, results)
     with unit_of_work(engine) as s:

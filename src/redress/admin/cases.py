@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+import re
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from redress.admin.errors import AdminError, BadInput, Forbidden, NotFound
+from redress.admin.errors import AdminError, BadInput, Forbidden, NotFound, valid_id
+from redress.admin.money import check_fen
 from redress.claims.lifecycle import CaseState, IllegalTransition, check_transition
+from redress.ids import IdKind
 from redress.store import audit
 from redress.store.models import Approval, Case, Payer, Transition, User
 
@@ -34,6 +37,13 @@ def add_user(session: Session, actor: str, name: str, display_name: str, roles: 
              password: str | None = None, *, investor_id: str | None = None, payer_case_id: str | None = None,
              payer_id: str | None = None) -> User:
     require_user(session, actor, "operator")
+    valid_id(IdKind.USER, name)
+    if investor_id is not None:
+        valid_id(IdKind.INVESTOR, investor_id)
+    if payer_case_id is not None:
+        valid_id(IdKind.CASE, payer_case_id)
+    if payer_id is not None:
+        valid_id(IdKind.PAYER, payer_id)
     bad = sorted(set(roles) - ROLES)
     if bad:
         raise BadInput(f"unknown role(s) {', '.join(bad)}; roles are: {', '.join(sorted(ROLES))}")
@@ -45,6 +55,7 @@ def add_user(session: Session, actor: str, name: str, display_name: str, roles: 
         raise BadInput("investor and payer users cannot also hold staff roles")
     if session.get(User, name) is not None:
         raise AdminError(f"user {name!r} already exists")
+    _check_password(password, name)
     pw = None
     if password:
         from argon2 import PasswordHasher
@@ -63,6 +74,8 @@ def bootstrap(session: Session, name: str, display_name: str, password: str | No
     """Create the first user of an empty database (every staff role; a second person is still needed to check)."""
     if session.execute(select(User).limit(1)).scalar_one_or_none() is not None:
         raise AdminError("the database already has users; add more with `redress user add`")
+    valid_id(IdKind.USER, name)
+    _check_password(password, name)
     pw = None
     if password:
         from argon2 import PasswordHasher
@@ -73,6 +86,15 @@ def bootstrap(session: Session, name: str, display_name: str, password: str | No
     session.flush()
     audit.record(session, name, "user.bootstrap", name, {"roles": user.roles})
     return user
+
+
+def _check_password(password: str | None, name: str) -> None:
+    """A password is set only if ``redress.passwords`` accepts it (no password: the user cannot sign in)."""
+    from redress import passwords
+
+    found = passwords.problem(password, name) if password else None
+    if found:
+        raise BadInput(found)
 
 
 def require_user(session: Session, name: str, role: str | None = None) -> User:
@@ -88,6 +110,7 @@ def require_user(session: Session, name: str, role: str | None = None) -> User:
 
 def create_case(session: Session, actor: str, case_id: str, name: str, custodian: str | None = None) -> Case:
     require_user(session, actor, "operator")
+    valid_id(IdKind.CASE, case_id)
     if session.get(Case, case_id) is not None:
         raise AdminError(f"case {case_id!r} already exists")
     case = Case(id=case_id, name=name, state=CaseState.DRAFT, created_at=audit.now_stamp(), custodian=custodian,
@@ -135,12 +158,15 @@ def transition(session: Session, case: Case, target: CaseState, actor: str, reas
 def add_payer(session: Session, actor: str, case_id: str, payer_id: str, name: str, role: str,
               committed_fen: int) -> Payer:
     require_user(session, actor, "operator")
+    valid_id(IdKind.PAYER, payer_id)
     case = get_case(session, case_id, lock=True)
     require_state(case, {CaseState.DRAFT, CaseState.FUND_ESTABLISHED}, "add a payer")
     if role not in PAYER_ROLES:
         raise BadInput(f"unknown payer role {role!r}; one of: {', '.join(sorted(PAYER_ROLES))}")
-    if committed_fen < 0:
-        raise BadInput("a commitment cannot be negative")
+    try:
+        check_fen(committed_fen, f"payer {payer_id}: the commitment")
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     if session.get(Payer, (case_id, payer_id)) is not None:
         raise AdminError(f"payer {payer_id!r} already named in case {case_id}")
     payer = Payer(case_id=case_id, payer_id=payer_id, name=name, role=role, committed_fen=committed_fen)
@@ -157,72 +183,38 @@ def payers(session: Session, case_id: str) -> list[Payer]:
 
 # -- maker-checker -------------------------------------------------------------------------------------------
 
-Executor = Callable[[Session, Approval, str], Any]
-_EXECUTORS: dict[str, Executor] = {}
-_ON_REJECT: dict[str, Executor] = {}
+class ApprovalAction(StrEnum):
+    """Every action that one person prepares and a second person must check before it takes effect.
+    What each does when granted or rejected is in ``redress.admin.approvals``."""
+
+    APPROVE_PLAN = "approve_plan"              # the plan and results become the case's; claims can open
+    RELEASE_BATCH = "release_batch"            # a payment batch goes to the clearing system
+    RETURN_SURPLUS = "return_surplus"          # what is left returns to the payers; the fund is liquidated
+    RELEASE_FAIRFUND = "release_fairfund"      # a fair-fund batch goes to the clearing system
+    REVERSE_ENTRY = "reverse_entry"            # a contribution, interest or fee entry is corrected
 
 
-def executor(action: str) -> Callable[[Executor], Executor]:
-    """Register what happens when an approval of ``action`` is granted."""
-
-    def register(fn: Executor) -> Executor:
-        _EXECUTORS[action] = fn
-        return fn
-
-    return register
-
-
-def on_reject(action: str) -> Callable[[Executor], Executor]:
-    """Register how a rejected request of ``action`` is unwound (what the maker prepared is released)."""
-
-    def register(fn: Executor) -> Executor:
-        _ON_REJECT[action] = fn
-        return fn
-
-    return register
-
-
-def request_approval(session: Session, actor: str, case: Case, action: str, subject: str,
+def request_approval(session: Session, actor: str, case: Case, action: ApprovalAction | str, subject: str,
                      payload: dict[str, Any]) -> Approval:
     require_user(session, actor, "operator")
+    try:
+        action = ApprovalAction(action)
+    except ValueError:
+        raise AdminError(f"{action!r} is not an action that needs approval") from None
     pending = session.execute(select(Approval).where(Approval.case_id == case.id, Approval.action == action,
                                                      Approval.subject == subject,
                                                      Approval.status == "pending")).scalar_one_or_none()
     if pending is not None:
         raise AdminError(f"{action} {subject} is already waiting for approval (request {pending.id})")
     text = audit.canonical(payload)
-    ap = Approval(case_id=case.id, action=action, subject=subject, payload=text, payload_sha256=sha256_text(text),
-                  requested_by=actor, requested_at=audit.now_stamp(), status="pending")
+    ap = Approval(case_id=case.id, action=str(action), subject=subject, payload=text,
+                  payload_sha256=sha256_text(text), requested_by=actor, requested_at=audit.now_stamp(),
+                  status="pending")
     session.add(ap)
     session.flush()
     audit.record(session, actor, "approval.request", f"{action} {subject}",
                  {"approval": ap.id, "payload_sha256": ap.payload_sha256}, case.id)
     return ap
-
-
-def decide_approval(session: Session, actor: str, approval_id: int, approve: bool, note: str = "") -> Any:
-    """The checker's decision.  The maker cannot check their own request (four eyes)."""
-    require_user(session, actor, "approver")
-    ap = session.get(Approval, approval_id)
-    if ap is None:
-        raise NotFound(f"no approval request {approval_id}")
-    get_case(session, ap.case_id, lock=True)
-    session.refresh(ap)
-    if ap.status != "pending":
-        raise AdminError(f"approval request {approval_id} is already {ap.status}")
-    if ap.requested_by == actor:
-        raise Forbidden(f"{actor} made request {approval_id} and cannot also approve it: a second person must "
-                        f"check it / 经办与复核须为不同人员")
-    ap.status = "approved" if approve else "rejected"
-    ap.decided_by, ap.decided_at = actor, audit.now_stamp()
-    session.flush()
-    audit.record(session, actor, f"approval.{ap.status}", f"{ap.action} {ap.subject}",
-                 {"approval": ap.id, "payload_sha256": ap.payload_sha256, "note": note}, ap.case_id)
-    if approve:
-        return _EXECUTORS[ap.action](session, ap, actor)
-    if ap.action in _ON_REJECT:
-        _ON_REJECT[ap.action](session, ap, actor)
-    return None
 
 
 def payload(ap: Approval) -> dict[str, Any]:
@@ -234,8 +226,58 @@ def pending_approvals(session: Session, case_id: str) -> list[Approval]:
                                 .order_by(Approval.id)).scalars())
 
 
-def parse_date(text: str, what: str) -> dt.date:
+# -- dates people give ---------------------------------------------------------------------------------------
+
+FIRST_TRADING_DAY = dt.date(1990, 12, 19)   # the Shanghai Stock Exchange opened: no case concerns an earlier day
+EVENT_DAYS_AHEAD = 7      # a bank may value-date a credit a few days ahead; nothing else is dated later
+PLAN_YEARS_AHEAD = 5      # claims periods, deadlines and late windows are set at most this far ahead
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+class DateKind(StrEnum):
+    """What a date a person gives stands for; each kind has its range (``date_range``)."""
+
+    EVENT = "event"   # it happened: a booking, a settlement, a decision, a closing, a step in a hearing
+    PLAN = "plan"     # it is set ahead: claims opening, a deadline, the end of a late window
+
+
+def date_range(kind: DateKind, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The first and last date allowed for ``kind``: from the first day of exchange trading in China to a week
+    from today (events) or five years from today (plans)."""
+    today = today or dt.date.today()
+    if kind is DateKind.PLAN:
+        leap_day = today.month == 2 and today.day == 29
+        last = today.replace(year=today.year + PLAN_YEARS_AHEAD, day=28 if leap_day else today.day)
+    else:
+        last = today + dt.timedelta(days=EVENT_DAYS_AHEAD)
+    return FIRST_TRADING_DAY, last
+
+
+def check_date(on: dt.date, what: str, kind: DateKind = DateKind.EVENT, *,
+               today: dt.date | None = None) -> dt.date:
+    """``on`` if it lies in ``date_range(kind)``; otherwise ``BadInput`` naming ``what`` and the range."""
+    if not isinstance(on, dt.date) or isinstance(on, dt.datetime):
+        raise BadInput(f"{what}: {on!r} is not a date (YYYY-MM-DD) / 日期格式有误")
+    first, last = date_range(kind, today)
+    if on < first:
+        raise BadInput(f"{what}: {on} is before {first}, the first day of exchange trading in China "
+                       f"/ 日期早于证券交易所开业日")
+    if on > last:
+        ahead = (f"what happened is dated at most {EVENT_DAYS_AHEAD} days ahead" if kind is DateKind.EVENT
+                 else f"dates are set at most {PLAN_YEARS_AHEAD} years ahead")
+        raise BadInput(f"{what}: {on} is after {last} ({ahead}) / 日期晚于允许范围")
+    return on
+
+
+def parse_date(text: str, what: str, kind: DateKind = DateKind.EVENT, *,
+               today: dt.date | None = None) -> dt.date:
+    """A date as a person writes it (``YYYY-MM-DD``), in the range of its ``kind``; ``BadInput`` otherwise."""
+    cleaned = text.strip() if isinstance(text, str) else ""
     try:
-        return dt.date.fromisoformat(text)
+        if not _ISO_DATE.fullmatch(cleaned):
+            raise ValueError(cleaned)
+        on = dt.date.fromisoformat(cleaned)
     except ValueError:
-        raise BadInput(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
+        shown = text[:40] + "..." if isinstance(text, str) and len(text) > 40 else text
+        raise BadInput(f"{what}: {shown!r} is not a date (YYYY-MM-DD) / 日期格式有误") from None
+    return check_date(on, what, kind, today=today)

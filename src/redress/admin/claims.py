@@ -3,7 +3,6 @@ pro-rata allocation when the fund is short, interest passed on to investors, and
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import io
@@ -15,12 +14,15 @@ import polars as pl
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from redress.admin.cases import (executor, get_case, payers, payload, request_approval, require_state, require_user,
-                                 sha256_text, transition)
-from redress.admin.errors import AdminError, BadInput, NotFound
-from redress.admin.fund import PAYABLE, balances, imported, post, read_new_csv, remember_import
-from redress.admin.money import yuan
+from redress import exports
+from redress.admin.cases import (ApprovalAction, DateKind, check_date, get_case, payers, payload, request_approval,
+                                 require_state, require_user, sha256_text, transition)
+from redress.admin.errors import AdminError, BadInput, NotFound, valid_id
+from redress.admin.fund import (PAYABLE, balances, file_date, free_fen, imported, post, read_new_csv,
+                                remember_import)
+from redress.admin.money import MAX_AMOUNT_FEN, MAX_BALANCE_FEN, yuan
 from redress.claims.lifecycle import DECIDING, CaseState, ClaimStatus
+from redress.ids import BadId, IdKind, check
 from redress.ledger.allocation import allocate
 from redress.ledger.core import AccountKind, account, fund_statement, transfer
 from redress.store import audit
@@ -55,19 +57,55 @@ def read_results(path: Path) -> Results:
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise BadInput(f"{path.name}:1: missing column(s) {', '.join(missing)}")
-    fen = [(pl.col(c).cast(pl.Float64) * 100).round(0).cast(pl.Int64).alias(f"{c}_fen")
-           for c in ("net_loss", "compensation")]
+    # yuan as written, checked against the largest amount before they become integer fen (never overflowing)
+    most = MAX_AMOUNT_FEN / 100
+    money = {c: (pl.col(c).str.strip_chars() if df.schema[c] == pl.String else pl.col(c)).cast(pl.Float64,
+                                                                                               strict=False)
+             for c in ("net_loss", "compensation")}
+    comp, net = money["compensation"], money["net_loss"]
+    numbered = df.with_row_index("line", offset=2).with_columns(
+        pl.col("investor_id").cast(pl.String),
+        (comp.is_null() | ~comp.is_finite() | (comp < 0) | (comp > most)).alias("_bad_compensation"),
+        (net.is_not_null() & (~net.is_finite() | (net.abs() > most))).alias("_bad_net_loss"))
+    bad = numbered.filter(pl.col("investor_id").is_null() | pl.col("_bad_compensation")
+                          | pl.col("_bad_net_loss"))
+    most_text = f"{yuan(MAX_AMOUNT_FEN, grouping=True)} yuan"
+    problems = []
+    for r in bad.head(50).iter_rows(named=True):
+        if r["investor_id"] is None:
+            why = "missing investor"
+        elif r["_bad_compensation"]:
+            why = f"compensation {r['compensation']!r} is not an amount from 0 to {most_text}"
+        else:
+            why = f"net_loss {r['net_loss']!r} is not an amount within {most_text}"
+        problems.append(f"{path.name}:{r['line']}: {why}")
+    # every investor id must fit the schema before it becomes a claim (checked once per distinct id)
+    ids = numbered.select("line", "investor_id").filter(pl.col("investor_id").is_not_null())
+    wrong = {i: why for i in ids["investor_id"].unique().to_list() if (why := _id_problem(i)) is not None}
+    problems += [f"{path.name}:{line}: {wrong[i]}" for line, i in ids.filter(
+        pl.col("investor_id").is_in(list(wrong))).head(50).iter_rows()]
+    if problems:
+        raise BadInput(f"{path.name}: bad rows; nothing loaded / 结果文件有误", problems)
+    fen = [(money[c] * 100).round(0).cast(pl.Int64).alias(f"{c}_fen") for c in ("net_loss", "compensation")]
     table = df.select(pl.col("investor_id").cast(pl.String), pl.col("security").cast(pl.String),
                       pl.col("status").cast(pl.String), pl.col("flags").cast(pl.String).fill_null(""), *fen)
-    bad = table.with_row_index("line", offset=2).filter(
-        pl.col("investor_id").is_null() | pl.col("compensation_fen").is_null() | (pl.col("compensation_fen") < 0))
-    if bad.height:
-        raise BadInput(f"{path.name}: bad rows", [f"{path.name}:{r['line']}: missing investor or compensation"
-                                                  for r in bad.head(50).iter_rows(named=True)])
+    total = int(table["compensation_fen"].cast(pl.Float64).sum() or 0)
+    if total > MAX_BALANCE_FEN:
+        raise BadInput(f"{path.name}: the offers sum to {yuan(total, grouping=True)} yuan, more than the "
+                       f"{yuan(MAX_BALANCE_FEN, grouping=True)} yuan a fund can hold / 赔付总额超过上限")
     dup = table.group_by("investor_id", "security").len().filter(pl.col("len") > 1)
     if dup.height:
         raise BadInput(f"{path.name}: {dup.height} (investor, security) pairs appear more than once")
     return Results(hashlib.sha256(raw).hexdigest(), table)
+
+
+def _id_problem(investor_id: str) -> str | None:
+    """Why an investor id of a results file cannot become a claim, or None (the schema of ``redress.ids``)."""
+    try:
+        check(IdKind.INVESTOR, investor_id)
+    except BadId as exc:
+        return str(exc)
+    return None
 
 
 def _claims_frame(results: Results) -> pl.DataFrame:
@@ -81,6 +119,8 @@ def propose_plan(session: Session, actor: str, case_id: str, case_dir: Path, res
     ``recompute`` the results are computed again from the case directory and must agree to the fen."""
     case = get_case(session, case_id, lock=True)
     require_state(case, {CaseState.FUND_ESTABLISHED}, "propose the plan")
+    check_date(claims_open_on, "claims open on", DateKind.PLAN)
+    check_date(deadline, "the deadline", DateKind.PLAN)
     if deadline <= claims_open_on:
         raise BadInput(f"the deadline {deadline} must come after claims open ({claims_open_on})")
     toml_text = (case_dir / "case.toml").read_text(encoding="utf-8")
@@ -105,11 +145,10 @@ def propose_plan(session: Session, actor: str, case_id: str, case_dir: Path, res
             "results_file": results_path.name, "investors": claims.height,
             "offered_fen": int(claims["offered_fen"].sum() or 0), "claims_open_on": claims_open_on.isoformat(),
             "deadline": deadline.isoformat()}
-    return request_approval(session, actor, case, "approve_plan", f"plan {body['plan_sha256'][:12]}", body)
+    return request_approval(session, actor, case, ApprovalAction.APPROVE_PLAN, f"plan {body['plan_sha256'][:12]}", body)
 
 
-@executor("approve_plan")
-def _approve_plan(session: Session, ap: Approval, actor: str) -> None:
+def grant_plan(session: Session, ap: Approval, actor: str) -> None:
     case = get_case(session, ap.case_id, lock=True)
     body = payload(ap)
     case.plan_toml, case.plan_sha256, case.results_sha256 = body["plan_toml"], body["plan_sha256"], body[
@@ -142,7 +181,7 @@ def open_claims(session: Session, actor: str, case_id: str, results_path: Path) 
     case = get_case(session, case_id, lock=True)
     require_state(case, {CaseState.PLAN_APPROVED}, "open claims")
     if session.execute(select(func.count()).select_from(Agreement).where(Agreement.case_id == case_id)).scalar_one() == 0:
-        raise AdminError("publish the settlement agreement first (`redress claims agreement`) / 请先发布和解协议")
+        raise AdminError("publish the settlement agreement first (`redress plan agreement`) / 请先发布和解协议")
     results = read_results(results_path)
     if results.sha256 != case.results_sha256:
         raise AdminError(f"{results_path.name} is not the results file approved with the plan (sha256 "
@@ -159,6 +198,11 @@ def open_claims(session: Session, actor: str, case_id: str, results_path: Path) 
     offered = int(claims["offered_fen"].sum() or 0)
     st = fund_statement(balances(session, case_id))
     case.fully_funded = st.surplus_fen >= offered
+    # every offer, so that `audit verify` can replay the claims from the log
+    audit.record(session, actor, "claims.opened", case_id,
+                 {"results_sha256": results.sha256, "claims": claims.height, "offered_fen": offered,
+                  "fully_funded": case.fully_funded, "offers_fen": {i: int(f) for i, f in claims.iter_rows()}},
+                 case_id)
     transition(session, case, CaseState.CLAIMS_OPEN, actor,
                f"{claims.height} claims offered, {yuan(offered)} yuan; fund "
                + ("covers every offer: awards are paid as investors accept" if case.fully_funded else
@@ -186,6 +230,7 @@ CHANNELS = frozenset({"online", "counter", "mail", "broker", "phone_assisted"})
 def decide(session: Session, actor: str, case_id: str, item: DecisionInput) -> Claim:
     """Record one investor's decision (idempotent by key)."""
     require_user(session, actor)
+    check_date(item.decided_on, "decided on")
     case = get_case(session, case_id, lock=True)
     return _apply_decisions(session, actor, case, [item], per_item_audit=True)[0]
 
@@ -204,9 +249,10 @@ def import_decisions(session: Session, actor: str, case_id: str, path: Path) -> 
     items, problems = [], []
     for line, rec in rows:
         try:
-            on = dt.date.fromisoformat(rec["decided_on"].strip())
-        except ValueError:
-            problems.append(f"{path.name}:{line}: decided_on {rec['decided_on']!r} is not a date")
+            valid_id(IdKind.INVESTOR, rec["investor_id"].strip())
+            on = file_date(rec["decided_on"], "decided_on")
+        except ValueError as exc:
+            problems.append(f"{path.name}:{line}: {exc}")
             continue
         items.append(DecisionInput(rec["investor_id"].strip(), rec["decision"].strip(), on, rec["channel"].strip(),
                                    rec["key"].strip(), (rec.get("agreement_version") or "").strip() or None,
@@ -309,6 +355,9 @@ def _write_decisions(session: Session, actor: str, case: Case, todo: list[tuple[
                      per_item_audit: bool) -> None:
     ps = payers(session, case.id)
     weights = _contribution_weights(session, case.id, [p.payer_id for p in ps])
+    if case.fully_funded:
+        _check_still_funded(session, actor, case, sum(cl.offered_fen for item, cl in todo
+                                                       if item.decision == "accept"))
     at = audit.now_stamp()
     decisions, assignments, updates = [], [], []
     award_total = 0
@@ -332,6 +381,10 @@ def _write_decisions(session: Session, actor: str, case: Case, todo: list[tuple[
                          {"key": item.key, "channel": item.channel, "on": item.decided_on.isoformat(),
                           "agreement": item.agreement_version, "offered_fen": claim.offered_fen}, case.id)
     bulk_insert(session, Decision.__table__, decisions)
+    if not per_item_audit:      # the decisions of a file in one event, so that `audit verify` can replay them
+        audit.record(session, actor, "claims.decided", f"{len(todo)} decision(s)",
+                     {"decisions": {item.investor_id: item.decision for item, _claim in todo},
+                      "awarded_fen": award_total}, case.id)
     # one UPDATE per (decision, date) over lists of ids, not one statement per claim
     c = Claim.__table__.c
     groups: dict[tuple[str, bool, dt.date], list[int]] = {}
@@ -351,6 +404,40 @@ def _write_decisions(session: Session, actor: str, case: Case, todo: list[tuple[
                                         COMPENSATION, PAYABLE, award_total), actor)
 
 
+def _check_still_funded(session: Session, actor: str, case: Case, award_fen: int) -> None:
+    """A fund that no longer covers the awards about to be made (money was reversed out, or fees ate into it)
+    stops awarding as investors accept: these and later acceptances are allocated pro rata at close, from what
+    is free then.  Awards already made stand.  The switch is audited and shown to staff as an alert."""
+    free = free_fen(session, case.id)
+    if award_fen <= free:
+        return
+    case.fully_funded = False
+    case.version += 1
+    session.flush()
+    audit.record(session, actor, "fund.short", case.id,
+                 {"free_fen": free, "to_award_fen": award_fen,
+                  "note": "awards stop; acceptances are allocated pro rata when claims close"}, case.id)
+
+
+def funding_alerts(session: Session, case_id: str) -> list[str]:
+    """What staff must know about the fund's cover of the claims, in words (empty when all is well)."""
+    case = get_case(session, case_id)
+    if case.fully_funded is None or CaseState(case.state) not in DECIDING | {CaseState.CLAIMS_CLOSED}:
+        return []
+    free = free_fen(session, case_id)
+    waiting = session.execute(select(func.coalesce(func.sum(Claim.offered_fen), 0)).where(
+        Claim.case_id == case_id, Claim.status.in_((ClaimStatus.OFFERED, ClaimStatus.ACCEPTED)),
+        Claim.awarded_fen == 0)).scalar_one()
+    if not case.fully_funded:
+        return [f"The fund does not cover every offer: {yuan(free, grouping=True)} yuan is free against "
+                f"{yuan(int(waiting), grouping=True)} yuan offered and not yet awarded. Acceptances are allocated "
+                f"pro rata when claims close. / 基金不足以覆盖全部赔付，申报截止后按比例分配"]
+    if waiting > free:
+        return [f"The fund covers {yuan(free, grouping=True)} yuan of the {yuan(int(waiting), grouping=True)} yuan "
+                f"still offered: if more investors accept, awards will switch to pro rata. / 基金余额低于未决赔付"]
+    return []
+
+
 def _contribution_weights(session: Session, case_id: str, payer_ids: list[str]) -> dict[str, int]:
     bal = balances(session, case_id)
     weights = {p: max(-bal.get(account(AccountKind.CONTRIBUTION, p), 0), 0) for p in payer_ids}
@@ -365,6 +452,7 @@ def extend_deadline(session: Session, actor: str, case_id: str, new_deadline: dt
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     require_state(case, {CaseState.CLAIMS_OPEN}, "extend the deadline")
+    check_date(new_deadline, "the new deadline", DateKind.PLAN)
     if case.deadline is not None and new_deadline <= case.deadline:
         raise BadInput(f"the new deadline {new_deadline} must be later than the current one ({case.deadline}); "
                        f"a deadline is never shortened")
@@ -396,6 +484,7 @@ def close_claims(session: Session, actor: str, case_id: str, on: dt.date) -> dic
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     require_state(case, {CaseState.CLAIMS_OPEN}, "close claims")
+    check_date(on, "claims close on")
     if case.deadline is not None and on <= case.deadline:
         raise AdminError(f"claims cannot close on {on}: the deadline is {case.deadline} "
                          f"(extend it or wait) / 申报期尚未届满")
@@ -410,8 +499,10 @@ def close_claims(session: Session, actor: str, case_id: str, on: dt.date) -> dic
 
 
 def _allocate_short_fund(session: Session, actor: str, case: Case, on: dt.date) -> dict[str, int]:
+    # acceptances not awarded yet: all of them in a fund short from the start; those after the switch in a fund
+    # that fell short while claims were open (awards made before it stand, and are already owed)
     accepted = dict(session.execute(select(Claim.investor_id, Claim.offered_fen).where(
-        Claim.case_id == case.id, Claim.status == ClaimStatus.ACCEPTED)).all())
+        Claim.case_id == case.id, Claim.status == ClaimStatus.ACCEPTED, Claim.awarded_fen == 0)).all())
     st = fund_statement(balances(session, case.id))
     budget = max(st.surplus_fen, 0)
     claimed = sum(accepted.values())
@@ -434,7 +525,8 @@ def _allocate_short_fund(session: Session, actor: str, case: Case, on: dt.date) 
                                         f"award:close:{on.isoformat()}", COMPENSATION, PAYABLE, total), actor)
     audit.record(session, actor, "claims.allocated", case.id,
                  {"budget_fen": budget, "claimed_fen": claimed, "allocated_fen": total,
-                  "remainder_fen": run.remainder_fen if run else 0, "pro_rata": run is not None}, case.id)
+                  "remainder_fen": run.remainder_fen if run else 0, "pro_rata": run is not None,
+                  "awards_fen": shares}, case.id)
     return {"budget_fen": budget, "claimed_fen": claimed, "allocated_fen": total,
             "shortfall_fen": claimed - total}
 
@@ -455,6 +547,7 @@ def reopen_late_window(session: Session, actor: str, case_id: str, until: dt.dat
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     require_state(case, {CaseState.CLAIMS_CLOSED}, "reopen a late window")
+    check_date(until, "the late window's end", DateKind.PLAN)
     if not case.fully_funded:
         raise AdminError("the fund was short and has been allocated pro rata; a late window would need new money "
                          "from the payers first / 基金不足，无法补充申报")
@@ -473,6 +566,7 @@ def close_late_window(session: Session, actor: str, case_id: str, on: dt.date) -
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     require_state(case, {CaseState.LATE_WINDOW}, "close the late window")
+    check_date(on, "the late window closes on")
     if case.late_window_until is not None and on <= case.late_window_until:
         raise AdminError(f"the late window runs until {case.late_window_until}")
     left = session.execute(select(func.count()).select_from(Claim).where(
@@ -487,6 +581,7 @@ def distribute_interest(session: Session, actor: str, case_id: str, on: dt.date)
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     require_state(case, {CaseState.CLAIMS_CLOSED}, "distribute interest")
+    check_date(on, "interest passed on")
     st = fund_statement(balances(session, case_id))
     amount = st.interest_undistributed_fen
     if amount <= 0:
@@ -501,6 +596,8 @@ def distribute_interest(session: Session, actor: str, case_id: str, on: dt.date)
                               allocated_fen=run.total_fen, floor_total_fen=run.floor_total_fen,
                               remainder_fen=run.remainder_fen, recipients=len(shares), at=audit.now_stamp()))
     _set_by_investor(session, case_id, "interest_fen", shares, add=True)
+    audit.record(session, actor, "claims.interest", case_id,
+                 {"interest_fen": amount, "remainder_fen": run.remainder_fen, "shares_fen": shares}, case_id)
     n = session.execute(select(func.count()).select_from(LedgerEntry).where(
         LedgerEntry.case_id == case_id, LedgerEntry.kind == "interest_award")).scalar_one()
     post(session, case_id, transfer(on, "interest_award", f"interest passed to {len(shares)} investors",
@@ -525,6 +622,7 @@ def write_notices(session: Session, actor: str, case_id: str, kind: str, out: Pa
     case = get_case(session, case_id, lock=True)
     if kind not in NOTICE_TEXT:
         raise BadInput(f"notice kind must be one of {', '.join(NOTICE_TEXT)}")
+    check_date(on, "notices issued on")
     status, deadline = ((ClaimStatus.OFFERED, case.deadline) if kind == "offer"
                         else (ClaimStatus.LAPSED, case.late_window_until))
     if kind == "late_window":
@@ -534,13 +632,11 @@ def write_notices(session: Session, actor: str, case_id: str, kind: str, out: Pa
     rows = list(session.execute(select(Claim.id, Claim.investor_id, Claim.offered_fen).where(
         Claim.case_id == case_id, Claim.status == status).order_by(Claim.investor_id)).all())
     en, zh = NOTICE_TEXT[kind]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["investor_id", "kind", "amount", "deadline", "text_en", "text_zh"])
+    lines = []
     for _cid, inv, fen in rows:
         fields = {"amount": yuan(fen, grouping=True), "case": case.name, "deadline": deadline}
-        w.writerow([inv, kind, yuan(fen), deadline, en.format(**fields), zh.format(**fields)])
-    data = buf.getvalue().encode("utf-8")
+        lines.append([inv, kind, yuan(fen), deadline, en.format(**fields), zh.format(**fields)])
+    data = exports.csv_bytes(["investor_id", "kind", "amount", "deadline", "text_en", "text_zh"], lines)
     digest = hashlib.sha256(data).hexdigest()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from redress.ids import BadId, IdKind, check
+
 
 class AdminError(ValueError):
     """The operation was refused; nothing was changed."""
@@ -32,3 +34,12 @@ class BadInput(AdminError):
         if len(self.problems) > 50:
             full += f"\n  ... and {len(self.problems) - 50} more"
         super().__init__(full, hint=hint)
+
+
+def valid_id(kind: IdKind, value: object) -> str:
+    """``value`` if it is a valid identifier of ``kind`` (``redress.ids``); otherwise ``BadInput`` saying what
+    is allowed.  Services call it where an identifier enters the database."""
+    try:
+        return check(kind, value)
+    except BadId as exc:
+        raise BadInput(str(exc)) from None

@@ -32,10 +32,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from redress.admin.cases import (executor, get_case, on_reject, payload, request_approval, require_state,
+from redress.admin.cases import (ApprovalAction, get_case, payload, request_approval, require_state,
                                  require_user)
+from redress.admin.cases import check_date
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.admin.fund import imported, read_new_csv, remember_import
+from redress.admin.money import MAX_BALANCE_FEN, check_fen, yuan
 from redress.admin.payments import (RESULT_COLUMNS, ImportReport, check_results, mark_pending, settle_batches,
                                     write_instructions)
 from redress.claims.lifecycle import CaseState
@@ -71,9 +73,12 @@ def establish(session: Session, actor: str, case_id: str, minimum_payment_fen: i
     require_state(get_case(session, case_id, lock=True), ESTABLISH_STATES, "set up a fair fund (it pays the "
                   "case's claims, so they must be open)")
     try:
+        check_fen(minimum_payment_fen, "the fair fund's minimum payment")
         FairFundPlan(minimum_payment_fen, residual_to, redistribute_below_minimum)
-    except FairFundError as exc:
+    except (FairFundError, ValueError) as exc:
         raise BadInput(f"fair fund plan refused: {exc}") from None
+    if on is not None:
+        check_date(on, "the fair fund's date")
     old = session.get(FairFundRow, case_id)
     if old is not None:
         if (old.minimum_payment_fen, old.residual_to, old.redistribute_below_minimum) == (
@@ -105,6 +110,11 @@ def add_source(session: Session, actor: str, case_id: str, kind: str, amount_fen
     _fund(session, case_id)
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise BadInput(f"source {reference!r}: amount must be a positive integer of fen, got {amount_fen!r}")
+    check_date(received_on, f"source {reference}: received on")
+    try:
+        check_fen(amount_fen, f"source {reference}")
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
     try:
         Source(kind, amount_fen, reference)
     except FairFundError as exc:
@@ -115,6 +125,10 @@ def add_source(session: Session, actor: str, case_id: str, kind: str, amount_fen
         if (old.kind, old.amount_fen, old.received_on) == (kind, amount_fen, received_on):
             return old
         raise AdminError(f"reference {reference!r} was already used for a different source / 文书编号已使用")
+    held = sum(src.amount_fen for src in sources(session, case_id))
+    if held + amount_fen > MAX_BALANCE_FEN:
+        raise BadInput(f"source {reference}: the fair fund would hold more than "
+                       f"{yuan(MAX_BALANCE_FEN, grouping=True)} yuan / 超过基金余额上限")
     row = FairFundSource(case_id=case_id, kind=kind, reference=reference, amount_fen=amount_fen,
                          received_on=received_on)
     session.add(row)
@@ -215,6 +229,7 @@ def run_round(session: Session, actor: str, case_id: str, on: dt.date) -> FairFu
     row = _fund(session, case_id)
     require_state(case, ROUND_STATES, "run a fair-fund round (the advance compensation must be settled first, so "
                   "the netting is final)")
+    check_date(on, "the round's date")
     st = statement(session, case_id)
     if st.held_fen == 0:
         raise AdminError(f"the fair fund of case {case_id} holds no money to distribute / 公平基金无可分配资金",
@@ -286,6 +301,7 @@ def propose_batch(session: Session, actor: str, case_id: str, on: dt.date) -> Ap
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     _fund(session, case_id)
+    check_date(on, "the batch's date")
     todo = owed(session, case_id)
     if not todo:
         raise AdminError(f"nothing to pay from the fair fund of case {case_id}: every allocation is paid or in a "
@@ -293,7 +309,7 @@ def propose_batch(session: Session, actor: str, case_id: str, on: dt.date) -> Ap
     number = (session.execute(select(func.max(FairFundBatch.number)).where(FairFundBatch.case_id == case_id))
               .scalar_one() or 0) + 1
     total = sum(fen for *_k, fen in todo)
-    ap = request_approval(session, actor, case, "release_fairfund", f"fair-fund batch {number}",
+    ap = request_approval(session, actor, case, ApprovalAction.RELEASE_FAIRFUND, f"fair-fund batch {number}",
                           {"batch": number, "count": len(todo), "total_fen": total, "on": on.isoformat()})
     batch = FairFundBatch(case_id=case_id, number=number, status="proposed", count=len(todo), total_fen=total,
                           approval_id=ap.id)
@@ -310,8 +326,7 @@ def _ff_batch(session: Session, approval_id: int) -> FairFundBatch:
     return session.execute(select(FairFundBatch).where(FairFundBatch.approval_id == approval_id)).scalar_one()
 
 
-@executor("release_fairfund")
-def _release(session: Session, ap: Approval, actor: str) -> FairFundBatch:
+def grant_release(session: Session, ap: Approval, actor: str) -> FairFundBatch:
     batch = _ff_batch(session, ap.id)
     mark_pending(session, FairFundTransfer, batch.id, "instructed")
     batch.status, batch.released_on = "released", dt.date.fromisoformat(payload(ap)["on"])
@@ -321,8 +336,7 @@ def _release(session: Session, ap: Approval, actor: str) -> FairFundBatch:
     return batch
 
 
-@on_reject("release_fairfund")
-def _cancel(session: Session, ap: Approval, actor: str) -> None:
+def unwind_release(session: Session, ap: Approval, actor: str) -> None:
     batch = _ff_batch(session, ap.id)
     mark_pending(session, FairFundTransfer, batch.id, "cancelled")
     batch.status = "cancelled"

@@ -8,6 +8,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -15,14 +16,15 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from redress.admin.cases import get_case, parse_date, require_state, require_user, transition
+from redress.admin.cases import (ApprovalAction, check_date, get_case, parse_date, payload, request_approval,
+                                 require_state, require_user, transition)
 from redress.admin.errors import AdminError, BadInput, NotFound
-from redress.admin.money import parse_yuan, yuan
+from redress.admin.money import MAX_AMOUNT_FEN, over_limits, parse_yuan, yuan
 from redress.claims.lifecycle import FUND_OPEN, CaseState
 from redress.ledger.core import (AccountKind, Entry, FundStatement, Posting, TrialBalance, account, lowest_balance,
                                  fund_statement, reversal, transfer, trial_balance)
 from redress.store import audit
-from redress.store.models import BalanceCheck, ImportedFile, LedgerEntry, LedgerPosting, Payer
+from redress.store.models import Approval, BalanceCheck, ImportedFile, LedgerEntry, LedgerPosting, Payer
 
 TRUST_CASH = account(AccountKind.TRUST_CASH)
 IN_TRANSIT = account(AccountKind.IN_TRANSIT)
@@ -47,9 +49,14 @@ def post(session: Session, case_id: str, entry: Entry, actor: str) -> LedgerEntr
                                  f"{_show(field, old)}, now {_show(field, entry)}); a retry must repeat the "
                                  f"original exactly, a new transaction needs a new reference / 流水号已使用")
         return existing
+    check_date(entry.booked_on, f"entry {entry.key}: booked on")
     after = balances(session, case_id)
     for p in entry.postings:
         after[p.account] = after.get(p.account, 0) + p.amount_fen
+    beyond = over_limits(after, (p.account for p in entry.postings),
+                         turnover(session, case_id) + sum(abs(p.amount_fen) for p in entry.postings))
+    if beyond:
+        raise BadInput(f"entry {entry.key} refused: {beyond}")
     cash_change = sum(p.amount_fen for p in entry.postings if p.account == TRUST_CASH)
     if cash_change < 0:
         low_on, low = lowest_trust_cash(session, case_id, entry.booked_on, cash_change)
@@ -75,6 +82,12 @@ def _show(field: str, entry: Entry) -> str:
     if field == "postings":
         return ", ".join(f"{p.account} {'+' if p.amount_fen > 0 else ''}{yuan(p.amount_fen)}" for p in entry.postings)
     return repr(getattr(entry, field))
+
+
+def turnover(session: Session, case_id: str) -> int:
+    """The sum of the absolute values of every posting in the case's books (bounded: see ``money``)."""
+    return int(session.execute(select(func.coalesce(func.sum(func.abs(LedgerPosting.amount_fen)), 0))
+                               .join(LedgerEntry).where(LedgerEntry.case_id == case_id)).scalar_one())
 
 
 def lowest_trust_cash(session: Session, case_id: str, booked_on: dt.date, change_fen: int) -> tuple[dt.date, int]:
@@ -135,6 +148,9 @@ def _positive(amount_fen: int, what: str) -> None:
     """A refused amount is the caller's bad input (reported), not a crash of the ledger core."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise BadInput(f"{what}: the amount must be a positive number of fen, got {amount_fen!r} / 金额须为正数")
+    if amount_fen > MAX_AMOUNT_FEN:
+        raise BadInput(f"{what}: {yuan(amount_fen, grouping=True)} yuan is more than the largest amount "
+                       f"allowed, {yuan(MAX_AMOUNT_FEN, grouping=True)} yuan / 金额超过上限")
 
 
 def contribute(session: Session, actor: str, case_id: str, payer_id: str, amount_fen: int, on: dt.date,
@@ -184,11 +200,45 @@ def fee(session: Session, actor: str, case_id: str, amount_fen: int, on: dt.date
 CORRECTABLE = frozenset({"contribution", "interest", "fee"})
 
 
-def reverse(session: Session, actor: str, case_id: str, key: str, on: dt.date, reason: str) -> LedgerEntry:
-    """Correct a mistaken contribution, interest or fee entry by booking its exact opposite."""
+def propose_reversal(session: Session, actor: str, case_id: str, key: str, on: dt.date, reason: str) -> Approval:
+    """Propose correcting a mistaken contribution, interest or fee entry by booking its exact opposite.  A
+    correction moves money in the books, so a second person approves it (``redress approval approve``); the
+    request states the entry and the amount that leaves or returns to the trust account."""
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     require_state(case, FUND_OPEN, "correct an entry")
+    original = _correctable(session, case_id, key)
+    if not reason.strip():
+        raise BadInput("a correction needs a reason")
+    if _booked(session, case_id, f"reversal:{key}"):
+        raise AdminError(f"entry {key} has already been reversed / 该笔已冲正")
+    cash_fen = -sum(p.amount_fen for p in original.postings if p.account == TRUST_CASH)
+    return request_approval(session, actor, case, ApprovalAction.REVERSE_ENTRY, f"entry {key}",
+                            {"key": key, "kind": original.kind, "on": on.isoformat(), "reason": reason,
+                             "trust_cash_change_fen": cash_fen})
+
+
+def grant_reversal(session: Session, ap: Approval, actor: str) -> LedgerEntry:
+    """The approved correction is booked, unless it would leave the fund unable to pay the awards it already
+    owes investors: money owed to investors is never handed back."""
+    body = payload(ap)
+    case = get_case(session, ap.case_id, lock=True)
+    require_state(case, FUND_OPEN, "correct an entry")
+    key = body["key"]
+    original = _correctable(session, case.id, key)
+    entry = reversal(original, dt.date.fromisoformat(body["on"]), f"reversal of {key}: {body['reason']}",
+                     f"reversal:{key}")
+    after = dict(balances(session, case.id))
+    for p in entry.postings:
+        after[p.account] = after.get(p.account, 0) + p.amount_fen
+    left = after.get(TRUST_CASH, 0) + after.get(IN_TRANSIT, 0) + after.get(PAYABLE, 0)   # payable is credit
+    if after.get(TRUST_CASH, 0) >= 0 and left < 0:      # (an overdraft is refused by ``post`` in its own words)
+        raise AdminError(f"reversing {key} would leave the fund {yuan(-left)} yuan short of what it already owes "
+                         f"investors; it cannot be reversed now / 冲正后基金不足以支付已确认的赔付")
+    return post(session, case.id, entry, actor)
+
+
+def _correctable(session: Session, case_id: str, key: str) -> Entry:
     row = session.execute(select(LedgerEntry).where(LedgerEntry.case_id == case_id, LedgerEntry.key == key)
                           ).scalar_one_or_none()
     if row is None:
@@ -196,10 +246,17 @@ def reverse(session: Session, actor: str, case_id: str, key: str, on: dt.date, r
     if row.kind not in CORRECTABLE:
         raise AdminError(f"entry {key} is a {row.kind} entry, made by the system; it is corrected through its own "
                          f"operation, not by hand")
-    if not reason.strip():
-        raise BadInput("a correction needs a reason")
-    original = _stored(row, _postings(session, row.id))
-    return post(session, case_id, reversal(original, on, f"reversal of {key}: {reason}", f"reversal:{key}"), actor)
+    return _stored(row, _postings(session, row.id))
+
+
+def _booked(session: Session, case_id: str, key: str) -> bool:
+    return session.execute(select(LedgerEntry.id).where(LedgerEntry.case_id == case_id, LedgerEntry.key == key)
+                           ).first() is not None
+
+
+def free_fen(session: Session, case_id: str) -> int:
+    """The fund's money not yet owed to anyone: what new awards can draw on (the statement's surplus)."""
+    return fund_statement(balances(session, case_id)).surplus_fen
 
 
 def import_bank_statement(session: Session, actor: str, case_id: str, path: Path) -> list[BalanceCheck]:
@@ -287,11 +344,16 @@ def read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, dic
 
 
 def file_date(text: str, column: str) -> dt.date:
-    """A date cell of an input file; the error names the column and the value."""
+    """A date cell of an input file, something that happened (``DateKind.EVENT``: not before the first day of
+    exchange trading, not more than a few days ahead); the error (a ``ValueError``) names column and value."""
+    cleaned = text.strip()
     try:
-        return dt.date.fromisoformat(text.strip())
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", cleaned):
+            raise ValueError(cleaned)
+        on = dt.date.fromisoformat(cleaned)
     except ValueError:
-        raise ValueError(f"{column} {text.strip()!r} is not a date (YYYY-MM-DD)") from None
+        raise ValueError(f"{column} {cleaned[:40]!r} is not a date (YYYY-MM-DD)") from None
+    return check_date(on, column)
 
 
 def check_ledger(session: Session, case_id: str) -> list[str]:

@@ -16,9 +16,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from redress.admin.cases import get_case, require_state, require_user
+from redress.admin.cases import check_date, get_case, require_state, require_user
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.claims.lifecycle import CaseState
+from redress.exports import FORMULA_LEADS
 from redress.hearing import (Draw, LotteryError, PanelError, Procedure, TimelineError, check_reveal, form_panel,
                              verify)
 from redress.store import audit
@@ -40,6 +41,8 @@ def open_hearing(session: Session, actor: str, case_id: str, organiser: str, org
     """Open a hearing presided by ``organiser`` (neither a payer nor an investor), with the SHA-256 of the
     seed published now, before anyone applies, so the seed cannot be chosen after seeing the applicants."""
     require_user(session, actor, "operator")
+    _plain(organiser, "the organiser")
+    check_date(started_on, "the hearing's start")
     case = get_case(session, case_id, lock=True)
     require_state(case, HEARING_STATES, "open a hearing on the plan")
     if any(h.status == "open" for h in hearings(session, case_id)):
@@ -64,6 +67,17 @@ def open_hearing(session: Session, actor: str, case_id: str, organiser: str, org
     return h
 
 
+def _plain(text: object, what: str) -> str:
+    """A name or label published with the hearing (public page, draw records, comparison tables): printable
+    text without spaces at either end, not starting like a spreadsheet formula (``redress.exports``)."""
+    if (not isinstance(text, str) or not text.strip() or text != text.strip() or len(text) > 300
+            or any(not c.isprintable() for c in text) or text[0] in FORMULA_LEADS):
+        shown = str(text)[:64].encode("unicode_escape").decode("ascii")
+        raise BadInput(f"{what} {shown!r} is not allowed: use 1 to 300 printable characters, not starting "
+                       f"with = + - @ or a space / 名称格式有误")
+    return text
+
+
 def _payers(session: Session, case_id: str) -> list[Payer]:
     return list(session.execute(select(Payer).where(Payer.case_id == case_id)).scalars())
 
@@ -81,6 +95,10 @@ def form(session: Session, actor: str, hearing_id: int, payer_side: list[str], r
     """Seat the panel: the payer side as named; the investor side by the applicants' agreement or, failing it,
     by lot with the revealed seed (which must match the commitment).  Every draw is published."""
     require_user(session, actor, "operator")
+    for who, names in (("payer-side member", payer_side), ("applicant", representative_applicants),
+                       ("lawyer", lawyer_applicants), ("agreed member", agreed or [])):
+        for name in names:
+            _plain(name, f"a {who}")
     h = _hearing(session, hearing_id)
     get_case(session, h.case_id, lock=True)
     if h.status != "open":
@@ -126,6 +144,7 @@ def decide(session: Session, actor: str, hearing_id: int, minutes: str, decision
         raise AdminError("seat the panel before deciding / 请先组成听证小组")
     if not minutes.strip() or not decision.strip():
         raise BadInput("both the minutes and the decision are needed")
+    check_date(on, "the decision's date")
     proc = procedure(h)
     if on > proc.deadline:
         raise AdminError(f"the hearing's time limit ended on {proc.deadline}; record why in the minutes and open a "
@@ -227,6 +246,8 @@ def add_plan(session: Session, actor: str, hearing_id: int, label: str, plan_tom
     label = label.strip()
     if not label or len(label) > 64 or label == BASELINE or any(c in label for c in "/\\\n"):
         raise BadInput(f"a plan label is 1 to 64 characters, no slashes, not {BASELINE!r}; got {label!r}")
+    _plain(label, "a plan label")
+    check_date(on, "the plan's date")
     if not proposed_by.strip():
         raise BadInput("say who proposes the plan (the payer, the investors' side ...) / 请注明方案提出方")
     sha = hashlib.sha256(plan_toml.encode("utf-8")).hexdigest()
@@ -261,6 +282,7 @@ def publish_comparison(session: Session, actor: str, hearing_id: int, on: dt.dat
     from redress.law.plan import SystemicMethod
 
     require_user(session, actor, "operator")
+    check_date(on, "the comparison's date")
     h = _hearing(session, hearing_id)
     get_case(session, h.case_id, lock=True)
     rows = plans(session, hearing_id)

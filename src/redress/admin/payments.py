@@ -8,10 +8,8 @@ refuses a second payment in flight for a claim (partial unique index) and a clai
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,8 +18,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from redress.admin.cases import (executor, get_case, on_reject, payers, payload, request_approval, require_state,
+from redress import exports
+from redress.admin.cases import (ApprovalAction, get_case, payers, payload, request_approval, require_state,
                                  require_user, transition)
+from redress.admin.cases import check_date
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.admin.fund import (IN_TRANSIT, PAYABLE, TRUST_CASH, balances, file_date, imported, post, read_new_csv,
                                 remember_import)
@@ -43,6 +43,7 @@ def propose_batch(session: Session, actor: str, case_id: str, on: dt.date, limit
     case = get_case(session, case_id, lock=True)
     require_user(session, actor, "operator")
     require_state(case, PAYING, "make a payment batch")
+    check_date(on, "the batch's date")
     in_flight = select(Payment.claim_id).where(Payment.status.in_(("pending", "instructed")))
     owed = (select(Claim).where(Claim.case_id == case_id, Claim.status == ClaimStatus.ACCEPTED,
                                 Claim.awarded_fen + Claim.interest_fen > Claim.paid_fen, Claim.id.not_in(in_flight))
@@ -58,7 +59,7 @@ def propose_batch(session: Session, actor: str, case_id: str, on: dt.date, limit
     cash = balances(session, case_id).get(TRUST_CASH, 0)
     if total > cash:
         raise AdminError(f"batch of {yuan(total)} yuan exceeds the trust account's {yuan(cash)} yuan")
-    ap = request_approval(session, actor, case, "release_batch", f"batch {number}",
+    ap = request_approval(session, actor, case, ApprovalAction.RELEASE_BATCH, f"batch {number}",
                           {"batch": number, "count": len(claims), "total_fen": total, "on": on.isoformat()})
     batch = PaymentBatch(case_id=case_id, number=number, status="proposed", count=len(claims), total_fen=total,
                          approval_id=ap.id)
@@ -90,8 +91,7 @@ def settle_batches(session: Session, batches: Iterable, transfers: type) -> None
             b.status = "settled"
 
 
-@executor("release_batch")
-def _release(session: Session, ap: Approval, actor: str) -> PaymentBatch:
+def grant_release(session: Session, ap: Approval, actor: str) -> PaymentBatch:
     body = payload(ap)
     case = get_case(session, ap.case_id, lock=True)
     require_state(case, PAYING, "release a payment batch")
@@ -106,8 +106,7 @@ def _release(session: Session, ap: Approval, actor: str) -> PaymentBatch:
     return batch
 
 
-@on_reject("release_batch")
-def _cancel(session: Session, ap: Approval, actor: str) -> None:
+def unwind_release(session: Session, ap: Approval, actor: str) -> None:
     """A rejected batch is cancelled: its payments leave the queue and its claims can go in the next batch."""
     batch = session.execute(select(PaymentBatch).where(PaymentBatch.approval_id == ap.id)).scalar_one()
     mark_pending(session, Payment, batch.id, "cancelled")
@@ -152,13 +151,11 @@ def export_batch(session: Session, actor: str, case_id: str, number: int, out_di
 def write_instructions(out_dir: Path, stem: str, case_id: str, number: int, rows: list[tuple[str, str, int]],
                        first_sha256: str | None) -> tuple[Path, Path, str]:
     """Write an instruction file (``INSTRUCTION_COLUMNS``; rows of instruction id, investor, fen) and its
-    manifest.  The bytes depend only on the rows; a file that would differ from the first one sent is refused."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(INSTRUCTION_COLUMNS)
-    for iid, inv, fen in rows:
-        w.writerow([iid, case_id, number, inv, yuan(fen), "CNY"])
-    data = buf.getvalue().encode("utf-8")
+    manifest.  The bytes depend only on the rows; a file that would differ from the first one sent is refused.
+    Cells are written by ``redress.exports`` (safe to open in a spreadsheet); instruction ids, valid investor
+    ids and amounts are never altered by it, so the clearing system's results refer to exactly what was sent."""
+    data = exports.csv_bytes(INSTRUCTION_COLUMNS, [[iid, case_id, number, inv, yuan(fen), "CNY"]
+                                                   for iid, inv, fen in rows])
     digest = hashlib.sha256(data).hexdigest()
     if first_sha256 not in (None, digest):
         raise AdminError(f"batch {number} would export differently from the file first sent "
@@ -258,9 +255,18 @@ def import_results(session: Session, actor: str, case_id: str, path: Path,
     settle_batches(session, session.execute(select(PaymentBatch).where(
         PaymentBatch.case_id == case_id, PaymentBatch.status == "released")).scalars(), Payment)
     session.flush()
+    investors: dict[int, str] = {}
+    for start in range(0, len(claim_ids), 5000):
+        investors.update(session.execute(select(cc.id, cc.investor_id)
+                                         .where(cc.id.in_(claim_ids[start:start + 5000]))).all())
+    payments_fen: dict[str, int] = {}       # what each investor was paid, so that `audit verify` can replay it
+    for u in paid_by_claim:
+        inv = investors[u["b_claim"]]
+        payments_fen[inv] = payments_fen.get(inv, 0) + u["b_fen"]
     audit.record(session, actor, "payments.results_imported", path.name,
                  {"sha256": digest, "paid": report.paid, "returned": report.returned, "unchanged": report.unchanged,
-                  "paid_fen": report.paid_fen, "returned_fen": report.returned_fen}, case.id)
+                  "paid_fen": report.paid_fen, "returned_fen": report.returned_fen, "payments_fen": payments_fen},
+                 case.id)
     return report
 
 
@@ -382,19 +388,19 @@ def propose_surplus_return(session: Session, actor: str, case_id: str, on: dt.da
     """The maker proposes returning what is left to the payers, in proportion to their contributions."""
     case = get_case(session, case_id, lock=True)
     require_state(case, {CaseState.PAYMENTS_COMPLETE}, "return the surplus")
+    check_date(on, "the surplus return's date")
     bal = balances(session, case_id)
     st = fund_statement(bal)
     if st.payable_fen or st.in_transit_fen or st.interest_undistributed_fen:
         raise AdminError("money is still owed to investors; it cannot be returned to payers")
     weights = {p.payer_id: -bal.get(account(AccountKind.CONTRIBUTION, p.payer_id), 0) for p in payers(session, case_id)}
     run = allocate(st.surplus_fen, weights)
-    return request_approval(session, actor, case, "return_surplus", f"surplus {yuan(st.surplus_fen)}",
+    return request_approval(session, actor, case, ApprovalAction.RETURN_SURPLUS, f"surplus {yuan(st.surplus_fen)}",
                             {"on": on.isoformat(), "surplus_fen": st.surplus_fen, "shares_fen": dict(run.shares_fen),
                              "remainder_fen": run.remainder_fen})
 
 
-@executor("return_surplus")
-def _return_surplus(session: Session, ap: Approval, actor: str) -> None:
+def grant_surplus_return(session: Session, ap: Approval, actor: str) -> None:
     body = payload(ap)
     case = get_case(session, ap.case_id, lock=True)
     on = dt.date.fromisoformat(body["on"])

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from redress.admin.cases import get_case, payers, require_state, require_user
-from redress.admin.errors import AdminError, BadInput, NotFound
+from redress.admin.cases import check_date, get_case, payers, require_state, require_user
+from redress.admin.errors import AdminError, BadInput, NotFound, valid_id
 from redress.admin.fund import balances, entries, post, statement
-from redress.admin.money import yuan
+from redress.admin.money import MAX_AMOUNT_FEN, yuan
 from redress.claims.lifecycle import CaseState
+from redress.ids import IdKind
 from redress.ledger.allocation import allocate
 from redress.ledger.core import AccountKind, Entry, Posting, account
 from redress.recovery import (LiableParty, Payment, RecourseError, RecoursePlan, apply_recoveries,
@@ -76,6 +77,9 @@ def add_party(session: Session, actor: str, case_id: str, party_id: str, name: s
     """Name a party liable to investors with its internal share of fault (basis points).  ``payer_id`` links
     it to the payer of the fund it also is (a payer bears its own share of what it paid)."""
     require_user(session, actor, "operator")
+    valid_id(IdKind.PARTY, party_id)
+    if payer_id is not None:
+        valid_id(IdKind.PAYER, payer_id)
     case = get_case(session, case_id, lock=True)
     require_state(case, PARTIES_OPEN, "add a liable party")
     _int(fault_share_bp, f"party {party_id}: fault share (bp)", 0, BP_PER_UNIT)
@@ -116,7 +120,8 @@ def record_action(session: Session, actor: str, case_id: str, party_id: str, sta
     _party(session, case_id, party_id)
     if stage not in STAGES:
         raise BadInput(f"unknown stage {stage!r}; one of: {', '.join(STAGES)}")
-    _int(amount_fen, f"action {reference}: amount (fen)", 0)
+    _int(amount_fen, f"action {reference}: amount (fen)", 0, MAX_AMOUNT_FEN)
+    check_date(on, f"action {reference}: date")
     if not reference.strip():
         raise BadInput("a recovery action needs a reference (court or letter number) / 需要文书编号")
     old = session.execute(select(RecoveryAction).where(RecoveryAction.case_id == case_id,
@@ -197,7 +202,8 @@ def record_recovery(session: Session, actor: str, case_id: str, party_id: str, a
     case = get_case(session, case_id, lock=True)
     require_state(case, RECOVERIES_OPEN, "record a recovery")
     party = _party(session, case_id, party_id)
-    _int(amount_fen, f"recovery {reference}: amount (fen)", 1)
+    _int(amount_fen, f"recovery {reference}: amount (fen)", 1, MAX_AMOUNT_FEN)
+    check_date(on, f"recovery {reference}: date")
     if not reference.strip():
         raise BadInput("a recovery needs a reference (bank reference) / 需要银行流水号")
     key = f"recovery:{reference}"

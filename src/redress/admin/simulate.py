@@ -19,7 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from redress.admin import after, cases, claims, fairfunds, fund, payments
+from redress import exports
+from redress.admin import after, approvals, cases, claims, fairfunds, fund, payments
 from redress.admin.money import yuan
 from redress.store import audit
 from redress.store.db import fresh_sqlite, make_engine, migrate, unit_of_work
@@ -45,11 +46,8 @@ class Mix:
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(header)
-        w.writerows(rows)
-    return path
+    """A file as a channel or the clearing system would send it, written like every CSV file (``exports``)."""
+    return exports.write_csv(path, header, rows)
 
 
 def run_lifecycle(out_dir: Path, case_dir: Path, results: Path, case_id: str, case_name: str, *,
@@ -70,6 +68,8 @@ def run_lifecycle(out_dir: Path, case_dir: Path, results: Path, case_id: str, ca
 
     with tx() as s:
         cases.bootstrap(s, "admin", "Administrator 管理员")
+        if url.startswith("sqlite:///"):          # the audit log sealed with a key beside the database file
+            audit.ensure_key(s, "admin")
         cases.add_user(s, "admin", OPERATOR, "李伟 Li Wei (operator)", ["operator"])
         cases.add_user(s, "admin", APPROVER, "张敏 Zhang Min (approver)", ["approver"])
         cases.create_case(s, OPERATOR, case_id, case_name, custodian="托管银行 Custodian Bank")
@@ -99,7 +99,7 @@ def run_lifecycle(out_dir: Path, case_dir: Path, results: Path, case_id: str, ca
         ap = claims.propose_plan(s, OPERATOR, case_id, case_dir, results, open_on, deadline)
         plan_request = ap.id
     with tx() as s:
-        cases.decide_approval(s, APPROVER, plan_request, True, "plan checked against the results")
+        approvals.decide(s, APPROVER, plan_request, True, "plan checked against the results")
         sha = claims.publish_agreement(s, OPERATOR, case_id, "v1", AGREEMENT).sha256
         n_claims = claims.open_claims(s, OPERATOR, case_id, results)
         claims.write_notices(s, OPERATOR, case_id, "offer", files / "notices-offer.csv", open_on)
@@ -163,7 +163,7 @@ def run_lifecycle(out_dir: Path, case_dir: Path, results: Path, case_id: str, ca
         payments.complete_payments(s, OPERATOR, case_id)
         ret = payments.propose_surplus_return(s, OPERATOR, case_id, late_until + dt.timedelta(days=10)).id
     with tx() as s:
-        cases.decide_approval(s, APPROVER, ret, True, "liquidation audit done")
+        approvals.decide(s, APPROVER, ret, True, "liquidation audit done")
     pursued = after.pursue_recovery(engine, case_id, actor=OPERATOR, on=late_until + dt.timedelta(days=12))
     say(f"Recourse 追偿: {yuan(sum(pursued['received'].values()), grouping=True)} yuan recovered from the liable "
         f"parties and passed on to the payers")
@@ -192,7 +192,7 @@ def _pay(tx, case_id: str, on: dt.date, files: Path, rng: random.Random, returne
     with tx() as s:
         request = payments.propose_batch(s, OPERATOR, case_id, on).id
     with tx() as s:
-        batch = cases.decide_approval(s, APPROVER, request, True, "batch checked")
+        batch = approvals.decide(s, APPROVER, request, True, "batch checked")
         path, _manifest = payments.export_batch(s, OPERATOR, case_id, batch.number, files)
     rows = []
     with path.open(encoding="utf-8") as f:

@@ -18,7 +18,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from redress.admin import cases, claims, fund, payments
+from redress.admin import approvals, cases, claims, fund, payments
 from redress.store.db import make_engine, migrate, unit_of_work
 
 CASE_TOML = """[case]
@@ -88,7 +88,7 @@ def run(url: str, n: int, seed: int = 1) -> dict[str, float]:
         ap = claims.propose_plan(s, "op", "bench", work / "case", work / "results.csv", on, on + dt.timedelta(days=45),
                                  recompute=False).id
     with unit_of_work(engine) as s:
-        cases.decide_approval(s, "ap", ap, True)
+        approvals.decide(s, "ap", ap, True)
         sha = claims.publish_agreement(s, "op", "bench", "v1", "agreement").sha256
     with step("open claims"), unit_of_work(engine) as s:
         claims.open_claims(s, "op", "bench", work / "results.csv")
@@ -101,7 +101,7 @@ def run(url: str, n: int, seed: int = 1) -> dict[str, float]:
     with step("propose batch"), unit_of_work(engine) as s:
         ap = payments.propose_batch(s, "op", "bench", on + dt.timedelta(days=10)).id
     with step("release batch"), unit_of_work(engine) as s:
-        cases.decide_approval(s, "ap", ap, True)
+        approvals.decide(s, "ap", ap, True)
     with step("export instructions"), unit_of_work(engine) as s:
         path, _ = payments.export_batch(s, "op", "bench", 1, work / "out")
     lines = path.read_text(encoding="utf-8").splitlines()[1:]

@@ -64,7 +64,7 @@ def seed(url: str, n: int, work: Path) -> dict:
     """One case taken to claims_open with N claims, and N investor users (one shared password hash)."""
     import random
 
-    from redress.admin import cases, claims, fund
+    from redress.admin import approvals, cases, claims, fund
     from redress.admin.simulate import AGREEMENT as AGREEMENT_TEXT
     from redress.bench.admin import CASE_TOML, _results
     from redress.store import audit
@@ -90,7 +90,7 @@ def seed(url: str, n: int, work: Path) -> dict:
                                  today - dt.timedelta(days=1), today + dt.timedelta(days=45),
                                  recompute=False).id
     with unit_of_work(engine) as s:
-        cases.decide_approval(s, "ap", ap, True)
+        approvals.decide(s, "ap", ap, True)
         sha = claims.publish_agreement(s, "op", CASE_ID, "v1", AGREEMENT_TEXT).sha256
         claims.open_claims(s, "op", CASE_ID, work / "results.csv")
     # Benchmark shortcut (see the module docstring): one argon2 hash for every investor, rows in bulk.

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from redress.admin.errors import AdminError
@@ -29,23 +30,32 @@ CaseId = Annotated[str, typer.Argument(help="Case id / 案件编号")]
 On = Annotated[str | None, typer.Option("--on", help="Date it happened, YYYY-MM-DD (default today) / 日期")]
 
 
-def _date(text: str | None, what: str = "--on"):
+def _date(text: str | None, what: str = "--on", kind: str = "event"):
+    """A date option (default today) in the range of its kind (``cases.DateKind``: ``event``, ``plan``)."""
     import datetime as dt
+
+    from redress.admin.cases import DateKind, parse_date
 
     if text is None:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        err.print(f"[red]{what}: {text!r} is not a date (YYYY-MM-DD)[/]")
+        return parse_date(text, what, DateKind(kind))
+    except AdminError as exc:
+        err.print(f"[red]{escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(2) from None
+
+
+def protection_date(text: str | None, what: str = "--on"):
+    """A date option of the protection fund's commands: up to five years ahead (maturities and schedules are
+    booked ahead), as the protection fund's books allow."""
+    return _date(text, what, "plan")
 
 
 def _fen(text: str, what: str) -> int:
     try:
         return parse_yuan(text)
     except ValueError as exc:
-        err.print(f"[red]{what}: {exc}[/]")
+        err.print(f"[red]{escape(what)}: {escape(str(exc))}[/]", highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -61,9 +71,9 @@ def session(db: str | None) -> Iterator[Any]:
         with unit_of_work(engine) as s:
             yield s
     except AdminError as exc:
-        err.print(f"[bold red]Refused / 操作未执行:[/] {exc}", highlight=False, markup=True)
+        err.print(f"[bold red]Refused / 操作未执行:[/] {escape(str(exc))}", highlight=False, markup=True)
         if exc.hint:
-            err.print(exc.hint, highlight=False)
+            err.print(exc.hint, highlight=False, markup=False)
         raise typer.Exit(2) from None
     except CaseError as exc:
         err.print("[bold red]Refused / 操作未执行:[/] the case directory has problems")
@@ -71,7 +81,7 @@ def session(db: str | None) -> Iterator[Any]:
             err.print(f"  {p}", highlight=False, markup=False)
         raise typer.Exit(2) from None
     except IntegrityError as exc:
-        err.print(f"[bold red]Refused by the database / 数据库拒绝:[/] {exc.orig}", highlight=False, markup=False)
+        err.print(f"[bold red]Refused by the database / 数据库拒绝:[/] {escape(str(exc.orig))}", highlight=False)
         raise typer.Exit(2) from None
     except OperationalError as exc:
         msg = str(exc.orig)
@@ -79,7 +89,7 @@ def session(db: str | None) -> Iterator[Any]:
             err.print("[bold red]The database has no Redress tables yet.[/] Run `redress db init --admin NAME` first "
                       "/ 请先初始化数据库", highlight=False)
         else:
-            err.print(f"[bold red]Database error / 数据库错误:[/] {msg}", highlight=False, markup=False)
+            err.print(f"[bold red]Database error / 数据库错误:[/] {escape(msg)}", highlight=False)
         raise typer.Exit(2) from None
     finally:
         engine.dispose()
@@ -135,13 +145,18 @@ def db_init(db: Db = None,
             ) -> None:
     """Create the schema and the first user / 初始化数据库与首个用户。"""
     from redress.admin import cases
+    from redress.store import audit
     from redress.store.db import make_engine, migrate
 
     secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
     migrate(make_engine(db))
     with session(db) as s:
+        key = audit.ensure_key(s, admin)         # the audit log is keyed from its first event
         cases.bootstrap(s, admin, display, secret)
     out.print(f"Database ready; first user {admin!r} / 数据库已初始化", highlight=False)
+    out.print(f"Audit key {key.key.id} {'created in' if key.created else 'taken from'} {key.path} (owner-only): "
+              f"back it up apart from the database; without it the audit log can be neither verified nor written "
+              f"/ 审计密钥文件，请另行备份", highlight=False)
 
 
 @user_app.command("add")
@@ -164,6 +179,17 @@ def user_add(name: Annotated[str, typer.Argument(help="Login name")],
         cases.add_user(s, actor, name, display or name, role, secret, investor_id=investor_id,
                        payer_case_id=payer_case, payer_id=payer_id)
     out.print(f"User {name} added with roles {', '.join(role)}", highlight=False)
+
+
+@user_app.command("unlock")
+def user_unlock(name: Annotated[str, typer.Argument(help="Login name")], db: Db = None,
+                actor: Actor = "admin") -> None:
+    """Lift a user's web sign-in lock-outs (after repeated wrong passwords) / 解除登录锁定。"""
+    from redress.web import security
+
+    with session(db) as s:
+        security.unlock(s, actor, name)
+    out.print(f"User {name} may sign in again / 已解除锁定", highlight=False)
 
 
 # -- cases, payers -------------------------------------------------------------------------------------------
@@ -204,14 +230,14 @@ def case_show(case_id: CaseId, db: Db = None) -> None:
 
     with session(db) as s:
         c = cases.get_case(s, case_id)
-        out.print(f"[bold]{c.name}[/] ({c.id}) · {c.state} {CaseState(c.state).label_zh}", highlight=False)
+        out.print(f"[bold]{escape(c.name)}[/] ({c.id}) · {c.state} {CaseState(c.state).label_zh}", highlight=False)
         if c.plan_sha256:
             out.print(f"plan 方案 {c.plan_sha256[:12]} · results 结果 {c.results_sha256[:12]} · claims open "
                       f"{c.claims_open_on} · deadline 截止 {c.deadline}"
                       + (f" · late window until {c.late_window_until}" if c.late_window_until else ""), highlight=False)
         for p in cases.payers(s, case_id):
             out.print(f"payer 出资人 {p.payer_id}: {p.name} ({p.role}), committed {yuan(p.committed_fen, grouping=True)}",
-                      highlight=False)
+                      highlight=False, markup=False)
         for ap in cases.pending_approvals(s, case_id):
             out.print(f"[yellow]waiting for approval 待复核: #{ap.id} {ap.action} {ap.subject} by {ap.requested_by}[/]",
                       highlight=False)
@@ -280,7 +306,7 @@ def fund_contribute(case_id: CaseId, payer: Annotated[str, typer.Option("--payer
 
     with session(db) as s:
         e = fund.contribute(s, actor, case_id, payer, _fen(amount, "--amount"), _date(on), ref)
-    out.print(f"Booked {e.key} / 已入账", highlight=False)
+    out.print(f"Booked {e.key} / 已入账", highlight=False, markup=False)
 
 
 @fund_app.command("establish")
@@ -301,7 +327,7 @@ def fund_interest(case_id: CaseId, amount: Amount, ref: Ref, on: On = None, db: 
 
     with session(db) as s:
         e = fund.interest(s, actor, case_id, _fen(amount, "--amount"), _date(on), ref)
-    out.print(f"Booked {e.key}", highlight=False)
+    out.print(f"Booked {e.key}", highlight=False, markup=False)
 
 
 @fund_app.command("fee")
@@ -312,19 +338,24 @@ def fund_fee(case_id: CaseId, amount: Amount, ref: Ref, memo: Annotated[str, typ
 
     with session(db) as s:
         e = fund.fee(s, actor, case_id, _fen(amount, "--amount"), _date(on), ref, memo)
-    out.print(f"Booked {e.key}", highlight=False)
+    out.print(f"Booked {e.key}", highlight=False, markup=False)
 
 
 @fund_app.command("reverse")
 def fund_reverse(case_id: CaseId, key: Annotated[str, typer.Argument(help="Key of the entry to reverse")],
                  reason: Annotated[str, typer.Option("--reason")], on: On = None, db: Db = None,
                  actor: Actor = "admin") -> None:
-    """Correct a mistaken contribution, interest or fee entry with a reversing entry / 冲正。"""
+    """Propose correcting a contribution, interest or fee entry with a reversing entry; a second person
+    approves it / 冲正（须复核）。"""
     from redress.admin import fund
+    from redress.admin.money import yuan
 
     with session(db) as s:
-        e = fund.reverse(s, actor, case_id, key, _date(on), reason)
-    out.print(f"Booked {e.key}", highlight=False)
+        ap = fund.propose_reversal(s, actor, case_id, key, _date(on), reason)
+        change = fund.payload(ap)["trust_cash_change_fen"]
+    out.print(f"Reversal of {key} ({'+' if change > 0 else ''}{yuan(change, grouping=True)} yuan to the trust "
+              f"account) is waiting for a second person: `redress approval approve {ap.id}` / 冲正待复核",
+              highlight=False)
 
 
 @fund_app.command("bank-statement")
@@ -396,8 +427,8 @@ def plan_propose(case_id: CaseId,
     from redress.admin import claims
 
     with session(db) as s:
-        ap = claims.propose_plan(s, actor, case_id, case_dir, results, _date(open_on, "--open-on"),
-                                 _date(deadline, "--deadline"), recompute=recompute)
+        ap = claims.propose_plan(s, actor, case_id, case_dir, results, _date(open_on, "--open-on", "plan"),
+                                 _date(deadline, "--deadline", "plan"), recompute=recompute)
         body = json.loads(ap.payload)
     out.print(f"Approval request #{ap.id}: {body['investors']:,} investors, {yuan(body['offered_fen'], grouping=True)}"
               f" yuan. A second person approves with `redress approval approve {ap.id}` / 待复核", highlight=False)
@@ -412,28 +443,31 @@ def plan_agreement(case_id: CaseId, version: Annotated[str, typer.Option("--vers
 
     with session(db) as s:
         ag = claims.publish_agreement(s, actor, case_id, version, file.read_text(encoding="utf-8"))
-    out.print(f"Agreement {version} published, sha256 {ag.sha256}", highlight=False)
+    out.print(f"Agreement {version} published, sha256 {ag.sha256}", highlight=False, markup=False)
 
 
 @approval_app.command("list")
 def approval_list(case_id: CaseId, db: Db = None) -> None:
     """Requests waiting for a second person / 待复核事项。"""
-    from redress.admin import cases
+    from redress.admin import approvals, cases
 
     with session(db) as s:
-        t = _table("#", "action", "subject", "requested by 经办", "at")
+        t = _table("#", "action", "what it does 内容", "requested by 经办", "at")
         for ap in cases.pending_approvals(s, case_id):
-            t.add_row(str(ap.id), ap.action, ap.subject, ap.requested_by, ap.requested_at[:19])
+            t.add_row(str(ap.id), ap.action, approvals.describe(ap), ap.requested_by, ap.requested_at[:19])
         out.print(t)
 
 
 def _decide(approval_id: int, approve: bool, note: str, db: str | None, actor: str) -> None:
-    from redress.admin import cases
+    from redress.admin import approvals
+    from redress.store.models import Approval
 
     with session(db) as s:
-        cases.decide_approval(s, actor, approval_id, approve, note)
-    out.print(f"Request #{approval_id} {'approved and carried out / 已复核执行' if approve else 'rejected / 已退回'}",
-              highlight=False)
+        request = s.get(Approval, approval_id)
+        what = approvals.describe(request) if request is not None else ""
+        approvals.decide(s, actor, approval_id, approve, note)
+    done = "approved and carried out / 已复核执行" if approve else "rejected, nothing done / 已退回"
+    out.print(f"Request #{approval_id} {done}" + (f": {what}" if what else ""), highlight=False)
 
 
 @approval_app.command("approve")
@@ -444,9 +478,9 @@ def approval_approve(approval_id: int, note: Annotated[str, typer.Option("--note
 
 
 @approval_app.command("reject")
-def approval_reject(approval_id: int, note: Annotated[str, typer.Option("--note")] = "", db: Db = None,
-                    actor: Actor = "admin") -> None:
-    """Reject a request / 复核退回。"""
+def approval_reject(approval_id: int, note: Annotated[str, typer.Option("--note", help="Why (required)")] = "",
+                    db: Db = None, actor: Actor = "admin") -> None:
+    """Reject a request, saying why with --note; what the maker prepared is released / 复核退回（须说明理由）。"""
     _decide(approval_id, False, note, db, actor)
 
 
@@ -472,7 +506,7 @@ def claims_notices(case_id: CaseId, out_file: Annotated[Path, typer.Option("--ou
 
     with session(db) as s:
         n = claims.write_notices(s, actor, case_id, kind, out_file, _date(on))
-    out.print(f"{n:,} notices written to {out_file}", highlight=False)
+    out.print(f"{n:,} notices written to {out_file}", highlight=False, markup=False)
 
 
 @claims_app.command("decide")
@@ -490,7 +524,7 @@ def claims_decide(case_id: CaseId, investor: Annotated[str, typer.Argument(help=
                                 agreement_version, agreement_sha256)
     with session(db) as s:
         c = claims.decide(s, actor, case_id, item)
-    out.print(f"{investor}: {c.status}", highlight=False)
+    out.print(f"{investor}: {c.status}", highlight=False, markup=False)
 
 
 @claims_app.command("import")
@@ -512,7 +546,7 @@ def claims_extend(case_id: CaseId, to: Annotated[str, typer.Option("--to")],
     from redress.admin import claims
 
     with session(db) as s:
-        claims.extend_deadline(s, actor, case_id, _date(to, "--to"), reason)
+        claims.extend_deadline(s, actor, case_id, _date(to, "--to", "plan"), reason)
     out.print(f"Deadline extended to {to}", highlight=False)
 
 
@@ -533,7 +567,7 @@ def claims_reopen(case_id: CaseId, until: Annotated[str, typer.Option("--until")
     from redress.admin import claims
 
     with session(db) as s:
-        n = claims.reopen_late_window(s, actor, case_id, _date(until, "--until"), reason)
+        n = claims.reopen_late_window(s, actor, case_id, _date(until, "--until", "plan"), reason)
     out.print(f"Late window open for {n:,} lapsed claims until {until}", highlight=False)
 
 
@@ -567,7 +601,7 @@ def claims_show(case_id: CaseId, investor: str, db: Db = None) -> None:
 
     with session(db) as s:
         c = claims.claim_of(s, case_id, investor)
-        out.print(f"[bold]{investor}[/] · {c.status} · offered {yuan(c.offered_fen, grouping=True)} · awarded "
+        out.print(f"[bold]{escape(investor)}[/] · {c.status} · offered {yuan(c.offered_fen, grouping=True)} · awarded "
                   f"{yuan(c.awarded_fen, grouping=True)} · interest {yuan(c.interest_fen)} · paid "
                   f"{yuan(c.paid_fen, grouping=True)}", highlight=False)
         for line in s.execute(select(ClaimLine).where(ClaimLine.claim_id == c.id)).scalars():
@@ -575,10 +609,11 @@ def claims_show(case_id: CaseId, investor: str, db: Db = None) -> None:
                       f"compensation {yuan(line.compensation_fen, grouping=True)}", highlight=False)
         for d in claims.decisions_for(s, c):
             out.print(f"  {d.decided_on} {d.decision} via {d.channel}"
-                      + (f" agreement {d.agreement_version}" if d.agreement_version else ""), highlight=False)
+                      + (f" agreement {d.agreement_version}" if d.agreement_version else ""), highlight=False,
+                      markup=False)
         for p in s.execute(select(Payment).where(Payment.claim_id == c.id).order_by(Payment.id)).scalars():
             out.print(f"  payment {p.instruction_id}: {yuan(p.amount_fen)} {p.status}"
-                      + (f" ({p.reason})" if p.reason else ""), highlight=False)
+                      + (f" ({p.reason})" if p.reason else ""), highlight=False, markup=False)
 
 
 @claims_app.command("participation")
@@ -614,7 +649,7 @@ def pay_export(case_id: CaseId, number: int, out_dir: Annotated[Path, typer.Opti
 
     with session(db) as s:
         path, manifest = payments.export_batch(s, actor, case_id, number, out_dir)
-    out.print(f"Wrote {path} and {manifest}", highlight=False)
+    out.print(f"Wrote {path} and {manifest}", highlight=False, markup=False)
 
 
 @pay_app.command("import")
@@ -636,7 +671,7 @@ def pay_import(case_id: CaseId, file: Annotated[Path, typer.Argument(exists=True
     out.print(f"{rep.paid:,} paid ({yuan(rep.paid_fen, grouping=True)} yuan), {rep.returned:,} returned "
               f"({yuan(rep.returned_fen, grouping=True)} yuan), {rep.unchanged:,} already applied", highlight=False)
     for iid, reason in rep.returns[:20]:
-        out.print(f"  returned 退回 {iid}: {reason}", highlight=False)
+        out.print(f"  returned 退回 {iid}: {reason}", highlight=False, markup=False)
 
 
 @pay_app.command("reconcile")
@@ -699,19 +734,76 @@ def pay_return_surplus(case_id: CaseId, on: On = None, db: Db = None, actor: Act
 # -- audit ---------------------------------------------------------------------------------------------------
 
 @audit_app.command("verify")
-def audit_verify(db: Db = None) -> None:
-    """Replay the hash chain; exit 1 and say where if any event was edited or deleted / 校验审计日志。"""
+def audit_verify(db: Db = None,
+                 checkpoint: Annotated[list[Path] | None, typer.Option(
+                     "--checkpoint", help="A signed checkpoint (`redress audit checkpoint`) the log must still "
+                                          "extend; repeat for several / 检查点文件")] = None,
+                 key_file: Annotated[Path | None, typer.Option(
+                     "--key-file", envvar="REDRESS_AUDIT_KEY_FILE", show_envvar=True,
+                     help="The audit key file (default: next to a SQLite database, else "
+                          "redress-data/audit-keys/) / 审计密钥文件")] = None) -> None:
+    """Check the keyed hash chain, replay the books and the claims from it and compare them with the tables,
+    and check that the log still extends each checkpoint given; exit 1 and say where if anything was edited,
+    deleted or differs / 校验审计日志、账目与申报记录。"""
     from redress.store import audit
 
     with session(db) as s:
-        v = audit.verify(s)
+        checkpoints = tuple(audit.read_checkpoint(p) for p in checkpoint or ())
+        v = audit.verify(s, key_path=key_file, checkpoints=checkpoints)
+    for note in v.notes:
+        out.print(f"Note / 说明: {note}", highlight=False, markup=False)
     if v.ok:
-        out.print(f"Audit log intact: {v.events:,} events, head {v.head_seq} / 审计日志完整", highlight=False)
+        keyed = (f"keyed with {', '.join(v.keys)} from event {v.keyed_from}" if v.keyed_from else "not keyed")
+        out.print(f"Audit log intact: {v.events:,} events, head {v.head_seq}, {keyed}; the books ({v.entries:,} "
+                  f"entries) and {v.claims:,} claims agree with it / 审计日志完整，账目与申报记录一致", highlight=False)
+        for line in v.checkpoints:
+            out.print(f"Checkpoint {line} / 与检查点一致", highlight=False, markup=False)
         return
     err.print(f"[bold red]Audit log broken / 审计日志被篡改:[/] {len(v.problems)} problem(s)")
     for p in v.problems[:50]:
-        err.print(f"  {p}", highlight=False)
+        err.print(f"  {p}", highlight=False, markup=False)
+    if len(v.problems) > 50:
+        err.print(f"  ... and {len(v.problems) - 50} more")
     raise typer.Exit(1)
+
+
+@audit_app.command("rotate-key")
+def audit_rotate_key(db: Db = None, actor: Actor = "admin") -> None:
+    """Make a new audit key and write the log with it from now on; the old keys stay in the key file, since
+    old events must still verify.  A log that is not keyed yet is keyed / 更换审计密钥。"""
+    from redress.admin import cases
+    from redress.store import audit
+
+    with session(db) as s:
+        cases.require_user(s, actor, "operator")
+        change = audit.rotate_key(s, actor)
+    if change.adopted:
+        out.print(f"The audit log is now keyed with {change.key.id}, kept in {change.path} (owner-only); back the "
+                  f"file up apart from the database / 审计日志已启用密钥", highlight=False)
+    else:
+        out.print(f"Audit key rotated: {change.previous} -> {change.key.id}, both kept in {change.path} / "
+                  f"审计密钥已更换", highlight=False)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint(out_file: Annotated[Path, typer.Option("--out", help="Where to write the signed "
+                                                                          "checkpoint (JSON)")],
+                     db: Db = None, actor: Actor = "admin") -> None:
+    """Sign where the audit log stands (head seq and hash) and what the books hold per case, for a regulator
+    to keep; `audit verify --checkpoint FILE` later proves the log still extends it / 生成签名检查点。"""
+    from redress.admin import cases
+    from redress.store import audit
+    from redress.store.audit_keys import fingerprint
+
+    with session(db) as s:
+        cases.require_user(s, actor)
+        doc = audit.make_checkpoint(s, actor)
+        out_file.parent.mkdir(parents=True, exist_ok=True)
+        out_file.write_text(json.dumps(doc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    head, sig = doc["checkpoint"]["head"], doc["signature"]
+    out.print(f"Checkpoint at event {head['seq']} written to {out_file}, signed by {sig['key_id']} (Ed25519 public "
+              f"key fingerprint {fingerprint(sig['public_key'])}). Give the file to the regulator and the "
+              f"fingerprint by another channel / 检查点已签名", highlight=False)
 
 
 @audit_app.command("log")
@@ -744,6 +836,17 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to listen on
           insecure_cookies: Annotated[bool, typer.Option(
               "--insecure-cookies", help="Send the session cookie over plain HTTP (development only; browsers "
                                          "accept Secure cookies on localhost anyway)")] = False,
+          trusted_proxy: Annotated[list[str] | None, typer.Option(
+              "--trusted-proxy", envvar="REDRESS_TRUSTED_PROXIES", show_envvar=True,
+              help="Address or network of a reverse proxy whose X-Forwarded-For and X-Forwarded-Proto are "
+                   "believed (repeat for several; default: none, the headers are ignored) / 受信任的反向代理"
+          )] = None,
+          max_body_bytes: Annotated[int | None, typer.Option(
+              "--max-body-bytes", envvar="REDRESS_MAX_BODY_BYTES", show_envvar=True, min=1,
+              help="Largest request body of a signed-in user (default 1 MiB; 64 KiB before sign-in)")] = None,
+          max_upload_bytes: Annotated[int | None, typer.Option(
+              "--max-upload-bytes", envvar="REDRESS_MAX_UPLOAD_BYTES", show_envvar=True, min=1,
+              help="Largest file an operator may upload (default 512 MiB)")] = None,
           db: Db = None) -> None:
     """Start the web portal, console, public pages and HTTP API (docs at /api/docs) / 启动网站与接口。"""
     import uvicorn
@@ -766,10 +869,14 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to listen on
         for u in users:
             t.add_row(u.name, u.password, u.roles, u.investor_id or "")
         out.print(t)
-    app = create_app(url, data_dir=data_dir, secure_cookies=not insecure_cookies)
+    proxies = [p for item in trusted_proxy or [] for p in item.split(",") if p.strip()]
+    app = create_app(url, data_dir=data_dir, secure_cookies=not insecure_cookies, trusted_proxies=proxies,
+                     max_body_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes)
     out.print(f"Redress on http://{host}:{port}/ (API docs /api/docs, OpenAPI /openapi.json) / 网站已启动",
               highlight=False)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # the application reads forwarding headers itself, from the trusted proxies only (uvicorn would believe
+    # any local peer)
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 def register(app: typer.Typer) -> None:

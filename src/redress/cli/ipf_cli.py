@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from redress.admin.money import yuan
-from redress.cli.admin import Actor, Db, _date, _fen, out, session
+from redress.cli.admin import Actor, Db, _fen, out, session, protection_date as _date
 from redress.cli.ipf_firm_cli import firm_app
 from redress.cli.ipf_invest_cli import invest_app, report_app
 from redress.cli.ipf_levy_cli import company_app, income_app, levy_app

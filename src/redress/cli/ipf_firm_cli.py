@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from redress.admin.money import yuan
-from redress.cli.admin import Actor, Db, _date, _fen, out, session
+from redress.cli.admin import Actor, Db, _fen, out, session, protection_date as _date
 
 firm_app = typer.Typer(name="firm", help="Paying the clients and creditors of failed firms / 风险处置偿付",
                        no_args_is_help=True)

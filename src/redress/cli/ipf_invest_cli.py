@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from redress.admin.money import yuan
-from redress.cli.admin import Actor, Db, _date, _fen, err, out, session
+from redress.cli.admin import Actor, Db, _fen, err, out, session, protection_date as _date
 
 invest_app = typer.Typer(name="invest", help="Investments, checked against Art. 20 / 资金运用", no_args_is_help=True)
 report_app = typer.Typer(name="report", help="Monthly and quarterly reports, Excel and PDF / 月报、季报",
@@ -47,8 +48,8 @@ def invest_propose(
         except investments.InvestmentRefused as exc:
             refused = exc           # let the unit of work commit the audit event of the refusal
     if refused is not None:
-        err.print(f"[bold red]Refused / 操作未执行:[/] {refused}", highlight=False)
-        err.print(refused.hint or "", highlight=False)
+        err.print(f"[bold red]Refused / 操作未执行:[/] {escape(str(refused))}", highlight=False)
+        err.print(refused.hint or "", highlight=False, markup=False)
         raise typer.Exit(2)
     out.print(f"Investment {holding_id}: {amount} yuan in {kind} ({issuer}) booked / 已入账", highlight=False)
 

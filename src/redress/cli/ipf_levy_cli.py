@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from redress.admin.money import yuan
-from redress.cli.admin import Actor, Db, _date, _fen, err, out, session
+from redress.cli.admin import Actor, Db, _fen, err, out, session, protection_date as _date
 
 company_app = typer.Typer(name="company", help="Securities companies and their ratings / 证券公司与分类评级",
                           no_args_is_help=True)

@@ -355,7 +355,9 @@ def compare(
     except CaseError as exc:
         raise _fail(exc) from None
     if csv_out:
-        comparison.table.write_csv(csv_out)
+        from redress.exports import write_frame_csv
+
+        write_frame_csv(comparison.table, csv_out)
     if as_json:
         sys.stdout.write(json.dumps(comparison.table.to_dicts(), ensure_ascii=False, indent=2) + "\n")
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -10,10 +9,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from redress.admin.money import parse_yuan, yuan
 from redress.cli import admin as admin_cli
+from redress.ids import BadId, IdKind, check
 
 out = Console()
 err = Console(stderr=True)
@@ -28,8 +29,16 @@ CsvFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False)]
 
 
 def _refuse(message: str) -> typer.Exit:
-    err.print(f"[bold red]Refused / 未执行:[/] {message}", highlight=False)
+    err.print(f"[bold red]Refused / 未执行:[/] {escape(message)}", highlight=False)
     return typer.Exit(2)
+
+
+def _id(kind: IdKind, path: Path, line: int, value: str) -> str:
+    """An identifier of an input file, checked against ``redress.ids`` (refused naming file and line)."""
+    try:
+        return check(kind, value.strip())
+    except BadId as exc:
+        raise _refuse(f"{path.name}:{line}: {exc}") from None
 
 
 def _rows(path: Path, required: list[str]) -> list[tuple[int, dict[str, str]]]:
@@ -234,11 +243,12 @@ def recourse_compute(parties: Annotated[Path, typer.Argument(exists=True, dir_ok
         for line, row in _rows(parties, ["party_id", "name", "kind", "fault_share_bp"]):
             solvent = (row.get("solvent") or "true").strip().lower() not in ("false", "no", "0")
             rate = int(row.get("recovery_rate_bp") or 10000)
-            liable.append(LiableParty(row["party_id"].strip(), row["name"], row["kind"].strip(),
+            liable.append(LiableParty(_id(IdKind.PARTY, parties, line, row["party_id"]), row["name"],
+                                      row["kind"].strip(),
                                       int(row["fault_share_bp"]), solvent, rate))
         paid, own = [], {}
         for line, row in _rows(payments, ["payer_id", "paid"]):
-            payer = row["payer_id"].strip()
+            payer = _id(IdKind.PAYER, payments, line, row["payer_id"])
             paid.append(Payment(payer, _fen(payments, line, row["paid"], "paid")))
             own[payer] = (row.get("party_id") or "").strip() or None
         plan = recourse_claims(paid, liable, own)
@@ -280,11 +290,13 @@ def fairfund_distribute(eligible: Annotated[Path, typer.Argument(exists=True, di
     from redress.fairfund import Eligible, FairFundError, FairFundPlan, cumulative_payments, rounds
 
     try:
-        people = [Eligible(row["investor_id"].strip(), _fen(eligible, line, row["loss"], "loss"),
+        people = [Eligible(_id(IdKind.INVESTOR, eligible, line, row["investor_id"]),
+                           _fen(eligible, line, row["loss"], "loss"),
                            _fen(eligible, line, row.get("advance_paid") or "0", "advance_paid"))
                   for line, row in _rows(eligible, ["investor_id", "loss"])]
-        plan = FairFundPlan(parse_yuan(minimum), residual_to, redistribute_below_minimum=not withhold)
-        history = rounds(plan, people, [parse_yuan(a) for a in available])
+        plan = FairFundPlan(admin_cli._fen(minimum, "--minimum"), residual_to,
+                            redistribute_below_minimum=not withhold)
+        history = rounds(plan, people, [admin_cli._fen(a, "--available") for a in available])
     except (FairFundError, ValueError) as exc:
         raise _refuse(str(exc)) from None
     t = Table(title="Fair fund rounds / 公平基金分配轮次", title_justify="left")
@@ -298,11 +310,11 @@ def fairfund_distribute(eligible: Annotated[Path, typer.Argument(exists=True, di
     out.print(t)
     if out_file:
         total = cumulative_payments(history)
-        with out_file.open("w", encoding="utf-8", newline="") as f:
-            w = csv.writer(f, lineterminator="\n")
-            w.writerow(["investor_id", *[f"round_{r.number}" for r in history], "total"])
-            for inv in sorted(total):
-                w.writerow([inv, *[yuan(r.payments.get(inv, 0)) for r in history], yuan(total[inv])])
+        from redress import exports
+
+        exports.write_csv(out_file, ["investor_id", *[f"round_{r.number}" for r in history], "total"],
+                          [[inv, *[yuan(r.payments.get(inv, 0)) for r in history], yuan(total[inv])]
+                           for inv in sorted(total)])
         out.print(f"Payments written to {out_file}", highlight=False)
 
 

@@ -18,6 +18,7 @@ import polars as pl
 from redress.engine.partition import Runner, batch_rows_for, compute_out_of_core, merge_rows_for, partition_count
 from redress.engine.summary import Summary, summarize
 from redress.errors import CaseError
+from redress.exports import write_frame_csv
 
 Progress = Callable[[str], None]
 
@@ -66,7 +67,7 @@ def write_rejected(rejected: pl.DataFrame, out_path: Path) -> Path:
     """``rejected.csv`` beside the output (removed when there is none), as ``redress compute`` does."""
     path = Path(out_path).parent / "rejected.csv"
     if rejected.height:
-        rejected.write_csv(path)
+        write_frame_csv(rejected, path)
     elif path.exists():
         path.unlink()
     return path

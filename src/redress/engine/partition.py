@@ -32,11 +32,12 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from redress.engine.pipeline import (MONEY_COLUMNS, OUTPUT_COLUMNS, PRICE_COLUMNS, QUANTITY_COLUMNS, _fixed,
-                                     _quantity, compute, prepare)
+from redress.engine.pipeline import (MONEY_COLUMNS, OUTPUT_COLUMNS, PRICE_COLUMNS, QUANTITY_COLUMNS,
+                                     TEXT_COLUMNS, _fixed, _quantity, compute, prepare)
 from redress.engine.rounding import PRICE_UNITS
 from redress.engine.summary import BANDS, STATUS_LABELS, Summary
 from redress.errors import CaseError, Problem
+from redress.exports import safe_text_expr
 from redress.law.plan import load_case
 from redress.trades.tables import TABLE_COLUMNS, csv_names, first_line, table_path
 
@@ -603,6 +604,7 @@ class _Sink:
             return
         text_cols = [_fixed(c, 100, 2) for c in MONEY_COLUMNS] + [_fixed(c, PRICE_UNITS, 4) for c in PRICE_COLUMNS]
         text_cols += [_quantity(c) for c in QUANTITY_COLUMNS]
+        text_cols += [safe_text_expr(pl.col(c)).alias(c) for c in TEXT_COLUMNS]
         rows.with_columns(text_cols).select(OUTPUT_COLUMNS).write_csv(self.fh, include_header=self.header)
         self.header = False
 

@@ -21,6 +21,7 @@ import polars as pl
 from redress.engine import kernel as K
 from redress.engine.rounding import PRICE_UNITS, rounded
 from redress.errors import CaseError, Problem
+from redress.exports import safe_text_expr
 from redress.law.plan import CaseConfig, CostMethod, Direction, Plan, SystemicMethod, load_case
 from redress.market.base_date import BaseDate, ExRights, compute_base_dates, ex_rights_by_security
 from redress.market.calendar import day_number
@@ -35,6 +36,7 @@ MONEY_COLUMNS = ["difference_loss", "systemic_deduction", "net_loss", "commissio
                  "compensation"]
 PRICE_COLUMNS = ["avg_buy", "avg_sell", "base_price"]
 QUANTITY_COLUMNS = ["eligible_bought", "q_sold", "q_held"]
+TEXT_COLUMNS = ["investor_id", "security"]   # as the input files gave them: made safe for spreadsheets in CSV
 STATUSES = ["excluded", "no_eligible_shares", "no_loss", "below_minimum", "eligible"]
 FLAG_TEXTS = ["", "oversold", "base_date_truncated", "oversold;base_date_truncated"]  # oversold + 2 * truncated
 COST_CODES = {CostMethod.MOVING_AVERAGE: K.COST_MOVING, CostMethod.WEIGHTED_AVERAGE: K.COST_WEIGHTED,
@@ -512,6 +514,7 @@ def write_results(table: pl.DataFrame, path: Path) -> None:
     else:
         text_cols = [_fixed(c, 100, 2) for c in MONEY_COLUMNS] + [_fixed(c, PRICE_UNITS, 4) for c in PRICE_COLUMNS]
         text_cols += [_quantity(c) for c in QUANTITY_COLUMNS]
+        text_cols += [safe_text_expr(pl.col(c)).alias(c) for c in TEXT_COLUMNS]
         table.with_columns(text_cols).select(OUTPUT_COLUMNS).write_csv(tmp)
     os.replace(tmp, path)
 

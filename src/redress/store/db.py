@@ -90,6 +90,7 @@ def bulk_insert(session: Session, table: Table, rows: list[dict]) -> None:
 
 def fresh_sqlite(path: Path) -> str:
     """The URL of a new, empty SQLite database at ``path`` (any old file and its WAL files removed)."""
-    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+              path.with_name(path.name + ".audit-key")):
         p.unlink(missing_ok=True)
     return f"sqlite:///{path}"

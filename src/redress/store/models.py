@@ -316,7 +316,9 @@ class Payment(Base):
 
 
 class AuditEvent(Base):
-    """The tamper-evident audit log: each row's hash covers its content and the previous row's hash."""
+    """The tamper-evident audit log: each row's hash covers its content and the previous row's hash.  With a
+    ``key_id`` the hash is an HMAC-SHA256 under that key of the key file; without one (events written before
+    the log was keyed) it is plain SHA-256."""
 
     __tablename__ = "audit_event"
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -328,15 +330,20 @@ class AuditEvent(Base):
     detail: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(24))
 
 
 class AuditHead(Base):
-    """One row: the newest audit event's seq and hash.  Locked by every writer, so the chain is serial."""
+    """One row: the newest audit event's seq and hash.  Locked by every writer, so the chain is serial.
+    ``key_id`` is the key the next event is written with (none: the log is not keyed); ``mac`` is an HMAC of
+    the head under it, so the head cannot be wound back to an earlier event without the key."""
 
     __tablename__ = "audit_head"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(24))
+    mac: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
 
 

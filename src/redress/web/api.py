@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import io
 import json
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -16,26 +16,29 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
 
+from redress import ids
+from redress.admin import approvals as approval_service
 from redress.admin import cases, claims, fund, payments
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.claims.lifecycle import CaseState
 from redress.store import audit
+from redress.store.db import unit_of_work
 from redress.store.models import (Agreement, Approval, AuditEvent, Case, Claim, ClaimLine, Decision,
                                   Payer, Payment, Transition)
+from redress.web import limits, security
 from redress.web import schemas as S
-from redress.web import security
-from redress.web.deps import Principal, checked, principal, tx
+from redress.web.deps import Principal, checked, principal, require_visible_case, tx
 
 router = APIRouter(prefix="/api")
-ERRORS = {401: {"model": S.Problem}, 403: {"model": S.Problem}, 404: {"model": S.Problem},
-          409: {"model": S.Problem}, 422: {"model": S.Problem}, 429: {"model": S.Problem}}
+ERRORS = {status: {"model": S.Problem} for status in (401, 403, 404, 409, 413, 422, 429)}
 PerPage = Annotated[int, Query(ge=1, le=500)]
 PageNo = Annotated[int, Query(ge=1, le=1_000_000)]
 RowId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]     # the database's INTEGER columns
 
 
 def _client(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    """The address sign-ins are counted against (a trusted proxy's ``X-Forwarded-For``, else the peer)."""
+    return limits.client_address(request)
 
 
 # -- session -------------------------------------------------------------------------------------------------
@@ -107,10 +110,8 @@ def list_cases(request: Request, page: PageNo = 1, per_page: PerPage = 50,
 @router.get("/cases/{case_id}", response_model=S.CaseOut, responses=ERRORS, tags=["cases"])
 def get_case(case_id: str, request: Request, who: Principal = Depends(principal)) -> S.CaseOut:
     with tx(request) as s:
-        c = cases.get_case(s, case_id)
-        if not who.may_see_case(case_id):
-            claims.claim_of(s, case_id, who.investor_id or "")      # an investor with a claim may see the case
-        return case_out(c)
+        require_visible_case(s, who, case_id)       # an investor with a claim sees the case, a payer its own
+        return case_out(cases.get_case(s, case_id))
 
 
 @router.post("/cases", response_model=S.RunOut, status_code=202, responses=ERRORS, tags=["cases"])
@@ -121,19 +122,41 @@ async def upload_case(request: Request, case_zip: Annotated[UploadFile, File(des
     from redress.law.plan import load_case
     from redress.web.runs import unpack_case
 
-    data = await case_zip.read()
-    staging = Path(tempfile.mkdtemp(prefix="upload-", dir=request.app.state.data_dir))
-    unpack_case(data, staging)
-    config = load_case(staging)
-    dest = request.app.state.data_dir / "cases" / config.id
-    if dest.exists():
-        raise AdminError(f"case {config.id} already exists")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging.rename(dest)
-    with tx(request) as s:
-        c = cases.create_case(s, who.name, config.id, config.name)
-        c.case_dir = str(dest)
-    run = request.app.state.runs.start(config.id, dest)
+    bounds = request.app.state.limits
+    staging = Path(tempfile.mkdtemp(prefix="case-", dir=request.app.state.uploads_dir))
+    try:                                 # whatever is refused, nothing of the upload stays on disk
+        archive = staging / "upload.zip"
+        await limits.save_upload(case_zip, archive, bounds.upload_bytes)
+        unpacked = unpack_case(archive, staging / "case", max_bytes=bounds.unpacked_bytes,
+                               max_files=bounds.unpacked_files)
+        archive.unlink()
+        config = load_case(unpacked)
+        try:
+            case_id = ids.check(ids.IdKind.CASE, config.id)
+        except ids.BadId as exc:
+            raise BadInput(f"case.toml: {exc}") from None
+        with tx(request) as s:
+            if s.get(Case, case_id) is not None:
+                raise AdminError(f"case {case_id} already exists / 案件已存在")
+        root = request.app.state.data_dir / "cases"
+        root.mkdir(exist_ok=True)
+        dest = ids.inside(root, case_id)
+        try:
+            dest.mkdir()                 # claims the folder: of two uploads of one id, the second stops here
+        except FileExistsError:
+            raise AdminError(f"case {case_id} already exists / 案件已存在") from None
+        try:
+            for item in unpacked.iterdir():
+                item.rename(ids.inside(dest, item.name))
+            with tx(request) as s:
+                c = cases.create_case(s, who.name, case_id, config.name)
+                c.case_dir = str(dest)
+        except BaseException:
+            shutil.rmtree(dest, ignore_errors=True)
+            raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    run = request.app.state.runs.start(case_id, dest)
     return run_out(run)
 
 
@@ -231,7 +254,9 @@ def publish_agreement(case_id: str, body: _Agreement, request: Request,
 
 @router.get("/cases/{case_id}/agreement", response_model=S.AgreementOut, responses=ERRORS, tags=["claims"])
 def latest_agreement(case_id: str, request: Request, who: Principal = Depends(principal)) -> S.AgreementOut:
+    """The latest settlement agreement: for staff, the case's payers and the investors with a claim in it."""
     with tx(request) as s:
+        require_visible_case(s, who, case_id)
         cases.get_case(s, case_id)
         ag = latest(s, case_id)
         return S.AgreementOut(version=ag.version, sha256=ag.sha256, body=ag.body)
@@ -388,6 +413,7 @@ def claim_out(s, c: Claim) -> S.ClaimOut:
 def get_claim(case_id: str, investor_id: str, request: Request, who: Principal = Depends(principal)) -> S.ClaimOut:
     who.require_claim(investor_id)
     with tx(request) as s:
+        require_visible_case(s, who, case_id)
         return claim_out(s, claims.claim_of(s, case_id, investor_id))
 
 
@@ -396,6 +422,7 @@ def explanation(case_id: str, investor_id: str, request: Request, who: Principal
     """Every trade, lot and formula line behind the claim, with the article for each step."""
     who.require_claim(investor_id)
     with tx(request) as s:
+        require_visible_case(s, who, case_id)
         claims.claim_of(s, case_id, investor_id)
     return explain_claim(request, case_id, investor_id).as_dict()
 
@@ -418,6 +445,9 @@ def decide(case_id: str, investor_id: str, body: S.DecisionIn, request: Request,
     else:
         who.require("investor_service", "operator")
         channel = "counter"
+    if not who.is_staff:
+        with unit_of_work(request.app.state.read_engine) as s:      # only reads
+            require_visible_case(s, who, case_id)
     if not body.confirm:
         raise BadInput("tick the confirmation first / 请先勾选确认")
     item = claims.DecisionInput(investor_id, body.decision, dt.date.today(), channel, body.key,
@@ -433,7 +463,8 @@ def decide(case_id: str, investor_id: str, body: S.DecisionIn, request: Request,
 def approval_out(ap: Approval) -> S.ApprovalOut:
     return S.ApprovalOut(id=ap.id, action=ap.action, subject=ap.subject, requested_by=ap.requested_by,
                          requested_at=ap.requested_at, status=ap.status,
-                         payload={k: v for k, v in json.loads(ap.payload).items() if k != "plan_toml"})
+                         payload={k: v for k, v in json.loads(ap.payload).items() if k != "plan_toml"},
+                         summary=approval_service.describe(ap))
 
 
 @router.get("/cases/{case_id}/approvals", response_model=list[S.ApprovalOut], responses=ERRORS, tags=["approvals"])
@@ -451,14 +482,14 @@ class _Decision(S.BaseModel):
 def approve(approval_id: RowId, body: _Decision, request: Request, who: Principal = Depends(checked)) -> S.ApprovalOut:
     """A checker approves a request made by someone else; it takes effect at once."""
     with tx(request) as s:
-        cases.decide_approval(s, who.name, approval_id, True, body.note)
+        approval_service.decide(s, who.name, approval_id, True, body.note)
         return approval_out(s.get(Approval, approval_id))
 
 
 @router.post("/approvals/{approval_id}/reject", response_model=S.ApprovalOut, responses=ERRORS, tags=["approvals"])
 def reject(approval_id: RowId, body: _Decision, request: Request, who: Principal = Depends(checked)) -> S.ApprovalOut:
     with tx(request) as s:
-        cases.decide_approval(s, who.name, approval_id, False, body.note)
+        approval_service.decide(s, who.name, approval_id, False, body.note)
         return approval_out(s.get(Approval, approval_id))
 
 
@@ -499,14 +530,24 @@ def csv_download(request: Request, export) -> Response:
 
 
 async def applied(request: Request, file: UploadFile, apply, default_name: str = "results.csv"):
-    """Save an uploaded file under its own name and apply it with ``apply(session, path)`` in one unit of
-    work; what ``apply`` returns."""
-    data = await file.read()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(file.filename or default_name).name
-        path.write_bytes(data)
+    """Save an uploaded file (streamed, within the upload limit) under its own name, or ``default_name`` if
+    that is no plain file name, and apply it with ``apply(session, path)`` in one unit of work; what ``apply``
+    returns.  The saved file is removed whatever happens."""
+    with tempfile.TemporaryDirectory(prefix="file-", dir=request.app.state.uploads_dir) as tmp:
+        path = ids.inside(Path(tmp), upload_name(file.filename, default_name))
+        await limits.save_upload(file, path, request.app.state.limits.upload_bytes)
         with tx(request) as s:
             return apply(s, path)
+
+
+def upload_name(given: str | None, default: str) -> str:
+    """The uploaded file's own name if it is a plain one (no folders, no control characters, at most 128
+    characters); else ``default``."""
+    name = (given or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    if not name or name in {".", ".."} or len(name) > 128 or any(ord(ch) < 32 or ord(ch) == 127
+                                                                  for ch in name):
+        return default
+    return name
 
 
 async def apply_upload(request: Request, file: UploadFile, apply) -> S.ImportOut:
@@ -558,14 +599,12 @@ def statement_report(case_id: str, fmt: str, request: Request, who: Principal = 
 
 
 def _table_response(df: pl.DataFrame, stem: str, fmt: str) -> Response:
-    if fmt == "csv":
-        buf = io.StringIO()
-        df.write_csv(buf)
-        return Response(buf.getvalue().encode("utf-8"), media_type="text/csv",
+    from redress import exports
+
+    if fmt == "csv":       # text cells a spreadsheet would evaluate are neutralised (formula injection)
+        return Response(exports.frame_csv_bytes(df), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{stem}.csv"'})
-    out = io.BytesIO()
-    df.write_excel(out, worksheet="redress")
-    return Response(out.getvalue(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return Response(exports.frame_xlsx_bytes(df, "redress"), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f'attachment; filename="{stem}.xlsx"'})
 
 
@@ -596,6 +635,9 @@ def audit_verify(request: Request, who: Principal = Depends(principal)) -> S.Aud
 
 # -- public --------------------------------------------------------------------------------------------------
 
+NOT_PUBLIC = "no public case with this id (a case is public once its plan is approved or heard) / 无此公开案件"
+
+
 @router.get("/public/cases/{case_id}", response_model=S.PublicCase, responses=ERRORS, tags=["public"])
 def public_case(case_id: str, request: Request) -> S.PublicCase:
     """What anyone may know about a case: the plan, dates, payers, fund size and aggregates; no investor."""
@@ -606,9 +648,11 @@ def public_case(case_id: str, request: Request) -> S.PublicCase:
 def public_view(s, case_id: str) -> S.PublicCase:
     from redress.admin import hearings as hearing_records
 
-    c = cases.get_case(s, case_id)
-    if CaseState(c.state) in (CaseState.DRAFT, CaseState.FUND_ESTABLISHED) and not hearing_records.hearings(s, case_id):
-        raise NotFound(f"case {case_id} is not public before its plan is approved or heard")
+    c = s.get(Case, case_id)
+    if c is None or (CaseState(c.state) in (CaseState.DRAFT, CaseState.FUND_ESTABLISHED)
+                     and not hearing_records.hearings(s, case_id)):
+        # the same answer for a case that does not exist and one not yet public: nobody learns which ids exist
+        raise NotFound(NOT_PUBLIC)
     st = fund.statement(s, case_id)
     p = claims.participation(s, case_id)
     ps = s.execute(select(Payer).where(Payer.case_id == case_id).order_by(Payer.payer_id)).scalars()

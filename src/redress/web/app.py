@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import logging
+import shutil
+import time
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -15,8 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from redress.admin.errors import AdminError
 from redress.errors import CaseError
-from redress.store.db import make_engine, migrate
-from redress.web import api, ipf_api, ipf_pages, pages
+from redress.store.db import make_engine, migrate, unit_of_work
+from redress.web import api, ipf_api, ipf_pages, limits, pages, security
 from redress.web.runs import Runs
 
 log = logging.getLogger("redress.web")
@@ -28,11 +32,36 @@ SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
                                "form-action 'self'",
 }
+HSTS = "max-age=31536000; includeSubDomains"
+UPLOADS_KEPT_SECONDS = 24 * 3600        # an upload folder older than this was left by a process that died
+
+# what an error page says, by status: never the request's own words (a link could put text there)
+STATUS_PAGES = {
+    400: ("Bad request / 请求有误", "The request could not be read. / 无法读取该请求。"),
+    403: ("Not allowed / 无权访问", "You may not see or do this, or the form expired: reload the page and try "
+                                "again. / 无权访问，或表单已过期，请刷新页面后重试。"),
+    404: ("Not found / 页面不存在", "There is nothing here, or nothing you may see. / 页面不存在或无权查看。"),
+    405: ("Not allowed / 不支持该操作", "This address does not take this kind of request. / 该地址不支持此请求。"),
+    409: ("Refused / 未执行", "The request was refused; nothing was changed. / 请求未执行，未作任何更改。"),
+    413: ("Too large / 内容过大", "What was sent is larger than this server accepts. / 上传内容超过上限。"),
+    422: ("Bad request / 请求有误", "The request is not valid; check the form and try again. / 请求参数有误。"),
+    429: ("Too many attempts / 尝试次数过多", "Please try again later. / 请稍后再试。"),
+}
+OTHER_PAGE = ("Error / 错误", "The request could not be carried out. / 请求未能完成。")
 
 
 def create_app(database_url: str | None = None, *, data_dir: Path | None = None, secure_cookies: bool = True,
-               run_migrations: bool = True) -> FastAPI:
-    """The application over ``database_url`` (default: ``REDRESS_DATABASE_URL`` or the SQLite file)."""
+               run_migrations: bool = True, max_body_bytes: int | None = None,
+               max_upload_bytes: int | None = None, max_unpacked_bytes: int | None = None,
+               trusted_proxies: Iterable[str] | str | None = None) -> FastAPI:
+    """The application over ``database_url`` (default: ``REDRESS_DATABASE_URL`` or the SQLite file).
+
+    Body limits (``REDRESS_MAX_BODY_BYTES``, ``REDRESS_MAX_UPLOAD_BYTES``, ``REDRESS_MAX_UNPACKED_BYTES``) and
+    the proxies whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed (``REDRESS_TRUSTED_PROXIES``,
+    addresses or networks; none by default) come from the arguments, else from the environment."""
+    body_limits = limits.Limits.configured(body_bytes=max_body_bytes, upload_bytes=max_upload_bytes,
+                                           unpacked_bytes=max_unpacked_bytes)
+    proxies = limits.trusted_proxies(trusted_proxies)
     app = FastAPI(title="Redress", version="0.1.0",
                   description="Advance compensation for investors harmed by false statements: cases, plans, "
                               "claims, decisions, payments, the special fund's books and the audit log. "
@@ -44,7 +73,12 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         migrate(app.state.engine)
     app.state.data_dir = Path(data_dir or Path.cwd() / "redress-data").resolve()
     app.state.data_dir.mkdir(parents=True, exist_ok=True)
+    app.state.uploads_dir = app.state.data_dir / "uploads"
+    app.state.uploads_dir.mkdir(exist_ok=True)
+    _clear_old_uploads(app.state.uploads_dir)
     app.state.secure_cookies = secure_cookies
+    app.state.limits = body_limits
+    app.state.trusted_proxies = proxies
     app.state.runs = Runs()
     app.include_router(api.router)
     app.include_router(ipf_api.router)
@@ -57,9 +91,42 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)
+        if limits.is_https(request):
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         if request.url.path.startswith(("/api", "/portal", "/console")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+    def allowed_bytes(scope) -> int:
+        """How much this request may send: more with a valid session, most for an operator's upload."""
+        token = Request(scope).cookies.get(security.COOKIE)
+        if not token:
+            return body_limits.anonymous_body_bytes
+        with unit_of_work(app.state.read_engine) as s:
+            found = security.session_for(s, token)
+            roles = set(found[0].roles.split(",")) if found else None
+        if roles is None:
+            return body_limits.anonymous_body_bytes
+        if "operator" in roles and limits.is_upload(scope["method"], scope["path"]):
+            return body_limits.upload_bytes
+        return body_limits.body_bytes
+
+    async def allowance(scope) -> int:
+        return await anyio.to_thread.run_sync(allowed_bytes, scope)
+
+    async def refusal(scope, limit: int) -> Response:
+        request = Request(scope)
+        message = limits.too_large_message(limit)
+        if wants_html(request):
+            response = error_page(request, 413, *STATUS_PAGES[413])
+        else:
+            response = JSONResponse({"detail": message, "limit_bytes": limit}, status_code=413)
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["Connection"] = "close"          # the rest of the body is not read
+        return response
+
+    # outermost: a body is refused before anything else reads it
+    app.add_middleware(limits.BodyLimit, limits=body_limits, allowance=allowance, refusal=refusal)
 
     def wants_html(request: Request) -> bool:
         return not request.url.path.startswith("/api") and "text/html" in request.headers.get("accept", "")
@@ -69,7 +136,7 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         if wants_html(request):
             if exc.status_code == 401:
                 return Response(status_code=303, headers={"Location": "/login"})
-            return error_page(request, exc.status_code, "Refused / 未执行", str(exc).splitlines()[0])
+            return status_page(request, exc.status_code)
         return api.problem_response(exc)
 
     @app.exception_handler(CaseError)
@@ -81,8 +148,7 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if wants_html(request):
-            return error_page(request, exc.status_code, "Not found / 页面不存在" if exc.status_code == 404 else
-                              "Error / 错误", str(exc.detail))
+            return status_page(request, exc.status_code)
         return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code)
 
     @app.exception_handler(DataError)
@@ -91,14 +157,14 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         log.warning("refused %s %s: %s", request.method, request.url.path, str(exc.orig).splitlines()[0])
         message = "the request holds a value that cannot be stored (e.g. a NUL character) / 请求参数有误"
         if wants_html(request):
-            return error_page(request, 422, "Bad request / 请求有误", message)
+            return status_page(request, 422)
         return JSONResponse({"detail": message, "problems": []}, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()]
         if wants_html(request):
-            return error_page(request, 422, "Bad request / 请求有误", "; ".join(problems[:5]))
+            return status_page(request, 422)
         return JSONResponse({"detail": "the request is not valid / 请求参数有误", "problems": problems},
                             status_code=422)
 
@@ -117,6 +183,22 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         return response
 
     return app
+
+
+def _clear_old_uploads(folder: Path) -> None:
+    """Remove what uploads left behind when their process died (a refused upload removes its own at once)."""
+    now = time.time()
+    for entry in folder.iterdir():
+        try:
+            if now - entry.stat().st_mtime > UPLOADS_KEPT_SECONDS:
+                shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+        except OSError as exc:
+            log.warning("could not remove the old upload %s: %s", entry, exc)
+
+
+def status_page(request: Request, status: int) -> HTMLResponse:
+    """The error page for ``status``, in the catalogue's words."""
+    return error_page(request, status, *STATUS_PAGES.get(status, OTHER_PAGE))
 
 
 def error_page(request: Request, status: int, title: str, message: str, reference: str | None = None) -> HTMLResponse:

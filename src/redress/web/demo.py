@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from redress.admin import cases, claims, fund
+from redress.admin import approvals, cases, claims, fund
 from redress.admin.simulate import AGREEMENT, PAYERS
 from redress.store.db import make_engine, migrate, unit_of_work
 from redress.store.models import Claim
@@ -44,9 +44,9 @@ def seed(data_dir: Path, database_url: str, *, n_trades: int = 40_000, n_investo
     case_id = case.id
     engine = make_engine(database_url)
     migrate(engine)
-    users = [DemoUser("admin", secrets.token_urlsafe(9), "operator (administrator / maker)"),
-             DemoUser("checker", secrets.token_urlsafe(9), "approver (checker)"),
-             DemoUser("auditor", secrets.token_urlsafe(9), "auditor (read-only)")]
+    users = [DemoUser("admin", secrets.token_urlsafe(12), "operator (administrator / maker)"),
+             DemoUser("checker", secrets.token_urlsafe(12), "approver (checker)"),
+             DemoUser("auditor", secrets.token_urlsafe(12), "auditor (read-only)")]
     today = dt.date.today()
     with unit_of_work(engine) as s:
         cases.bootstrap(s, "root", "Bootstrap 初始用户")
@@ -67,7 +67,7 @@ def seed(data_dir: Path, database_url: str, *, n_trades: int = 40_000, n_investo
         request = claims.propose_plan(s, "admin", case_id, case_dir, case_dir / "results.csv",
                                       today - dt.timedelta(days=7), today + dt.timedelta(days=38), recompute=False).id
     with unit_of_work(engine) as s:
-        cases.decide_approval(s, "checker", request, True, "demo plan checked")
+        approvals.decide(s, "checker", request, True, "demo plan checked")
         sha = claims.publish_agreement(s, "admin", case_id, "v1", AGREEMENT).sha256
         claims.open_claims(s, "admin", case_id, case_dir / "results.csv")
         investors = list(s.execute(select(Claim.investor_id).where(Claim.case_id == case_id)
@@ -84,7 +84,7 @@ def seed(data_dir: Path, database_url: str, *, n_trades: int = 40_000, n_investo
         claims._apply_decisions(s, "admin", cases.get_case(s, case_id, lock=True), answers, per_item_audit=False)
     with unit_of_work(engine) as s:
         for k, inv in enumerate(investors[:3]):
-            user = DemoUser(f"investor{k + 1}", secrets.token_urlsafe(9), "investor", inv)
+            user = DemoUser(f"investor{k + 1}", secrets.token_urlsafe(12), "investor", inv)
             cases.add_user(s, "admin", user.name, f"投资者 Investor {k + 1}", ["investor"], user.password,
                            investor_id=inv)
             users.append(user)

@@ -7,12 +7,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from redress.admin.cases import STAFF
-from redress.admin.errors import AdminError, Forbidden
+from redress.admin.errors import AdminError, Forbidden, NotFound
 from redress.store.db import unit_of_work
-from redress.store.models import User
+from redress.store.models import Claim, User
 from redress.web import security
 
 
@@ -72,6 +73,24 @@ class Principal:
         if self.has("investor") and self.investor_id == investor_id:
             return
         raise Forbidden("this claim is not yours / 无权查看该申报")
+
+
+# what a user who is not staff hears about any case that is not theirs, whether or not it exists
+NOT_YOURS = "not found, or not yours to see / 未找到或无权查看"
+
+
+def require_visible_case(session: Session, who: Principal, case_id: str) -> None:
+    """Staff see every case; a payer its own case; an investor the cases in which they have a claim.  Anyone
+    else gets the same 404 for a case that exists and one that does not, so ids cannot be probed."""
+    if who.is_staff:
+        return
+    if who.has("payer") and who.payer_case_id == case_id:
+        return
+    if who.has("investor") and who.investor_id and session.execute(
+            select(Claim.id).where(Claim.case_id == case_id, Claim.investor_id == who.investor_id).limit(1)
+    ).first() is not None:
+        return
+    raise NotFound(NOT_YOURS)
 
 
 def _principal(user: User, csrf: str) -> Principal:

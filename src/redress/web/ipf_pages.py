@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from redress.admin.errors import AdminError, BadInput
 from redress.web import charts, ipf_api
 from redress.web.deps import Principal, checked, principal, tx
-from redress.web.pages import _names, _refused, back, render
+from redress.web.pages import _names, back, refusal, render
 
 router = APIRouter()
 
@@ -49,6 +49,7 @@ def console_ipf(request: Request, who: Principal = Depends(principal)) -> Respon
 async def console_ipf_action(action: str, request: Request, who: Principal = Depends(checked)) -> Response:
     url = "/console/ipf"
     form = await request.form()
+    detail = None
     try:
         who.require("operator")
         if action == "meeting":
@@ -56,17 +57,19 @@ async def console_ipf_action(action: str, request: Request, who: Principal = Dep
                 held_on=form["held_on"], kind=str(form.get("kind") or "regular"),
                 directors=_names(str(form["directors"])), present=_names(str(form.get("present", "")))),
                 request, who)
-            message = (f"Meeting {m.id} recorded: " + ("it could be held / 会议有效" if m.valid else
-                                                      "it could NOT be held / 会议无效 — " + m.findings[-1].en))
+            held = ("it could be held / 会议有效" if m.valid else
+                    "it could NOT be held / 会议无效 — " + m.findings[-1].en)
+            key, detail = "meeting_recorded", f"Meeting {m.id}: {held}"
         elif action == "resolution":
             r = ipf_api.board_resolution(int(form["meeting_id"]), ipf_api.ResolutionIn(
                 subject=form["subject"], reference=form["reference"], text=form["text"],
                 votes_for=_names(str(form.get("votes_for", ""))),
                 votes_against=_names(str(form.get("votes_against", ""))),
                 abstain=_names(str(form.get("abstain", "")))), request, who)
-            message = f"Resolution {r.reference}: " + ("passed / 通过" if r.passed else "NOT passed / 未通过")
+            key, detail = "resolution_recorded", (f"Resolution {r.reference}: "
+                                                  + ("passed / 通过" if r.passed else "NOT passed / 未通过"))
         else:
             raise BadInput(f"unknown action {action}")
     except (AdminError, KeyError, ValueError) as exc:
-        message = _refused(exc)
-    return back(url, message)
+        key, detail = "refused", refusal(exc)
+    return back(request, url, key, detail, who)

@@ -23,8 +23,8 @@ from redress.admin.money import yuan
 from redress.claims.lifecycle import CaseState, ClaimStatus
 from redress.store import audit
 from redress.store.models import AuditEvent, Case
-from redress.web import api, charts, security
-from redress.web.deps import Principal, checked, optional_principal, principal, tx
+from redress.web import api, charts, flash, security
+from redress.web.deps import Principal, checked, optional_principal, principal, require_visible_case, tx
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -43,14 +43,41 @@ LOGIN_CSRF = "redress_login_csrf"
 
 
 def render(request: Request, name: str, who: Principal | None = None, status_code: int = 200, **ctx) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"who": who, "flash": request.query_params.get("msg"), **ctx},
-                                      status_code=status_code)
+    """A page; its notice comes from the catalogue by the ``msg`` key (nothing else from the URL is shown)."""
+    notice = flash.shown(request, who.csrf_token if who else None)
+    response = templates.TemplateResponse(request, name, {"who": who, "flash": notice, **ctx},
+                                          status_code=status_code)
+    flash.consumed(request, response)
+    return response
 
 
-def back(url: str, message: str) -> RedirectResponse:
+def back(request: Request, url: str, key: str, detail: str | None = None, who: Principal | None = None
+         ) -> RedirectResponse:
+    """Back to ``url`` (a path built here, ids quoted) with the notice ``key``; ``detail`` (what only the
+    server knows) goes to the signed-in ``who`` alone."""
+    response = RedirectResponse(f"{url}?msg={key}", status_code=303)
+    flash.attach(response, key, detail, who.csrf_token if who else None,
+                 secure=request.app.state.secure_cookies)
+    return response
+
+
+def _q(part: str) -> str:
+    """An id from the URL, quoted again for a path this application builds."""
     from urllib.parse import quote
 
-    return RedirectResponse(f"{url}?msg={quote(message)}", status_code=303)
+    return quote(part, safe="")
+
+
+def refusal(exc: Exception) -> str:
+    """Why a form was refused, for its notice (the detail of ``refused``)."""
+    if isinstance(exc, AdminError):
+        problems = getattr(exc, "problems", [])
+        return str(exc).splitlines()[0] + (" — " + "; ".join(problems[:3]) if problems else "")
+    from redress.errors import CaseError
+
+    if isinstance(exc, CaseError):
+        return "; ".join(str(p) for p in exc.problems[:5])
+    return f"missing or bad field {exc}"
 
 
 # -- sign-in -------------------------------------------------------------------------------------------------
@@ -64,7 +91,12 @@ def home(request: Request) -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> Response:
+    return login_page(request)
+
+
 def login_page(request: Request, error: str | None = None) -> Response:
+    """The sign-in form; ``error`` is the server's own words about the last attempt, never the URL's."""
     token = secrets.token_urlsafe(24)
     resp = render(request, "login.html", login_csrf=token, error=error)
     resp.set_cookie(LOGIN_CSRF, token, httponly=True, secure=request.app.state.secure_cookies, samesite="strict",
@@ -122,6 +154,7 @@ def portal_claim(case_id: str, request: Request, investor: str | None = None,
     investor_id = investor if who.is_staff and investor else who.investor_id
     who.require_claim(investor_id or "")
     with tx(request) as s:
+        require_visible_case(s, who, case_id)
         case = cases.get_case(s, case_id)
         claim = api.claim_out(s, claims.claim_of(s, case_id, investor_id or ""))
         try:
@@ -145,17 +178,16 @@ def portal_claim(case_id: str, request: Request, investor: str | None = None,
 def portal_decide(case_id: str, request: Request, decision: Annotated[str, Form()], key: Annotated[str, Form()],
                   confirm: Annotated[str | None, Form()] = None, agreement_version: Annotated[str, Form()] = "",
                   agreement_sha256: Annotated[str, Form()] = "", who: Principal = Depends(checked)) -> Response:
-    url = f"/portal/cases/{case_id}"
+    url = f"/portal/cases/{_q(case_id)}"
     try:
         body = api.S.DecisionIn(decision=decision, agreement_version=agreement_version or None,
                                 agreement_sha256=agreement_sha256 or None, confirm=confirm == "yes", key=key)
         api.decide(case_id, who.investor_id or "", body, request, who)
     except AdminError as exc:
-        return back(url, f"{exc}".split("\n")[0] + (" " + "; ".join(getattr(exc, "problems", [])[:3])))
+        return back(request, url, "refused", refusal(exc), who)
     except ValueError as exc:
-        return back(url, f"refused: {exc}")
-    return back(url, "Your decision is recorded / 您的确认已记录" if decision == "accept"
-                else "Your decision is recorded; you keep the right to sue / 已记录，您保留诉权")
+        return back(request, url, "refused", f"{exc}".splitlines()[0], who)
+    return back(request, url, "decision_accepted" if decision == "accept" else "decision_declined")
 
 
 # -- administrator console -----------------------------------------------------------------------------------
@@ -171,16 +203,12 @@ def console(request: Request, who: Principal = Depends(principal)) -> Response:
 @router.post("/console/cases")
 async def console_upload(request: Request, case_zip: Annotated[UploadFile, File()],
                          who: Principal = Depends(checked)) -> Response:
+    from redress.errors import CaseError
+
     try:
         run = await api.upload_case(request, case_zip, who)
-    except AdminError as exc:
-        return back("/console", f"Refused / 未执行: {str(exc).splitlines()[0]}")
-    except Exception as exc:  # noqa: BLE001 - a bad case directory is reported, not a crash
-        from redress.errors import CaseError
-
-        if isinstance(exc, CaseError):
-            return back("/console", "Refused / 未执行: " + "; ".join(str(p) for p in exc.problems[:5]))
-        raise
+    except (AdminError, CaseError) as exc:       # a bad case directory is reported, not a crash
+        return back(request, "/console", "refused", refusal(exc), who)
     return RedirectResponse(f"/console/runs/{run.id}", status_code=303)
 
 
@@ -202,6 +230,7 @@ def console_case(case_id: str, request: Request, who: Principal = Depends(princi
         tl = api.participation_timeline(s, case_id)
         payers = cases.payers(s, case_id)
         has_agreement = bool(s.execute(select(api.Agreement).where(api.Agreement.case_id == case_id)).first())
+        funding_alerts = claims.funding_alerts(s, case_id)
     chart = charts.lines({"accepted 接受": [(str(p.date), p.accepted) for p in tl],
                           "declined 不接受": [(str(p.date), p.declined) for p in tl],
                           "lapsed 逾期": [(str(p.date), p.lapsed) for p in tl]})
@@ -211,23 +240,19 @@ def console_case(case_id: str, request: Request, who: Principal = Depends(princi
     results_ready = bool(case.case_dir) and (Path(case.case_dir) / "results.csv").exists()
     return render(request, "console_case.html", who, case=case, st=st, part=part, pending=pending, batches=batches,
                   chart=chart, amount_chart=amount_chart, amount_timeline=amount_timeline, payers=payers, results_ready=results_ready,
-                  has_agreement=has_agreement, today=dt.date.today())
+                  has_agreement=has_agreement, today=dt.date.today(), funding_alerts=funding_alerts)
 
 
 @router.post("/console/cases/{case_id}/compare", response_class=HTMLResponse)
 def console_compare(case_id: str, request: Request, plan: Annotated[list[str], Form()] = [],  # noqa: B006
                     who: Principal = Depends(checked)) -> Response:
+    from redress.errors import CaseError
+
     plans = [p for p in plan if p.strip()]
     try:
         table = api.compare_plans(case_id, request, plans, who)
-    except AdminError as exc:
-        return back(f"/console/cases/{case_id}", str(exc).splitlines()[0])
-    except Exception as exc:  # noqa: BLE001
-        from redress.errors import CaseError
-
-        if isinstance(exc, CaseError):
-            return back(f"/console/cases/{case_id}", "; ".join(str(p) for p in exc.problems[:5]))
-        raise
+    except (AdminError, CaseError) as exc:
+        return back(request, f"/console/cases/{_q(case_id)}", "refused", refusal(exc), who)
     chart = charts.bars([(row["plan"], row["total_compensation"]) for row in table], unit=" yuan")
     return render(request, "console_compare.html", who, case_id=case_id, table=table, chart=chart, plans=plans)
 
@@ -237,42 +262,46 @@ ACTIONS = {"propose_plan", "agreement", "open", "close", "batch", "results", "ap
 
 @router.post("/console/cases/{case_id}/do/{action}")
 async def console_action(case_id: str, action: str, request: Request, who: Principal = Depends(checked)) -> Response:
-    url = f"/console/cases/{case_id}"
+    url = f"/console/cases/{_q(case_id)}"
     form = await request.form()
+    detail = None
     try:
         if action not in ACTIONS:
             raise BadInput(f"unknown action {action}")
         if action == "propose_plan":
             api.propose_plan(case_id, api._Plan(open_on=form["open_on"], deadline=form["deadline"]), request, who)
-            message = "Plan proposed; a second person must approve it / 方案已提交复核"
+            key = "plan_proposed"
         elif action == "agreement":
             api.publish_agreement(case_id, api._Agreement(version=form["version"], body=form["body"]), request, who)
-            message = "Agreement published / 和解协议已发布"
+            key = "agreement_published"
         elif action == "open":
             api.open_claims(case_id, request, who)
-            message = "Claims are open / 已开始申报"
+            key = "claims_opened"
         elif action == "close":
             res = api.close_claims(case_id, api._On(on=form["on"]), request, who)
-            message = f"Claims closed; {res['lapsed']} lapsed / 申报已截止"
+            key, detail = "claims_closed", f"{res['lapsed']} lapsed / 逾期{res['lapsed']}件"
         elif action == "batch":
             api.propose_batch(case_id, api.S.BatchIn(on=form["on"]), request, who)
-            message = "Batch proposed; a second person must release it / 批次已提交复核"
+            key = "batch_proposed"
         elif action == "results":
             upload = form["file"]
             rep = await api.payment_results(case_id, request, upload, who)
-            message = ("Already imported; nothing changed / 已导入过" if rep.already_imported else
-                       f"{rep.paid} paid, {rep.returned} returned / 已处理")
+            key, detail = results_notice(rep)
         else:
             ap_id = int(form["approval_id"])
             (api.approve if action == "approve" else api.reject)(ap_id, api._Decision(note=form.get("note", "")),
                                                                   request, who)
-            message = "Approved and carried out / 已复核执行" if action == "approve" else "Rejected / 已退回"
-    except AdminError as exc:
-        problems = getattr(exc, "problems", [])
-        message = "Refused / 未执行: " + str(exc).splitlines()[0] + (" — " + "; ".join(problems[:3]) if problems else "")
-    except (KeyError, ValueError) as exc:
-        message = f"Refused / 未执行: missing or bad field {exc}"
-    return back(url, message)
+            key = "approved" if action == "approve" else "rejected"
+    except (AdminError, KeyError, ValueError) as exc:
+        key, detail = "refused", refusal(exc)
+    return back(request, url, key, detail, who)
+
+
+def results_notice(rep) -> tuple[str, str | None]:
+    """The notice for a results file applied: its key and counts."""
+    if rep.already_imported:
+        return "results_already_imported", None
+    return "results_imported", f"{rep.paid} paid, {rep.returned} returned / 已付{rep.paid}笔，退回{rep.returned}笔"
 
 
 @router.get("/console/cases/{case_id}/ledger", response_class=HTMLResponse)
@@ -289,6 +318,8 @@ def console_ledger(case_id: str, request: Request, who: Principal = Depends(prin
 def console_audit(request: Request, case_id: str | None = None, who: Principal = Depends(principal)) -> Response:
     who.require("operator", "approver", "auditor")
     with tx(request) as s:
+        if case_id:
+            case_id = cases.get_case(s, case_id).id         # shown on the page: the case's id, not the URL's
         v = audit.verify(s)
         stmt = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(200)
         if case_id:
@@ -315,13 +346,6 @@ def _names(text: str) -> list[str]:
     return [n.strip() for n in text.replace(",", "\n").splitlines() if n.strip()]
 
 
-def _refused(exc: Exception) -> str:
-    if isinstance(exc, AdminError):
-        problems = getattr(exc, "problems", [])
-        return "Refused / 未执行: " + str(exc).splitlines()[0] + (" — " + "; ".join(problems[:3]) if problems else "")
-    return f"Refused / 未执行: missing or bad field {exc}"
-
-
 @router.get("/console/cases/{case_id}/hearings", response_class=HTMLResponse)
 def console_hearings(case_id: str, request: Request, who: Principal = Depends(principal)) -> Response:
     who.require("operator", "approver", "auditor", "investor_service")
@@ -335,14 +359,15 @@ def console_hearings(case_id: str, request: Request, who: Principal = Depends(pr
 @router.post("/console/cases/{case_id}/hearings/do/{action}")
 async def console_hearing_action(case_id: str, action: str, request: Request,
                                  who: Principal = Depends(checked)) -> Response:
-    url = f"/console/cases/{case_id}/hearings"
+    url = f"/console/cases/{_q(case_id)}/hearings"
     form = await request.form()
+    detail = None
     try:
         if action == "open":
             api.open_hearing(case_id, api.S.HearingIn(
                 organiser=form["organiser"], started_on=form["started_on"], seed_commitment=form["seed_commitment"],
                 limit_months=int(form.get("limit_months") or 3)), request, who)
-            message = "Hearing opened; the seed commitment is published / 听证已开始"
+            key = "hearing_opened"
         elif action == "panel":
             agreed = _names(str(form.get("agreed", "")))
             api.form_panel(int(form["hearing_id"]), api.S.PanelIn(
@@ -351,24 +376,24 @@ async def console_hearing_action(case_id: str, action: str, request: Request,
                 lawyer_applicants=_names(str(form.get("lawyer_applicants", ""))),
                 lawyer_seats=int(form.get("lawyer_seats") or 0), seed=str(form.get("seed", "")) or None,
                 agreed=agreed or None), request, who)
-            message = "Panel seated / 听证小组已组成"
+            key = "panel_seated"
         elif action == "plan":
             api.add_hearing_plan(int(form["hearing_id"]), api.S.HearingPlanIn(
                 label=form["label"], proposed_by=form["proposed_by"], plan_toml=form["plan_toml"], on=form["on"]),
                 request, who)
-            message = "Plan put to the hearing / 方案已提交听证"
+            key = "hearing_plan_added"
         elif action == "compare":
             api.publish_hearing_comparison(int(form["hearing_id"]), api.S.ComparisonIn(on=form["on"]), request, who)
-            message = "Comparison computed and published / 方案对比已公布"
+            key = "comparison_published"
         elif action == "decide":
             api.decide_hearing(int(form["hearing_id"]), api.S.HearingDecisionIn(
                 minutes=form["minutes"], decision=form["decision"], on=form["on"]), request, who)
-            message = "Decision recorded and published / 听证决定已记录"
+            key = "hearing_decided"
         else:
             raise BadInput(f"unknown action {action}")
     except (AdminError, KeyError, ValueError) as exc:
-        message = _refused(exc)
-    return back(url, message)
+        key, detail = "refused", refusal(exc)
+    return back(request, url, key, detail, who)
 
 
 @router.get("/console/cases/{case_id}/recovery", response_class=HTMLResponse)
@@ -387,8 +412,9 @@ def console_recovery(case_id: str, request: Request, who: Principal = Depends(pr
 @router.post("/console/cases/{case_id}/recovery/do/{action}")
 async def console_recovery_action(case_id: str, action: str, request: Request,
                                   who: Principal = Depends(checked)) -> Response:
-    url = f"/console/cases/{case_id}/recovery"
+    url = f"/console/cases/{_q(case_id)}/recovery"
     form = await request.form()
+    detail = None
     try:
         if action == "party":
             api.add_liable_party(case_id, api.S.PartyIn(
@@ -396,23 +422,23 @@ async def console_recovery_action(case_id: str, action: str, request: Request,
                 fault_share_bp=int(form["fault_share_bp"]), solvent=form.get("solvent", "yes") == "yes",
                 recovery_rate_bp=int(form.get("recovery_rate_bp") or 10_000),
                 payer_id=str(form.get("payer_id", "")) or None), request, who)
-            message = "Liable party added / 责任方已添加"
+            key = "party_added"
         elif action == "action":
             api.record_recovery_action(case_id, api.S.ActionIn(
                 party_id=form["party_id"], stage=form["stage"], on=form["on"],
                 amount_fen=int(form.get("amount_fen") or 0), reference=form["reference"],
                 note=str(form.get("note", ""))), request, who)
-            message = "Step recorded / 追偿步骤已记录"
+            key = "recovery_step_recorded"
         elif action == "receipt":
             api.record_recovery_receipt(case_id, api.S.ReceiptIn(
                 party_id=form["party_id"], amount_fen=int(form["amount_fen"]), on=form["on"],
                 reference=form["reference"]), request, who)
-            message = "Recovery booked and passed on to the payers / 追偿款已入账"
+            key = "recovery_booked"
         else:
             raise BadInput(f"unknown action {action}")
     except (AdminError, KeyError, ValueError) as exc:
-        message = _refused(exc)
-    return back(url, message)
+        key, detail = "refused", refusal(exc)
+    return back(request, url, key, detail, who)
 
 
 # -- fair fund (console) -------------------------------------------------------------------------------------
@@ -433,33 +459,33 @@ def console_fair_fund(case_id: str, request: Request, who: Principal = Depends(p
 @router.post("/console/cases/{case_id}/fair-fund/do/{action}")
 async def console_fair_fund_action(case_id: str, action: str, request: Request,
                                    who: Principal = Depends(checked)) -> Response:
-    url = f"/console/cases/{case_id}/fair-fund"
+    url = f"/console/cases/{_q(case_id)}/fair-fund"
     form = await request.form()
+    detail = None
     try:
         if action == "establish":
             api.establish_fair_fund(case_id, api.S.FairFundIn(
                 minimum_payment_fen=int(form.get("minimum_payment_fen") or 0), residual_to=form["residual_to"],
                 redistribute_below_minimum=form.get("redistribute_below_minimum", "yes") == "yes",
                 on=str(form.get("on", "")) or None), request, who)
-            message = "Fair fund established / 公平基金已设立"
+            key = "fair_fund_established"
         elif action == "source":
             api.add_fair_fund_source(case_id, api.S.FairFundSourceIn(
                 kind=form["kind"], amount_fen=int(form["amount_fen"]), reference=form["reference"],
                 received_on=form["received_on"]), request, who)
-            message = "Money paid in recorded / 资金来源已登记"
+            key = "fair_fund_source_added"
         elif action == "round":
             api.run_fair_fund_round(case_id, api.S.FairFundRoundIn(on=form["on"]), request,
                                     who)
-            message = "Round of distribution run / 分配已完成"
+            key = "fair_fund_round_run"
         elif action == "batch":
             ap = api.propose_fair_fund_batch(case_id, api.S.BatchIn(on=form["on"]), request, who)
-            message = f"Batch proposed; a second person must release it (request #{ap.id}) / 批次已提交复核"
+            key, detail = "fair_fund_batch_proposed", f"request #{ap.id} / 复核申请#{ap.id}"
         elif action == "results":
             rep = await api.fair_fund_results(case_id, request, form["file"], who)
-            message = ("Already imported; nothing changed / 已导入过" if rep.already_imported else
-                       f"{rep.paid} paid, {rep.returned} returned / 已处理")
+            key, detail = results_notice(rep)
         else:
             raise BadInput(f"unknown action {action}")
     except (AdminError, KeyError, ValueError) as exc:
-        message = _refused(exc)
-    return back(url, message)
+        key, detail = "refused", refusal(exc)
+    return back(request, url, key, detail, who)

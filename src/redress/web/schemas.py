@@ -7,6 +7,8 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
+from redress.admin.money import MAX_AMOUNT_FEN
+
 T = TypeVar("T")
 
 
@@ -162,6 +164,7 @@ class ApprovalOut(BaseModel):
     requested_at: str
     status: str
     payload: dict
+    summary: str = Field(default="", description="What granting the request does, in amounts and counts")
 
 
 class BatchOut(BaseModel):
@@ -365,7 +368,7 @@ class ActionIn(BaseModel):
     party_id: str = Field(min_length=1, max_length=64)
     stage: str = Field(min_length=1, max_length=32)
     on: dt.date
-    amount_fen: int = Field(ge=0, le=10**15)
+    amount_fen: int = Field(ge=0, le=MAX_AMOUNT_FEN)
     reference: str = Field(min_length=1, max_length=200)
     note: str = Field(default="", max_length=5000)
 
@@ -382,7 +385,7 @@ class ActionOut(BaseModel):
 
 class ReceiptIn(BaseModel):
     party_id: str = Field(min_length=1, max_length=64)
-    amount_fen: int = Field(ge=1, le=10**15)
+    amount_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
     on: dt.date
     reference: str = Field(min_length=1, max_length=190)
 
@@ -420,7 +423,7 @@ class RecoveryOut(BaseModel):
 
 
 class FairFundIn(BaseModel):
-    minimum_payment_fen: int = Field(ge=0, le=10**15)
+    minimum_payment_fen: int = Field(ge=0, le=MAX_AMOUNT_FEN)
     residual_to: str = Field(min_length=1, max_length=200)
     redistribute_below_minimum: bool = True
     on: dt.date | None = None
@@ -428,7 +431,7 @@ class FairFundIn(BaseModel):
 
 class FairFundSourceIn(BaseModel):
     kind: str = Field(min_length=1, max_length=32)
-    amount_fen: int = Field(ge=1, le=10**15)
+    amount_fen: int = Field(ge=1, le=MAX_AMOUNT_FEN)
     reference: str = Field(min_length=1, max_length=190)
     received_on: dt.date
 

@@ -12,8 +12,9 @@ from collections import defaultdict
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from redress.admin.errors import AdminError
-from redress.admin.money import yuan
+from redress.admin.cases import DateKind, check_date
+from redress.admin.errors import AdminError, BadInput
+from redress.admin.money import over_limits, yuan
 from redress.ledger.core import LedgerError, Posting, lowest_balance, trial_balance
 from redress.protection.book import FundEntry, ProtectionAccount, ProtectionStatement, pa, statement, transfer
 from redress.store import audit
@@ -65,6 +66,24 @@ def _lowest_bank(session: Session, booked_on: dt.date, change_fen: int) -> tuple
     return lowest_balance(daily, booked_on, change_fen)
 
 
+def _within_limits(session: Session, entry: FundEntry) -> None:
+    """Refuse an entry dated outside the dates allowed (from the first day of exchange trading to five years
+    ahead: scheduled maturities are booked ahead) or one that would take an account or the books beyond the
+    limits of ``redress.admin.money``."""
+    check_date(entry.booked_on, f"entry {entry.key}: booked on", DateKind.PLAN)
+    touched = {p.account for p in entry.postings}
+    after = {a: int(b) for a, b in session.execute(
+        select(ProtectionPosting.account, func.sum(ProtectionPosting.amount_fen))
+        .where(ProtectionPosting.account.in_(touched)).group_by(ProtectionPosting.account))}
+    for p in entry.postings:
+        after[p.account] = after.get(p.account, 0) + p.amount_fen
+    moved = int(session.execute(select(func.coalesce(func.sum(func.abs(ProtectionPosting.amount_fen)), 0)))
+                .scalar_one())
+    beyond = over_limits(after, touched, moved + sum(abs(p.amount_fen) for p in entry.postings))
+    if beyond:
+        raise BadInput(f"entry {entry.key} refused: {beyond}")
+
+
 def post(session: Session, entry: FundEntry, actor: str) -> ProtectionEntry:
     """Append ``entry`` (a ``FundEntry``: checked against the protection fund's chart when it was made).  The
     same entry again returns the stored one; another entry under a used key is refused naming the field that
@@ -81,6 +100,7 @@ def post(session: Session, entry: FundEntry, actor: str) -> ProtectionEntry:
                 raise AdminError(f"entry {entry.key} was already booked with a different {field}; a retry must "
                                  f"repeat the original exactly, a new transaction needs a new reference / 流水号已使用")
         return existing
+    _within_limits(session, entry)
     change = sum(p.amount_fen for p in entry.postings if p.account == BANK)
     if change < 0:
         low_on, low = _lowest_bank(session, entry.booked_on, change)

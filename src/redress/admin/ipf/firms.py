@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from redress.admin.cases import require_user
-from redress.admin.errors import AdminError, BadInput, Forbidden, NotFound
+from redress.admin.errors import AdminError, BadInput, Forbidden, NotFound, valid_id
 from redress.admin.fund import read_new_csv
 from redress.admin.ipf import board, book
 from redress.admin.money import parse_yuan, yuan
@@ -37,6 +37,7 @@ from redress.admin.payments import (RESULT_COLUMNS, ImportReport, check_results,
                                     write_instructions)
 from redress.ledger.core import Posting
 from redress.protection.book import FundEntry, ProtectionAccount, pa, transfer
+from redress.ids import IdKind
 from redress.protection import ProtectionError
 from redress.protection.payout import Category, CustodianRecord, RegisteredClaim, compensate, payout_rules, verify
 from redress.store import audit
@@ -181,7 +182,7 @@ def register_claims(session: Session, actor: str, firm_id: str, path: Path) -> F
     for line, rec in rows:
         where = f"{path.name}:{line}"
         try:
-            claimant, category = _text(rec, "claimant_id", 64), _category(rec)
+            claimant, category = valid_id(IdKind.INVESTOR, _text(rec, "claimant_id", 64)), _category(rec)
             principal, interest = _amount(rec, "principal"), _amount(rec, "interest")
             reference = _text(rec, "reference", 200)
             RegisteredClaim(claimant, category, principal, interest, reference)   # type: ignore[arg-type]
@@ -243,7 +244,8 @@ def import_custodian_records(session: Session, actor: str, firm_id: str, path: P
     new: list[CustodianRecordRow] = []
     for line, rec in rows:
         try:
-            claimant, category, principal = _text(rec, "claimant_id", 64), _category(rec), _amount(rec, "principal")
+            claimant = valid_id(IdKind.INVESTOR, _text(rec, "claimant_id", 64))
+            category, principal = _category(rec), _amount(rec, "principal")
         except ValueError as exc:
             problems.append(f"{path.name}:{line}: {exc}")
             continue

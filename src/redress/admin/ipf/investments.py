@@ -20,9 +20,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from redress.admin.cases import require_user
-from redress.admin.errors import AdminError, BadInput, NotFound
+from redress.admin.errors import AdminError, BadInput, NotFound, valid_id
 from redress.admin.ipf import board, book
 from redress.admin.money import yuan
+from redress.ids import IdKind
 from redress.ledger.core import LedgerError, Posting
 from redress.protection.book import FundEntry, ProtectionAccount, pa, transfer
 from redress.protection.investments import Proposal, Refusal, check, investment_rules
@@ -71,6 +72,7 @@ def propose(session: Session, actor: str, holding_id: str, kind: str, issuer: st
     if not holding_id.strip() or ":" in holding_id or len(holding_id) > 64:
         raise BadInput(f"bad holding id {holding_id!r}: a reference of at most 64 characters, without ':' "
                        "/ 投资编号不合规")
+    valid_id(IdKind.ACCOUNT, holding_id)
     book.lock(session)
     try:
         proposal = Proposal(kind, issuer, amount_fen, trade_date, maturity_date, counterparty, approval_reference)

@@ -16,7 +16,6 @@ commits.  Every change is audited.  Conventions (see ``protection/docs.md``, "Le
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -25,12 +24,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from redress import exports
 from redress.admin.cases import require_user
-from redress.admin.errors import AdminError, BadInput, NotFound
+from redress.admin.errors import AdminError, BadInput, NotFound, valid_id
 from redress.admin.fund import file_date, read_csv
 from redress.admin.ipf import book
-from redress.admin.money import parse_yuan, yuan
+from redress.admin.money import MAX_AMOUNT_FEN, parse_yuan, yuan
 from redress.ledger.core import LedgerError
+from redress.ids import IdKind
 from redress.protection import (Grade, LevyRate, ProtectionError, annual_settlement, exchange_fee_share_fen,
                                 levy_fen, levy_rules, rate_for, working_day_after)
 from redress.protection.book import ProtectionAccount, pa, transfer
@@ -71,6 +72,9 @@ def _check_fen(value: object, field: str, *, positive: bool = False) -> int:
     if value < 0 or (positive and value == 0):
         raise BadInput(f"{field} {yuan(value)} yuan must be {'more than' if positive else 'at least'} zero "
                        f"/ 金额须{'大于' if positive else '不小于'}零")
+    if value > MAX_AMOUNT_FEN:
+        raise BadInput(f"{field} {yuan(value, grouping=True)} yuan is more than the largest amount allowed, "
+                       f"{yuan(MAX_AMOUNT_FEN, grouping=True)} yuan / 金额超过上限")
     return value
 
 
@@ -125,6 +129,7 @@ def add_company(session: Session, actor: str, company_id: str, name: str, broker
     """Register a securities company that pays levies.  The same again returns it; other content is refused."""
     require_user(session, actor, "operator")
     _party(company_id, "company id")
+    valid_id(IdKind.PARTY, company_id)
     if not isinstance(name, str) or not name.strip() or len(name) > 300:
         raise BadInput("a company needs a name (1-300 characters) / 须填写公司名称")
     if not isinstance(brokerage, bool):
@@ -572,14 +577,10 @@ NOTICE_COLUMNS = ["company_id", "company_name", "year", "quarter", "income", "ra
 
 
 def write_notices(rows: list[Notice], path: Path) -> Path:
-    """Write notices as CSV (UTF-8, amounts in yuan)."""
-    with path.open("w", encoding="utf-8", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(NOTICE_COLUMNS)
-        for n in rows:
-            w.writerow([n.company_id, n.company_name, n.year, n.quarter, yuan(n.income_fen), n.rate_bp,
-                        yuan(n.amount_fen), n.due_on.isoformat(), n.text_en, n.text_zh])
-    return path
+    """Write notices as CSV (UTF-8, amounts in yuan, lines ending CRLF), safe to open in a spreadsheet."""
+    return exports.write_csv(path, NOTICE_COLUMNS, [
+        [n.company_id, n.company_name, n.year, n.quarter, yuan(n.income_fen), n.rate_bp, yuan(n.amount_fen),
+         n.due_on.isoformat(), n.text_en, n.text_zh] for n in rows], lineterminator="\r\n")
 
 
 @dataclass(frozen=True)

@@ -338,12 +338,13 @@ def _pct(share: Fraction) -> str:
 
 def write_excel(report: Report, path: Path) -> Path:
     """The report as an Excel workbook: Summary, Sources, Holdings, Uses, Levies; amounts in yuan (2 decimals),
-    bilingual headers, a native column chart of the sources."""
-    import xlsxwriter
+    bilingual headers, a native column chart of the sources.  Text is written as text cells, made safe by
+    ``redress.exports`` (a company or holding name can never become a formula)."""
+    from redress.exports import workbook, write_cell
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    wb = xlsxwriter.Workbook(str(path))
+    wb = workbook(path)
     try:
         bold = wb.add_format({"bold": True})
         head = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True})
@@ -356,26 +357,26 @@ def write_excel(report: Report, path: Path) -> Path:
 
         def header(ws, row: int, cols: list[str]) -> None:
             for c, text in enumerate(cols):
-                ws.write(row, c, text, head)
+                write_cell(ws, row, c, text, head)
 
         en, zh = report_title(report)
         ws = wb.add_worksheet("Summary")
         ws.set_column(0, 0, 38)
         ws.set_column(1, 1, 26)
         ws.set_column(2, 2, 20)
-        ws.write(0, 0, en, bold)
-        ws.write(1, 0, zh, bold)
-        ws.write(2, 0, "For / 报送: " + "; ".join(REGULATORS))
-        ws.write(3, 0, f"Basis / 依据: {ARTICLE}")
+        write_cell(ws, 0, 0, en, bold)
+        write_cell(ws, 1, 0, zh, bold)
+        write_cell(ws, 2, 0, "For / 报送: " + "; ".join(REGULATORS))
+        write_cell(ws, 3, 0, f"Basis / 依据: {ARTICLE}")
         header(ws, 5, ["Item", "项目", "Amount (yuan) 金额（元）"])
         for i, (item_en, item_zh, fen) in enumerate(report.summary(), start=6):
-            ws.write(i, 0, item_en)
-            ws.write(i, 1, item_zh)
+            write_cell(ws, i, 0, item_en)
+            write_cell(ws, i, 1, item_zh)
             amount(ws, i, 2, fen)
         r = 6 + len(report.summary()) + 1
-        ws.write(r, 0, "Reconciliation / 平衡关系", bold)
-        ws.write(r + 1, 0, "opening + income + capital - write-offs - expenses = closing")
-        ws.write(r + 1, 1, "期初净资产＋收入＋资本－核销－费用＝期末净资产")
+        write_cell(ws, r, 0, "Reconciliation / 平衡关系", bold)
+        write_cell(ws, r + 1, 0, "opening + income + capital - write-offs - expenses = closing")
+        write_cell(ws, r + 1, 1, "期初净资产＋收入＋资本－核销－费用＝期末净资产")
         amount(ws, r + 1, 2, report.expected_closing_fen)
 
         ws = wb.add_worksheet("Sources")
@@ -383,8 +384,8 @@ def write_excel(report: Report, path: Path) -> Path:
         ws.set_column(2, 2, 20)
         header(ws, 0, ["Source", "来源", "Amount (yuan) 金额（元）"])
         for i, s in enumerate(report.sources, start=1):
-            ws.write(i, 0, s.name_en)
-            ws.write(i, 1, s.name_zh)
+            write_cell(ws, i, 0, s.name_en)
+            write_cell(ws, i, 1, s.name_zh)
             amount(ws, i, 2, s.amount_fen)
         n = len(report.sources)
         chart = wb.add_chart({"type": "column"})
@@ -401,16 +402,16 @@ def write_excel(report: Report, path: Path) -> Path:
         ws.set_column(3, 5, 18)
         header(ws, 0, ["Kind", "类别", "key", "Holdings 笔数", "Amount (yuan) 金额（元）", "Share of fund 占净资产比例"])
         for i, h in enumerate(report.holdings, start=1):
-            ws.write(i, 0, h.name_en)
-            ws.write(i, 1, h.name_zh)
-            ws.write(i, 2, h.kind)
+            write_cell(ws, i, 0, h.name_en)
+            write_cell(ws, i, 1, h.name_zh)
+            write_cell(ws, i, 2, h.kind)
             ws.write_number(i, 3, h.count)
             amount(ws, i, 4, h.amount_fen)
             ws.write_number(i, 5, float(h.share), pct)
         i = len(report.holdings) + 1
-        ws.write(i, 0, "Total / 合计", bold)
+        write_cell(ws, i, 0, "Total / 合计", bold)
         amount(ws, i, 4, report.holdings_fen)
-        ws.write(i + 1, 0, "Investment income in the period / 本期资金运用收益")
+        write_cell(ws, i + 1, 0, "Investment income in the period / 本期资金运用收益")
         amount(ws, i + 1, 4, report.investment_income_fen)
 
         ws = wb.add_worksheet("Uses")
@@ -420,9 +421,9 @@ def write_excel(report: Report, path: Path) -> Path:
                 + [(w.name_en, w.name_zh, w.party, w.amount_fen) for w in report.write_offs]
                 + [("operating expenses", "业务费用", "", report.operating_expense_fen)])
         for i, (a, b, c, fen) in enumerate(rows, start=1):
-            ws.write(i, 0, a)
-            ws.write(i, 1, b)
-            ws.write(i, 2, c or "")
+            write_cell(ws, i, 0, a)
+            write_cell(ws, i, 1, b)
+            write_cell(ws, i, 2, c or "")
             amount(ws, i, 3, fen)
 
         ws = wb.add_worksheet("Levies")
@@ -431,8 +432,8 @@ def write_excel(report: Report, path: Path) -> Path:
         header(ws, 0, ["Company 公司代码", "Name 名称", "Assessed 本期应缴", "Received 本期实缴",
                        "Outstanding 期末未缴", "Overdue 其中逾期", "Oldest due 最早应缴日"])
         for i, c in enumerate(report.levies, start=1):
-            ws.write(i, 0, c.company_id)
-            ws.write(i, 1, c.name)
+            write_cell(ws, i, 0, c.company_id)
+            write_cell(ws, i, 1, c.name)
             for j, fen in enumerate((c.assessed_fen, c.received_fen, c.outstanding_fen, c.overdue_fen), start=2):
                 amount(ws, i, j, fen)
             if c.oldest_due:
