@@ -61,12 +61,17 @@ def check(kind: IdKind, value: object) -> str:
     return value
 
 
-def is_valid(kind: IdKind, value: object) -> bool:
+def problem(kind: IdKind, value: object) -> str | None:
+    """Why ``value`` is not a valid ``kind`` (the message ``check`` raises), or None."""
     try:
         check(kind, value)
-    except BadId:
-        return False
-    return True
+    except BadId as exc:
+        return str(exc)
+    return None
+
+
+def is_valid(kind: IdKind, value: object) -> bool:
+    return problem(kind, value) is None
 
 
 def inside(root: Path, *parts: str) -> Path:

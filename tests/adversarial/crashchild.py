@@ -88,24 +88,26 @@ def step_claims_import(s: Session, case_id: str, args: dict[str, Any]) -> bool:
     return not already
 
 
-def step_propose_batch(s: Session, case_id: str, args: dict[str, Any]) -> bool:
+def _unless_done(act: Callable[[], object], done: str) -> bool:
+    """Run ``act``; False when the service refuses it because it has already happened (its message holds
+    ``done``), True when it applied something."""
     try:
-        payments.propose_batch(s, "alice", case_id, dt.date.fromisoformat(args["on"]))
+        act()
     except AdminError as exc:
-        if "nothing to pay" in str(exc):
+        if done in str(exc):
             return False
         raise
     return True
+
+
+def step_propose_batch(s: Session, case_id: str, args: dict[str, Any]) -> bool:
+    return _unless_done(lambda: payments.propose_batch(s, "alice", case_id, dt.date.fromisoformat(args["on"])),
+                        "nothing to pay")
 
 
 def step_release_batch(s: Session, case_id: str, args: dict[str, Any]) -> bool:
-    try:
-        decide_approval(s, "bob", args["approval"], True, "batch checked")
-    except AdminError as exc:
-        if "already approved" in str(exc):
-            return False
-        raise
-    return True
+    return _unless_done(lambda: decide_approval(s, "bob", args["approval"], True, "batch checked"),
+                        "already approved")
 
 
 def step_import_results(s: Session, case_id: str, args: dict[str, Any]) -> bool:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.db import fresh_database
-from web.websupport import LiveServer, TODAY, accept_body, build, http_session, small_case
+from web.websupport import TODAY, accept_body, http_session, served, small_case
 
 MISSING = "no-such-case-7f3a"
 
@@ -21,14 +20,8 @@ def synth(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, synth):
-    root = tmp_path_factory.mktemp("site")
-    database = fresh_database("sqlite", root)
-    w = build(next(database), root, synth)
-    with LiveServer(w.app) as server:
+    with served(tmp_path_factory.mktemp("site"), synth) as (w, server):
         yield w, server.base_url, {name: http_session(server.base_url, name) for name in ("inv1", "payer1", "nobody")}
-    for engine in (w.app.state.engine, w.app.state.read_engine):
-        engine.dispose()
-    database.close()
 
 
 def case_routes(base: str) -> list[tuple[str, str]]:

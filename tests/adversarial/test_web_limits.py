@@ -12,8 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.db import fresh_database
-from web.websupport import LiveServer, build, http_session, small_case
+from web.websupport import http_session, served, small_case
 
 BODY_LIMIT = 512 * 1024                 # what these tests configure for signed-in users
 ANONYMOUS = 64 * 1024
@@ -26,14 +25,8 @@ def synth(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, synth):
-    root = tmp_path_factory.mktemp("site")
-    database = fresh_database("sqlite", root)
-    w = build(next(database), root, synth, max_body_bytes=BODY_LIMIT)
-    with LiveServer(w.app) as server:
+    with served(tmp_path_factory.mktemp("site"), synth, max_body_bytes=BODY_LIMIT) as (w, server):
         yield w, server
-    for engine in (w.app.state.engine, w.app.state.read_engine):
-        engine.dispose()
-    database.close()
 
 
 def raw_post(port: int, path: str, headers: dict[str, str], total: int, *, chunked: bool,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from support.db import fresh_database
 from typer.testing import CliRunner
-from web.websupport import LiveServer, PASSWORD, build, small_case
+from web.websupport import PASSWORD, served, small_case
 
 from redress import passwords
 from redress.admin import cases
@@ -75,13 +75,8 @@ def synth(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def site(tmp_path, synth):
-    database = fresh_database("sqlite", tmp_path)
-    w = build(next(database), tmp_path, synth)
-    with LiveServer(w.app) as server:
+    with served(tmp_path, synth) as (w, server):
         yield w, server.base_url
-    for engine in (w.app.state.engine, w.app.state.read_engine):
-        engine.dispose()
-    database.close()
 
 
 def later(monkeypatch, minutes: int) -> None:

@@ -16,8 +16,7 @@ import httpx
 import pytest
 from fastapi.routing import APIRoute
 from starlette.routing import Route
-from support.db import fresh_database
-from web.websupport import LiveServer, build, http_session, small_case
+from web.websupport import http_session, served, small_case
 
 from redress.web import flash
 
@@ -34,14 +33,8 @@ def synth(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, synth):
-    root = tmp_path_factory.mktemp("site")
-    database = fresh_database("sqlite", root)
-    w = build(next(database), root, synth)
-    with LiveServer(w.app) as server:
+    with served(tmp_path_factory.mktemp("site"), synth) as (w, server):
         yield w, server.base_url
-    for engine in (w.app.state.engine, w.app.state.read_engine):
-        engine.dispose()
-    database.close()
 
 
 def routes(found) -> list:

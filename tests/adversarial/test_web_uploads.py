@@ -14,8 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support.db import fresh_database
-from web.websupport import LiveServer, build, http_session, small_case
+from web.websupport import http_session, served, small_case
 
 UPLOAD_LIMIT = 2 * 1024 * 1024          # what these tests configure: small, so that passing it is cheap
 UNPACKED_LIMIT = 8 * 1024 * 1024
@@ -28,14 +27,9 @@ def synth(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, synth):
-    root = tmp_path_factory.mktemp("site")
-    database = fresh_database("sqlite", root)
-    w = build(next(database), root, synth, max_upload_bytes=UPLOAD_LIMIT, max_unpacked_bytes=UNPACKED_LIMIT)
-    with LiveServer(w.app) as server:
+    with served(tmp_path_factory.mktemp("site"), synth, max_upload_bytes=UPLOAD_LIMIT,
+                max_unpacked_bytes=UNPACKED_LIMIT) as (w, server):
         yield w, server.base_url, http_session(server.base_url, "op")
-    for engine in (w.app.state.engine, w.app.state.read_engine):
-        engine.dispose()
-    database.close()
 
 
 def case_files(synth: Path, case_id: str) -> dict[str, bytes]:

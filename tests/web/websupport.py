@@ -6,9 +6,11 @@ The claims period runs around today, because the API records a decision on the d
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,6 +136,22 @@ def build(db, tmp_path: Path, synth_case: Path, **app_options) -> Web:
         claims.open_claims(s, "op", case_id, results)
     app = create_app(url, data_dir=tmp_path / "data", secure_cookies=True, run_migrations=True, **app_options)
     return Web(app, url, engine, case_id, case_dir, sha, investors, offers, investors[0], investors[1])
+
+
+@contextlib.contextmanager
+def served(root: Path, synth_case: Path, **app_options) -> Iterator[tuple[Web, LiveServer]]:
+    """The world on a fresh SQLite database under ``root``, served over real HTTP while the block runs."""
+    from support.db import fresh_database
+
+    database = fresh_database("sqlite", root)
+    w = build(next(database), root, synth_case, **app_options)
+    try:
+        with LiveServer(w.app) as server:
+            yield w, server
+    finally:
+        for engine in (w.app.state.engine, w.app.state.read_engine):
+            engine.dispose()
+        database.close()
 
 
 def accept_body(w: Web, key: str = "k-accept-1") -> dict:

@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from redress.admin.errors import AdminError, BadInput, Forbidden, NotFound, valid_id
-from redress.admin.money import check_fen
+from redress.admin.errors import AdminError, BadInput, Forbidden, NotFound, valid_fen, valid_id
 from redress.claims.lifecycle import CaseState, IllegalTransition, check_transition
 from redress.ids import IdKind
 from redress.store import audit
@@ -163,10 +162,7 @@ def add_payer(session: Session, actor: str, case_id: str, payer_id: str, name: s
     require_state(case, {CaseState.DRAFT, CaseState.FUND_ESTABLISHED}, "add a payer")
     if role not in PAYER_ROLES:
         raise BadInput(f"unknown payer role {role!r}; one of: {', '.join(sorted(PAYER_ROLES))}")
-    try:
-        check_fen(committed_fen, f"payer {payer_id}: the commitment")
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
+    valid_fen(committed_fen, f"payer {payer_id}: the commitment")
     if session.get(Payer, (case_id, payer_id)) is not None:
         raise AdminError(f"payer {payer_id!r} already named in case {case_id}")
     payer = Payer(case_id=case_id, payer_id=payer_id, name=name, role=role, committed_fen=committed_fen)
@@ -269,14 +265,20 @@ def check_date(on: dt.date, what: str, kind: DateKind = DateKind.EVENT, *,
     return on
 
 
+def iso_date(text: str) -> dt.date:
+    """``YYYY-MM-DD`` exactly (spaces around it aside), as a date; ``ValueError`` for anything else (the other
+    forms ``date.fromisoformat`` takes, such as ``20230101``, are not what a person means by a date here)."""
+    cleaned = text.strip() if isinstance(text, str) else ""
+    if not _ISO_DATE.fullmatch(cleaned):
+        raise ValueError(cleaned)
+    return dt.date.fromisoformat(cleaned)
+
+
 def parse_date(text: str, what: str, kind: DateKind = DateKind.EVENT, *,
                today: dt.date | None = None) -> dt.date:
     """A date as a person writes it (``YYYY-MM-DD``), in the range of its ``kind``; ``BadInput`` otherwise."""
-    cleaned = text.strip() if isinstance(text, str) else ""
     try:
-        if not _ISO_DATE.fullmatch(cleaned):
-            raise ValueError(cleaned)
-        on = dt.date.fromisoformat(cleaned)
+        on = iso_date(text)
     except ValueError:
         shown = text[:40] + "..." if isinstance(text, str) and len(text) > 40 else text
         raise BadInput(f"{what}: {shown!r} is not a date (YYYY-MM-DD) / 日期格式有误") from None

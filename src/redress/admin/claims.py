@@ -22,7 +22,8 @@ from redress.admin.fund import (PAYABLE, balances, file_date, free_fen, imported
                                 remember_import)
 from redress.admin.money import MAX_AMOUNT_FEN, MAX_BALANCE_FEN, yuan
 from redress.claims.lifecycle import DECIDING, CaseState, ClaimStatus
-from redress.ids import BadId, IdKind, check
+from redress.ids import IdKind
+from redress.ids import problem as id_problem
 from redress.ledger.allocation import allocate
 from redress.ledger.core import AccountKind, account, fund_statement, transfer
 from redress.store import audit
@@ -81,7 +82,7 @@ def read_results(path: Path) -> Results:
         problems.append(f"{path.name}:{r['line']}: {why}")
     # every investor id must fit the schema before it becomes a claim (checked once per distinct id)
     ids = numbered.select("line", "investor_id").filter(pl.col("investor_id").is_not_null())
-    wrong = {i: why for i in ids["investor_id"].unique().to_list() if (why := _id_problem(i)) is not None}
+    wrong = {i: why for i in ids["investor_id"].unique().to_list() if (why := id_problem(IdKind.INVESTOR, i)) is not None}
     problems += [f"{path.name}:{line}: {wrong[i]}" for line, i in ids.filter(
         pl.col("investor_id").is_in(list(wrong))).head(50).iter_rows()]
     if problems:
@@ -97,15 +98,6 @@ def read_results(path: Path) -> Results:
     if dup.height:
         raise BadInput(f"{path.name}: {dup.height} (investor, security) pairs appear more than once")
     return Results(hashlib.sha256(raw).hexdigest(), table)
-
-
-def _id_problem(investor_id: str) -> str | None:
-    """Why an investor id of a results file cannot become a claim, or None (the schema of ``redress.ids``)."""
-    try:
-        check(IdKind.INVESTOR, investor_id)
-    except BadId as exc:
-        return str(exc)
-    return None
 
 
 def _claims_frame(results: Results) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from redress.admin.money import check_fen
 from redress.ids import BadId, IdKind, check
 
 
@@ -42,4 +43,13 @@ def valid_id(kind: IdKind, value: object) -> str:
     try:
         return check(kind, value)
     except BadId as exc:
+        raise BadInput(str(exc)) from None
+
+
+def valid_fen(value: object, what: str) -> int:
+    """``value`` if it is a whole number of fen from 0 to the largest amount (``money.check_fen``); otherwise
+    ``BadInput`` naming ``what``."""
+    try:
+        return check_fen(value, what)
+    except ValueError as exc:
         raise BadInput(str(exc)) from None

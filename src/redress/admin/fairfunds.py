@@ -32,10 +32,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from redress.admin.cases import (ApprovalAction, get_case, payload, request_approval, require_state,
+from redress.admin.cases import (ApprovalAction, check_date, get_case, payload, request_approval, require_state,
                                  require_user)
-from redress.admin.cases import check_date
-from redress.admin.errors import AdminError, BadInput, NotFound
+from redress.admin.errors import AdminError, BadInput, NotFound, valid_fen
 from redress.admin.fund import imported, read_new_csv, remember_import
 from redress.admin.money import MAX_BALANCE_FEN, check_fen, yuan
 from redress.admin.payments import (RESULT_COLUMNS, ImportReport, check_results, mark_pending, settle_batches,
@@ -111,10 +110,7 @@ def add_source(session: Session, actor: str, case_id: str, kind: str, amount_fen
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
         raise BadInput(f"source {reference!r}: amount must be a positive integer of fen, got {amount_fen!r}")
     check_date(received_on, f"source {reference}: received on")
-    try:
-        check_fen(amount_fen, f"source {reference}")
-    except ValueError as exc:
-        raise BadInput(str(exc)) from None
+    valid_fen(amount_fen, f"source {reference}")
     try:
         Source(kind, amount_fen, reference)
     except FairFundError as exc:

@@ -8,7 +8,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
-import re
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -16,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from redress.admin.cases import (ApprovalAction, check_date, get_case, parse_date, payload, request_approval,
-                                 require_state, require_user, transition)
+from redress.admin.cases import (ApprovalAction, check_date, get_case, iso_date, parse_date, payload,
+                                 request_approval, require_state, require_user, transition)
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.admin.money import MAX_AMOUNT_FEN, over_limits, parse_yuan, yuan
 from redress.claims.lifecycle import FUND_OPEN, CaseState
@@ -50,11 +49,8 @@ def post(session: Session, case_id: str, entry: Entry, actor: str) -> LedgerEntr
                                  f"original exactly, a new transaction needs a new reference / 流水号已使用")
         return existing
     check_date(entry.booked_on, f"entry {entry.key}: booked on")
-    after = balances(session, case_id)
-    for p in entry.postings:
-        after[p.account] = after.get(p.account, 0) + p.amount_fen
-    beyond = over_limits(after, (p.account for p in entry.postings),
-                         turnover(session, case_id) + sum(abs(p.amount_fen) for p in entry.postings))
+    after, moved = after_entry(session, case_id, entry)
+    beyond = over_limits(after, (p.account for p in entry.postings), moved)
     if beyond:
         raise BadInput(f"entry {entry.key} refused: {beyond}")
     cash_change = sum(p.amount_fen for p in entry.postings if p.account == TRUST_CASH)
@@ -82,6 +78,18 @@ def _show(field: str, entry: Entry) -> str:
     if field == "postings":
         return ", ".join(f"{p.account} {'+' if p.amount_fen > 0 else ''}{yuan(p.amount_fen)}" for p in entry.postings)
     return repr(getattr(entry, field))
+
+
+def after_entry(session: Session, case_id: str, entry: Entry) -> tuple[dict[str, int], int]:
+    """The balances (debit-positive, zeros left out as in ``balances``) and the turnover (the sum of absolute
+    postings, bounded: see ``money``) the case's books would have with ``entry`` booked; one query."""
+    rows = session.execute(select(LedgerPosting.account, func.sum(LedgerPosting.amount_fen),
+                                  func.sum(func.abs(LedgerPosting.amount_fen))).join(LedgerEntry)
+                           .where(LedgerEntry.case_id == case_id).group_by(LedgerPosting.account)).all()
+    after = {a: int(b) for a, b, _moved in rows if int(b) != 0}
+    for p in entry.postings:
+        after[p.account] = after.get(p.account, 0) + p.amount_fen
+    return after, sum(int(m) for *_ab, m in rows) + sum(abs(p.amount_fen) for p in entry.postings)
 
 
 def turnover(session: Session, case_id: str) -> int:
@@ -228,9 +236,7 @@ def grant_reversal(session: Session, ap: Approval, actor: str) -> LedgerEntry:
     original = _correctable(session, case.id, key)
     entry = reversal(original, dt.date.fromisoformat(body["on"]), f"reversal of {key}: {body['reason']}",
                      f"reversal:{key}")
-    after = dict(balances(session, case.id))
-    for p in entry.postings:
-        after[p.account] = after.get(p.account, 0) + p.amount_fen
+    after, _moved = after_entry(session, case.id, entry)
     left = after.get(TRUST_CASH, 0) + after.get(IN_TRANSIT, 0) + after.get(PAYABLE, 0)   # payable is credit
     if after.get(TRUST_CASH, 0) >= 0 and left < 0:      # (an overdraft is refused by ``post`` in its own words)
         raise AdminError(f"reversing {key} would leave the fund {yuan(-left)} yuan short of what it already owes "
@@ -346,13 +352,10 @@ def read_csv(path: Path, raw: bytes, required: list[str]) -> list[tuple[int, dic
 def file_date(text: str, column: str) -> dt.date:
     """A date cell of an input file, something that happened (``DateKind.EVENT``: not before the first day of
     exchange trading, not more than a few days ahead); the error (a ``ValueError``) names column and value."""
-    cleaned = text.strip()
     try:
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", cleaned):
-            raise ValueError(cleaned)
-        on = dt.date.fromisoformat(cleaned)
+        on = iso_date(text)
     except ValueError:
-        raise ValueError(f"{column} {cleaned[:40]!r} is not a date (YYYY-MM-DD)") from None
+        raise ValueError(f"{column} {text.strip()[:40]!r} is not a date (YYYY-MM-DD)") from None
     return check_date(on, column)
 
 

@@ -19,9 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from redress import exports
-from redress.admin.cases import (ApprovalAction, get_case, payers, payload, request_approval, require_state,
-                                 require_user, transition)
-from redress.admin.cases import check_date
+from redress.admin.cases import (ApprovalAction, check_date, get_case, payers, payload, request_approval,
+                                 require_state, require_user, transition)
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.admin.fund import (IN_TRANSIT, PAYABLE, TRUST_CASH, balances, file_date, imported, post, read_new_csv,
                                 remember_import)

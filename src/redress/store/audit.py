@@ -27,9 +27,10 @@ from sqlalchemy import URL, func, select
 from sqlalchemy.orm import Session
 
 from redress.admin.errors import AdminError, BadInput
+from redress.admin.money import yuan
 from redress.store.audit_keys import (KEY_FILE_ENV, AuditKey, AuditKeyMissing, Keyring, add_key, fingerprint,
                                       key_file, load, signature_holds)
-from redress.store.audit_replay import ClaimsReplay, LedgerRecord, LedgerReplay, claim_figures, money
+from redress.store.audit_replay import ClaimsReplay, LedgerRecord, LedgerReplay, claim_figures
 from redress.store.models import AuditEvent, AuditHead, Case, Claim, LedgerEntry, LedgerPosting
 
 GENESIS = "0" * 64
@@ -490,8 +491,9 @@ def _check_checkpoint(cp: Checkpoint, ring: Keyring | None, seen: dict[int, str]
             b_now, b_said = now["balances_fen"], said.get("balances_fen", {})
             for account in sorted(set(b_now) | set(b_said)):
                 if b_now.get(account, 0) != b_said.get(account, 0):
-                    problems.append(f"{name}: case {case_id}: {account} was {money(b_said.get(account, 0))} at "
-                                    f"event {cp.seq}, the audit log gives {money(b_now.get(account, 0))}")
+                    problems.append(f"{name}: case {case_id}: {account} was "
+                                    f"{yuan(b_said.get(account, 0), grouping=True)} at event {cp.seq}, the audit "
+                                    f"log gives {yuan(b_now.get(account, 0), grouping=True)}")
     if len(problems) > before:
         return []
     return [f"{cp.source}: event {cp.seq} of {cp.body.get('made_at', '?')[:19]} still has the hash recorded then; "

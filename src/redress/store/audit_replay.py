@@ -16,17 +16,14 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from redress.admin.money import yuan
+
 CLAIM_FIELDS = ("status", "offered_fen", "awarded_fen", "interest_fen", "paid_fen")
 OPEN = ("offered", "lapsed")           # a decision changes a claim only while it is open
 
 
-def money(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
-
-
 def _show(field: str, value: object) -> str:
-    return money(value) if field.endswith("_fen") and isinstance(value, int) else str(value)
+    return yuan(value, grouping=True) if field.endswith("_fen") and isinstance(value, int) else str(value)
 
 
 # -- the books -----------------------------------------------------------------------------------------------
@@ -118,11 +115,12 @@ def _entry_differences(row: LedgerRecord, ev: LedgerRecord) -> list[str]:
             said[a] += f
         for a in sorted(set(have) | set(said)):
             if a not in have:
-                out.append(f"posting to {a} of {money(said[a])} is missing from the books")
+                out.append(f"posting to {a} of {yuan(said[a], grouping=True)} is missing from the books")
             elif a not in said:
-                out.append(f"posting to {a} of {money(have[a])} is in the books but not in the log")
+                out.append(f"posting to {a} of {yuan(have[a], grouping=True)} is in the books but not in the log")
             elif have[a] != said[a]:
-                out.append(f"posting to {a} is {money(have[a])} in the books but {money(said[a])} in the log")
+                out.append(f"posting to {a} is {yuan(have[a], grouping=True)} in the books but "
+                           f"{yuan(said[a], grouping=True)} in the log")
         if not any(o.startswith("posting") for o in out):
             out.append("its postings are split differently from the log's")
     return out

@@ -71,15 +71,14 @@ def _within_limits(session: Session, entry: FundEntry) -> None:
     ahead: scheduled maturities are booked ahead) or one that would take an account or the books beyond the
     limits of ``redress.admin.money``."""
     check_date(entry.booked_on, f"entry {entry.key}: booked on", DateKind.PLAN)
-    touched = {p.account for p in entry.postings}
-    after = {a: int(b) for a, b in session.execute(
-        select(ProtectionPosting.account, func.sum(ProtectionPosting.amount_fen))
-        .where(ProtectionPosting.account.in_(touched)).group_by(ProtectionPosting.account))}
+    rows = session.execute(select(ProtectionPosting.account, func.sum(ProtectionPosting.amount_fen),
+                                  func.sum(func.abs(ProtectionPosting.amount_fen)))
+                           .group_by(ProtectionPosting.account)).all()      # balances and turnover in one query
+    after = {a: int(b) for a, b, _moved in rows}
     for p in entry.postings:
         after[p.account] = after.get(p.account, 0) + p.amount_fen
-    moved = int(session.execute(select(func.coalesce(func.sum(func.abs(ProtectionPosting.amount_fen)), 0)))
-                .scalar_one())
-    beyond = over_limits(after, touched, moved + sum(abs(p.amount_fen) for p in entry.postings))
+    moved = sum(int(m) for *_ab, m in rows) + sum(abs(p.amount_fen) for p in entry.postings)
+    beyond = over_limits(after, (p.account for p in entry.postings), moved)
     if beyond:
         raise BadInput(f"entry {entry.key} refused: {beyond}")
 
