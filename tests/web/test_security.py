@@ -17,7 +17,7 @@ from websupport import PASSWORD, TODAY, Web, accept_body
 
 from redress.admin import payments
 from redress.store.models import Approval, AuditEvent, Claim, Decision, LoginAttempt, User
-from redress.web import pages
+from redress.web import access_pages
 from redress.web.security import COOKIE, MAX_FAILURES
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -398,7 +398,7 @@ def test_session_cookie_is_httponly_secure_and_samesite_lax(web: Web):
     f = web.client(follow_redirects=False)
     login = f.get("/login", headers=HTML)
     attrs = cookie_attributes(login.headers["set-cookie"])
-    assert login.headers["set-cookie"].startswith(f"{pages.LOGIN_CSRF}=")
+    assert login.headers["set-cookie"].startswith(f"{access_pages.LOGIN_CSRF}=")
     assert {"httponly", "secure", "samesite=strict"} <= attrs, login.headers["set-cookie"]
     r = f.post("/login", data={"name": "op", "password": PASSWORD, "csrf_token": login_form(f)}, headers=HTML)
     session = [h for h in r.headers.get_list("set-cookie") if h.startswith(f"{COOKIE}=")]

@@ -810,3 +810,111 @@ class FirmReview(Base):
     decided_on: Mapped[dt.date] = mapped_column(Date)
     __table_args__ = (CheckConstraint("principal_fen >= 0 AND pay_fen >= 0 AND pay_fen <= eligible_fen",
                                       name="amounts_consistent"),)
+
+
+# -- the investor's way in and what the fund tells investors ---------------------------------------------------
+
+class InvestorAccount(Base):
+    """A securities account an investor traded through, from the case's clearing records: the second factor an
+    investor gives with an activation or sign-in code.  Only a digest is kept (SHA-256 of case, investor and
+    account), so the table hands out no account numbers."""
+
+    __tablename__ = "investor_account"
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"), primary_key=True)
+    investor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class ActivationCode(Base):
+    """A one-time code printed on an investor's claim notice: with a second factor it lets the investor set a
+    password.  Only the code's SHA-256 is stored; a code expires, works once, and a new one replaces the old."""
+
+    __tablename__ = "activation_code"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"))
+    investor_id: Mapped[str] = mapped_column(String(64), index=True)
+    issued_by: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    created_at: Mapped[str] = mapped_column(Stamp)
+    expires_at: Mapped[str] = mapped_column(Stamp)
+    used_at: Mapped[str | None] = mapped_column(Stamp)
+    revoked_at: Mapped[str | None] = mapped_column(Stamp)        # replaced by a newer code, or withdrawn
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class InvestorContact(Base):
+    """How to reach an investor and in which language: given at activation or imported by the fund."""
+
+    __tablename__ = "investor_contact"
+    investor_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")
+    source: Mapped[str] = mapped_column(String(32))             # activation, import, counter
+    updated_at: Mapped[str] = mapped_column(Stamp)
+
+
+class SignInCode(Base):
+    """A one-time code sent by e-mail or SMS: to sign in without a password, or to set a new one."""
+
+    __tablename__ = "sign_in_code"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_name: Mapped[str] = mapped_column(ForeignKey("app_user.name"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))            # sign_in, reset
+    channel: Mapped[str] = mapped_column(String(8))             # email, sms
+    code_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[str] = mapped_column(Stamp)
+    expires_at: Mapped[str] = mapped_column(Stamp)
+    used_at: Mapped[str | None] = mapped_column(Stamp)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    __table_args__ = (CheckConstraint("purpose IN ('sign_in', 'reset')", name="purpose_known"),
+                      CheckConstraint("channel IN ('email', 'sms')", name="channel_known"))
+
+
+class CodeAttempt(Base):
+    """Every entry of an activation or one-time code, right or wrong: what the rate limits count."""
+
+    __tablename__ = "code_attempt"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))               # activate, sign_in, reset, send
+    subject: Mapped[str] = mapped_column(String(64), index=True)  # the investor or user it was for, if known
+    client: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[str] = mapped_column(Stamp)
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+class Notification(Base):
+    """A message the fund sent (or tried to send) an investor: one row per event, investor and channel, so the
+    same event is never sent twice; a resend is a new attempt on the same row."""
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"))
+    investor_id: Mapped[str] = mapped_column(String(64), index=True)
+    event: Mapped[str] = mapped_column(String(32))              # offer_opened, deadline_7, deadline_1, ...
+    ref: Mapped[str] = mapped_column(String(64))                # what the event is about (a payment, a date)
+    channel: Mapped[str] = mapped_column(String(8))             # email, sms
+    address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(8))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[str] = mapped_column(Stamp)
+    sent_at: Mapped[str | None] = mapped_column(Stamp)
+    result: Mapped[str] = mapped_column(String(16))             # pending, sent, failed
+    detail: Mapped[str | None] = mapped_column(String(300))     # the gateway's answer
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    __table_args__ = (UniqueConstraint("case_id", "investor_id", "event", "ref", "channel", name="uq_notification_once"),
+                      CheckConstraint("result IN ('pending', 'sent', 'failed')", name="result_known"))
+
+
+class CaseHelp(Base):
+    """What the fund tells investors about a case beyond the numbers: who to call, when, and when it pays."""
+
+    __tablename__ = "case_help"
+    case_id: Mapped[str] = mapped_column(ForeignKey("fund_case.id"), primary_key=True)
+    hotline: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    office_hours: Mapped[str | None] = mapped_column(String(200))
+    payment_dates: Mapped[str] = mapped_column(Text, default="", server_default="")  # ISO dates, comma-separated
+    updated_by: Mapped[str] = mapped_column(ForeignKey("app_user.name"))
+    updated_at: Mapped[str] = mapped_column(Stamp)

@@ -18,9 +18,10 @@ from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from redress.admin.errors import AdminError
+from redress import i18n
 from redress.errors import CaseError
 from redress.store.db import make_engine, migrate, unit_of_work
-from redress.web import api, ipf_api, ipf_pages, limits, pages, security
+from redress.web import access_pages, api, ipf_api, ipf_pages, limits, pages, security
 from redress.web.runs import Runs
 
 log = logging.getLogger("redress.web")
@@ -82,12 +83,14 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     app.state.runs = Runs()
     app.include_router(api.router)
     app.include_router(ipf_api.router)
+    app.include_router(access_pages.router)
     app.include_router(pages.router)
     app.include_router(ipf_pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
+        i18n.set_current(request.cookies.get(i18n.COOKIE))      # the visitor's language; Chinese by default
         response = await call_next(request)
         for k, v in SECURITY_HEADERS.items():
             response.headers.setdefault(k, v)

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
+from redress import i18n
 from redress.admin import cases, claims, fund, payments
 from redress.admin import hearings as hearings_admin
 from redress.admin.errors import AdminError, BadInput
@@ -23,13 +24,14 @@ from redress.admin.money import yuan
 from redress.claims.lifecycle import CaseState, ClaimStatus
 from redress.store import audit
 from redress.store.models import AuditEvent, Case
-from redress.web import api, charts, flash, security
+from redress.web import api, charts, flash
 from redress.web.deps import Principal, checked, optional_principal, principal, require_visible_case, tx
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["yuan"] = lambda fen: yuan(int(fen or 0), grouping=True)
 templates.env.globals["CaseState"] = CaseState
+i18n.install(templates.env)
 
 
 def _comparison_chart(table) -> str:
@@ -39,7 +41,6 @@ def _comparison_chart(table) -> str:
 
 
 templates.env.globals["comparison_chart"] = _comparison_chart
-LOGIN_CSRF = "redress_login_csrf"
 
 
 def render(request: Request, name: str, who: Principal | None = None, status_code: int = 200, **ctx) -> HTMLResponse:
@@ -80,7 +81,7 @@ def refusal(exc: Exception) -> str:
     return f"missing or bad field {exc}"
 
 
-# -- sign-in -------------------------------------------------------------------------------------------------
+# -- the front door --------------------------------------------------------------------------------------------
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
@@ -90,53 +91,20 @@ def home(request: Request) -> Response:
     return RedirectResponse("/console" if who.is_staff else "/portal", status_code=303)
 
 
-@router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request) -> Response:
-    return login_page(request)
+def local_path(target: str | None, default: str = "/") -> str:
+    """Where to go back to after a step: a path on this site only (never another host, never a scheme)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or any(ord(ch) < 32 for ch in target) or len(target) > 300:
+        return default
+    return target
 
 
-def login_page(request: Request, error: str | None = None) -> Response:
-    """The sign-in form; ``error`` is the server's own words about the last attempt, never the URL's."""
-    token = secrets.token_urlsafe(24)
-    resp = render(request, "login.html", login_csrf=token, error=error)
-    resp.set_cookie(LOGIN_CSRF, token, httponly=True, secure=request.app.state.secure_cookies, samesite="strict",
-                    max_age=3600)
-    return resp
-
-
-@router.post("/login", response_class=HTMLResponse)
-def login(request: Request, name: Annotated[str, Form(max_length=64)], password: Annotated[str, Form(max_length=200)],
-          csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
-    if not security.csrf_ok(request.cookies.get(LOGIN_CSRF, ""), csrf_token):
-        return login_page(request, error="The form expired; please try again / 表单已过期，请重试")
-    try:
-        verified = security.check_password(request.app.state.read_engine, name, password)
-        with tx(request) as s:
-            try:
-                signed = security.sign_in(s, name, password, api._client(request), verified)
-            except (security.AuthError, security.LockedOut) as exc:
-                refused = exc  # raised after the commit: a rolled-back failure would never count towards a lock-out
-            else:
-                refused = None
-                staff = bool(set(signed.user.roles.split(",")) & cases.STAFF)
-        if refused is not None:
-            raise refused
-    except AdminError as exc:
-        resp = login_page(request, error=str(exc))
-        resp.status_code = exc.status_code
-        return resp
-    resp = RedirectResponse("/console" if staff else "/portal", status_code=303)
-    api.set_session_cookie(request, resp, signed.token)
-    resp.delete_cookie(LOGIN_CSRF)
-    return resp
-
-
-@router.post("/logout")
-def logout(request: Request, who: Principal = Depends(checked)) -> Response:
-    with tx(request) as s:
-        security.sign_out(s, request.cookies.get(security.COOKIE))
-    resp = RedirectResponse("/login", status_code=303)
-    resp.delete_cookie(security.COOKIE, path="/")
+@router.get("/language/{code}")
+def switch_language(code: str, request: Request, next: str | None = None) -> Response:
+    """Choose the site's language (kept in a cookie for a year) and go back to the page it was chosen on."""
+    resp = RedirectResponse(local_path(next), status_code=303)
+    resp.set_cookie(i18n.COOKIE, i18n.chosen(code), max_age=365 * 24 * 3600, httponly=True,
+                    secure=request.app.state.secure_cookies, samesite="lax", path="/")
     return resp
 
 
