@@ -15,7 +15,7 @@ from rich.table import Table
 
 from redress.cli import admin as admin_cli
 from redress.cli import fairfund_cli
-from redress.cli import ipf_cli, recovery_cli
+from redress.cli import access_cli, help_cli, ipf_cli, notify_cli, recovery_cli
 from redress.cli import tools as tools_cli
 from redress.errors import CaseError
 
@@ -33,6 +33,9 @@ admin_cli.register(app)
 tools_cli.register(app)
 fairfund_cli.register(app)
 recovery_cli.register(app)
+access_cli.register(app)
+notify_cli.register(app)
+help_cli.register(app)
 ipf_cli.register(app)
 
 out = Console()

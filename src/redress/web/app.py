@@ -21,7 +21,7 @@ from redress.admin.errors import AdminError
 from redress import i18n
 from redress.errors import CaseError
 from redress.store.db import make_engine, migrate, unit_of_work
-from redress.web import access_pages, api, ipf_api, ipf_pages, limits, pages, security
+from redress.web import access_pages, api, documents, ipf_api, ipf_pages, limits, pages, security
 from redress.web.runs import Runs
 
 log = logging.getLogger("redress.web")
@@ -84,6 +84,7 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     app.include_router(api.router)
     app.include_router(ipf_api.router)
     app.include_router(access_pages.router)
+    app.include_router(documents.router)
     app.include_router(pages.router)
     app.include_router(ipf_pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
