@@ -75,12 +75,49 @@ def run(out_dir: Path, n_trades: int = 400_000, n_investors: int = 20_000, seed:
                           plan_results={name: r.table for name, r in comparison.results.items()})
     lifecycle = administer(console, out_dir, case_dir, prep.case)
     protection = protection_fund(console, out_dir, lifecycle["url"])
+    way_in = activation_demo(console, lifecycle["url"], case_dir, prep.case.id)
     console.rule()
     console.print(f"Results 结果: {out_dir / 'results.csv'}\nPlan comparison 方案对比: {out_dir / 'comparison.csv'}\n"
                   f"Report 报告: {report}\nCase database 案件数据库: {lifecycle['url']}\n"
                   f"Payment, decision and notice files 文件: {lifecycle['files']}\n"
                   f"Protection fund report 保护基金报告: {protection['xlsx']}, {protection['pdf']}", highlight=False)
-    return {"info": info, "summary": summary, "seconds": seconds, "lifecycle": lifecycle, "protection": protection}
+    console.print(way_in["how"], highlight=False, markup=False)
+    return {"info": info, "summary": summary, "seconds": seconds, "lifecycle": lifecycle,
+            "protection": protection, "way_in": way_in}
+
+
+def activation_demo(console: Console, url: str, case_dir: Path, case_id: str) -> dict:
+    """One investor's way into the portal of the demo database: their securities accounts kept as the second
+    factor, and a fresh activation code, as a claim notice would carry it."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from redress.admin import access
+    from redress.admin.simulate import OPERATOR
+    from redress.store.db import make_engine, unit_of_work
+    from redress.store.models import Case, InvestorAccount
+
+    engine = make_engine(url)
+    with unit_of_work(engine) as s:
+        s.get(Case, case_id).case_dir = str(case_dir.resolve())
+        access.record_accounts(s, case_id, case_dir)
+        with_user = access.investors_with_users(s)
+        investor = next(i for i in s.execute(select(InvestorAccount.investor_id).where(
+            InvestorAccount.case_id == case_id).order_by(InvestorAccount.investor_id)).scalars()
+            if i not in with_user)
+        expires = access.expiry_for(dt.date.today())
+        code = access.issue_codes(s, OPERATOR, case_id, [investor], expires)[investor]
+    engine.dispose()
+    trades = pl.read_csv(case_dir / "trades.csv", infer_schema=False)
+    account = trades.filter(pl.col("investor_id") == investor)["account_id"][0]
+    console.rule("An investor's way in / 投资者开通账户")
+    how = (f"Investor 投资者: {investor} (user name 用户名)\nActivation code 激活码: {access.grouped(code)}\n"
+           f"Securities account 证券账户: {account}\n"
+           f"Serve this database 启动网站: redress serve --db {url} --insecure-cookies\n"
+           f"then open 然后打开 http://127.0.0.1:8000/activate, type the code and the account, choose a "
+           f"password; the code works once, for 30 days")
+    return {"investor": investor, "code": access.grouped(code), "account": account, "how": how}
 
 
 def protection_fund(console: Console, out_dir: Path, url: str) -> dict:

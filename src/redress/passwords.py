@@ -22,6 +22,8 @@ import re
 from functools import cache
 from pathlib import Path
 
+from redress.i18n import _
+
 MIN_LENGTH = 12
 PASSPHRASE_WORDS = 4
 MIN_WORD_LENGTH = 2
@@ -46,17 +48,17 @@ def is_passphrase(password: str) -> bool:
 def problem(password: str, user_name: str | None = None) -> str | None:
     """What makes ``password`` unacceptable, or ``None`` if it is acceptable."""
     if len(password) > MAX_LENGTH:
-        return f"the password is longer than {MAX_LENGTH} characters / 密码过长"
+        return _("The password is longer than %(n)s characters.", n=MAX_LENGTH)
     if len(password) < MIN_LENGTH and not is_passphrase(password):
-        return (f"the password must have at least {MIN_LENGTH} characters, or be a passphrase of "
-                f"{PASSPHRASE_WORDS} or more words / 密码至少{MIN_LENGTH}个字符，或由{PASSPHRASE_WORDS}个以上单词组成")
+        return _("The password needs at least %(n)s characters, or %(words)s or more words.", n=MIN_LENGTH,
+                 words=PASSPHRASE_WORDS)
     if len(set(password)) < MIN_DISTINCT:
-        return f"the password repeats too few characters (at least {MIN_DISTINCT} different ones) / 密码过于简单"
+        return _("The password is too simple: use at least %(n)s different characters.", n=MIN_DISTINCT)
     lowered = password.lower()
     squeezed = _SEPARATORS.sub("", lowered)
     if lowered in common() or squeezed in common():
-        return "this password is on a list of common passwords; choose another / 该密码过于常见，请另选"
+        return _("This password is on a list of common passwords; choose another.")
     name = _SEPARATORS.sub("", (user_name or "").lower())
     if len(name) >= 3 and name in squeezed:
-        return "the password must not contain the user name / 密码不得包含用户名"
+        return _("The password must not contain the user name.")
     return None

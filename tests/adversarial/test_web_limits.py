@@ -123,7 +123,7 @@ def test_a_forged_session_cookie_does_not_raise_the_limit(site):
 def test_a_large_sign_in_form_gets_an_html_413(site):
     _w, server = site
     r = httpx.post(f"{server.base_url}/login", data={"name": "op", "password": "x" * (100 * 1024)},
-                   headers={"Accept": "text/html"})
+                   headers={"Accept": "text/html", "Cookie": "redress_lang=en"})
     assert r.status_code == 413 and r.headers["content-type"].startswith("text/html")
     assert "Too large" in r.text and "Traceback" not in r.text
     assert r.headers["x-content-type-options"] == "nosniff"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 
 from redress.admin.money import yuan
 
@@ -22,7 +21,7 @@ def sign_in(page, user: str, password: str = PASSWORD, shot=None) -> None:
     if shot:
         shot(page, f"login-{user}")
     with page.expect_navigation():
-        page.get_by_role("button", name=re.compile("Sign in")).click()
+        page.locator("form[action='/login'] button[type=submit]").click()
     if "/login" in page.url:
         error = page.locator("p.error").all_inner_texts()
         raise AssertionError(f"sign-in as {user} failed: {error}")
@@ -30,5 +29,5 @@ def sign_in(page, user: str, password: str = PASSWORD, shot=None) -> None:
 
 def sign_out(page) -> None:
     with page.expect_navigation():
-        page.get_by_role("button", name=re.compile("Sign out")).click()
+        page.locator("form[action='/logout'] button[type=submit]").click()
     page.wait_for_url("**/login")

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from redress.store.models import Approval, Case, Claim, PaymentBatch
+from redress.web import flash
 
 from .flows import money, sign_in, sign_out
 
@@ -34,7 +35,7 @@ def test_payment_batch_needs_a_second_person(live, page, shot):
     shot(page, "case-before")
     with page.expect_navigation():
         page.locator("#propose-batch").click()
-    expect(page.locator("p.flash")).to_contain_text("Batch proposed")
+    expect(page.locator("p.flash")).to_contain_text(flash.text("batch_proposed"))
 
     # ... and waits for someone else: no approve button on her own request, though she is an approver too
     approvals = page.locator("#approvals")
@@ -64,7 +65,7 @@ def test_payment_batch_needs_a_second_person(live, page, shot):
         document.body.appendChild(f); f.submit(); }"""
     with page.expect_navigation():
         page.evaluate(forge, [f"{case_url}/do/approve", csrf, str(approval_id)])
-    expect(page.locator("p.flash")).to_contain_text("Refused")
+    expect(page.locator("p.flash")).to_contain_text(flash.text("refused"))
     expect(page.locator("#approvals tr", has_text="alice")).to_have_count(1)
     with live.tx() as s:
         assert s.get(Approval, approval_id).status == "pending"
@@ -82,7 +83,7 @@ def test_payment_batch_needs_a_second_person(live, page, shot):
     shot(page, "approver-sees-request")
     with page.expect_navigation():
         approve.click()
-    expect(page.locator("p.flash")).to_contain_text("Approved and carried out")
+    expect(page.locator("p.flash")).to_contain_text(flash.text("approved"))
     expect(page.locator("#approvals")).to_have_count(0)
     batch = page.locator("#batches tr").nth(1)
     cells = batch.locator("td")

@@ -72,8 +72,9 @@ def test_a_hearing_from_commitment_to_public_decision(db, tmp_path):
     with TestClient(create_app(url, data_dir=tmp_path / "web"), base_url="https://testserver") as client:
         public = client.get("/api/public/cases/h1").json()
         assert public["hearings"][0]["decision"] == "The plan is fair as amended."
+        client.cookies.set("redress_lang", "en")
         page = client.get("/cases/h1", headers={"Accept": "text/html"}).text
-        assert "verified" in page and SEED in html.unescape(page) and "investor-" in page
+        assert "(verified)" in page and SEED in html.unescape(page) and "investor-" in page
     assert json.loads(h["draws"][0]["record"])["seed"] == SEED
 
 

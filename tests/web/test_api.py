@@ -471,9 +471,10 @@ def test_public_case_shows_aggregates_and_no_investor(web: Web):
     assert [t["event"] for t in pub["timetable"]] == ["fund_established", "plan_approved", "claims_open"]
     assert pub["plan"]["cost_method"] == "moving_average"
 
+    anon.cookies.set("redress_lang", "en")
     html = anon.get(f"/cases/{web.case_id}", headers={"accept": "text/html"})
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
-    assert f"{len(web.investors)} investors" in html.text
+    assert f"{len(web.investors)} investors were offered" in html.text
 
     ids = every_investor_id(web) | {web.inv1, web.inv2}
     assert len(ids) > 50

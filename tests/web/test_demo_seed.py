@@ -28,3 +28,28 @@ def test_demo_users_sign_in_and_find_an_open_claim(tmp_path):
         assert [c["state"] for c in cases] == ["claims_open"]
         part = client.get(f"/api/cases/{cases[0]['id']}/participation").json()
         assert part["by_status"]["accepted"] > 0 and part["by_status"]["offered"] >= 3
+
+
+def test_the_demo_prints_an_activation_code_that_opens_the_portal(tmp_path):
+    """The investor not yet signed up activates with the printed code and account, and lands on the claim."""
+    import re
+
+    url = fresh_sqlite(tmp_path / "demo.sqlite3")
+    users = seed(tmp_path, url, n_trades=3000, n_investors=150, say=lambda _m: None)
+    newcomer = next(u for u in users if "/activate" in u.roles)
+    account = re.search(r"securities account (\S+)", newcomer.roles).group(1)
+    app = create_app(url, data_dir=tmp_path)
+    with TestClient(app, base_url="https://testserver") as client:
+        form = client.get("/activate").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        step1 = client.post("/activate", data={"csrf_token": token, "step": "check", "code": newcomer.password,
+                                               "account": account})
+        assert step1.status_code == 200 and 'name="ticket"' in step1.text, step1.text[:500]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', step1.text).group(1)
+        ticket = re.search(r'name="ticket" value="([^"]+)"', step1.text).group(1)
+        done = client.post("/activate", data={"csrf_token": token, "step": "set", "ticket": ticket,
+                                              "password": "a long demo passphrase", "password2":
+                                              "a long demo passphrase"}, follow_redirects=False)
+        assert done.status_code == 303 and done.headers["location"].startswith("/portal/cases/")
+        mine = client.get("/api/me/claims").json()
+        assert [c["investor_id"] for c in mine] == [newcomer.investor_id]

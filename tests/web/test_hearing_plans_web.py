@@ -9,6 +9,7 @@ import html
 from sqlalchemy import update
 
 from redress.store.models import Case
+from redress.web import flash
 from websupport import TODAY, Web
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
@@ -60,14 +61,14 @@ def test_console_forms_put_a_plan_and_publish_the_comparison(web: Web):
     form = {"csrf_token": token, "hearing_id": str(h_id), "label": "investors", "proposed_by": "investor side",
             "plan_toml": "[plan]\ninterest = true\n", "on": TODAY.isoformat()}
     r = op.post(f"{url}/do/plan", data=form, headers=HTML, follow_redirects=True)
-    assert r.status_code == 200 and "Plan put to the hearing" in html.unescape(r.text)
+    assert r.status_code == 200 and flash.text("hearing_plan_added") in html.unescape(r.text)
     r = op.post(f"{url}/do/plan", data=dict(form, label="bad", plan_toml="[plan]\ninterest = 7\n"), headers=HTML,
                 follow_redirects=True)
-    assert "Refused / 未执行: plan 'bad' refused" in html.unescape(r.text) and "interest" in r.text
+    assert flash.text("refused") + " plan 'bad' refused" in html.unescape(r.text) and "interest" in r.text
     r = op.post(f"{url}/do/compare", data={"csrf_token": token, "hearing_id": str(h_id), "on": TODAY.isoformat()},
                 headers=HTML, follow_redirects=True)
     text = html.unescape(r.text)
-    assert "Comparison computed and published" in text and "Comparison 方案对比" in text and "investors" in text
+    assert flash.text("comparison_published") in text and "Comparison 方案对比" in text and "investors" in text
     no_csrf = op.post(f"{url}/do/compare", data={"hearing_id": str(h_id), "on": TODAY.isoformat()}, headers={
         **HTML, "X-CSRF-Token": ""})
     assert no_csrf.status_code in (400, 403)

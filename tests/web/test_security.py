@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from websupport import PASSWORD, TODAY, Web, accept_body
 
+from redress import i18n
 from redress.admin import payments
 from redress.store.models import Approval, AuditEvent, Claim, Decision, LoginAttempt, User
 from redress.web import access_pages
@@ -22,6 +23,12 @@ from redress.web.security import COOKIE, MAX_FAILURES
 
 HTML = {"accept": "text/html,application/xhtml+xml"}
 
+
+
+def zh(message: str) -> str:
+    """A message as the pages show it by default (in Chinese)."""
+    with i18n.use("zh"):
+        return i18n.gettext(message)
 
 def audit_count(w: Web) -> int:
     with w.tx() as s:
@@ -205,7 +212,8 @@ def test_anonymous_is_refused_everywhere_but_the_public_routes(web: Web):
             continue
         r = call(anon, web, method, template)
         assert r.status_code == 401, (method, template, r.status_code, r.text)
-    assert anon.get("/portal", headers=HTML, follow_redirects=False).headers["location"] == "/login"
+    # a page that needs a session sends the browser to sign in, and back to it afterwards
+    assert anon.get("/portal", headers=HTML, follow_redirects=False).headers["location"] == "/login?next=/portal"
     assert anon.get("/console", headers=HTML, follow_redirects=False).status_code == 303
 
 
@@ -279,7 +287,7 @@ def test_login_form_refuses_a_missing_or_wrong_login_token(web: Web):
         r = c.post("/login", data=data, headers=HTML)
         assert r.status_code in (200, 400, 403) and "location" not in r.headers, r.status_code
         assert COOKIE not in r.headers.get("set-cookie", "") and COOKIE not in c.cookies
-        assert "expired" in r.text
+        assert zh("The form expired. Please try again.") in r.text
     # the token without its cookie (a forged cross-site post) is refused too
     bare = web.client(follow_redirects=False)
     r = bare.post("/login", data=dict(good, csrf_token=token), headers=HTML)
@@ -429,7 +437,7 @@ def test_a_crash_shows_a_reference_and_nothing_inside(web: Web, monkeypatch, cap
             assert secret not in r.text, (url, secret, r.text)
         if headers:
             assert r.headers["content-type"].startswith("text/html")
-            ref = re.search(r"Reference[^:]*: ([0-9a-f]{12})", r.text).group(1)
+            ref = re.search(zh("Reference") + r"[^:]*: ([0-9a-f]{12})", r.text).group(1)
         else:
             body = r.json()
             assert set(body) == {"detail", "reference"} and re.fullmatch(r"[0-9a-f]{12}", body["reference"])
@@ -446,14 +454,14 @@ def test_not_found_pages_are_plain(web: Web):
     c = web.client()
     r = c.get("/no/such/page", headers=HTML)
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
-    assert "Not found" in r.text and "Traceback" not in r.text and "starlette" not in r.text.lower()
+    assert zh("Not found") in r.text and "Traceback" not in r.text and "starlette" not in r.text.lower()
     r = c.get("/no/such/page")
     assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
     r = c.get("/api/nothing-here", headers=HTML)
     assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
     staff = web.signed_in("op")
     r = staff.get("/console/cases/no-such-case", headers=HTML)
-    assert r.status_code == 404 and "Not found" in r.text and "Traceback" not in r.text
+    assert r.status_code == 404 and zh("Not found") in r.text and "Traceback" not in r.text
     assert "no-such-case" not in r.text                   # a page never repeats what the address says
     assert staff.get("/api/cases/no-such-case").json()["detail"] == "no case 'no-such-case'"
 

@@ -14,7 +14,8 @@ import polars as pl
 from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
-from redress import exports
+from redress import exports, i18n
+from redress.i18n import N_
 from redress.admin.cases import (ApprovalAction, DateKind, check_date, get_case, payers, payload, request_approval,
                                  require_state, require_user, sha256_text, transition)
 from redress.admin.errors import AdminError, BadInput, NotFound, valid_id
@@ -195,6 +196,11 @@ def open_claims(session: Session, actor: str, case_id: str, results_path: Path) 
                  {"results_sha256": results.sha256, "claims": claims.height, "offered_fen": offered,
                   "fully_funded": case.fully_funded, "offers_fen": {i: int(f) for i, f in claims.iter_rows()}},
                  case_id)
+    from redress.admin import access
+
+    accounts = access.record_accounts(session, case_id, case.case_dir)   # the second factor of activation
+    audit.record(session, actor, "access.accounts", case_id, {"accounts": accounts, "source": "case directory"
+                                                              if case.case_dir else "none"}, case_id)
     transition(session, case, CaseState.CLAIMS_OPEN, actor,
                f"{claims.height} claims offered, {yuan(offered)} yuan; fund "
                + ("covers every offer: awards are paid as investors accept" if case.fully_funded else
@@ -599,17 +605,28 @@ def distribute_interest(session: Session, actor: str, case_id: str, on: dt.date)
 
 # -- notices -------------------------------------------------------------------------------------------------
 
-NOTICE_TEXT = {
-    "offer": ("Redress offers you {amount} yuan in advance compensation in case {case}. Decide by {deadline}; "
-              "if you decline you keep the right to sue.",
-              "您在{case}先行赔付中的应赔付金额为 {amount} 元，请于 {deadline} 前确认是否接受；不接受的保留诉权。"),
-    "late_window": ("Your offer of {amount} yuan in case {case} lapsed; you may still accept it until {deadline}.",
-                    "您在{case}中 {amount} 元的赔付要约已逾期，现可于 {deadline} 前补充确认。"),
+NOTICE_TEXT = {      # message ids, written out in Chinese and in English on every notice (``locale/*/notices.po``)
+    "offer": N_("Redress offers you %(amount)s yuan in advance compensation in case %(case)s. Please decide by "
+                "%(deadline)s; if you decline you keep the right to sue."),
+    "late_window": N_("Your offer of %(amount)s yuan in case %(case)s lapsed; you may still accept it until "
+                      "%(deadline)s."),
 }
 
 
-def write_notices(session: Session, actor: str, case_id: str, kind: str, out: Path, on: dt.date) -> int:
-    """Write the notices to send (CSV, bilingual text per investor) and record that they were issued."""
+def notice_text(kind: str, language: str, **fields: object) -> str:
+    """The words of a notice of ``kind`` in ``language``."""
+    with i18n.use(language):
+        return i18n.gettext(NOTICE_TEXT[kind], **fields)
+
+
+def write_notices(session: Session, actor: str, case_id: str, kind: str, out: Path, on: dt.date,
+                  letters: Path | None = None, portal_url: str = "") -> int:
+    """Write the notices to send (CSV, bilingual text per investor, and the investor's activation code in the
+    last column) and record that they were issued.  Each investor in the notice who has no user yet gets a
+    fresh activation code (their older unused codes stop working); those with a user get none.  ``letters``:
+    also one PDF of every letter, one page each (needs ``redress.documents.letters_pdf``)."""
+    from redress.admin import access
+
     require_user(session, actor, "operator")
     case = get_case(session, case_id, lock=True)
     if kind not in NOTICE_TEXT:
@@ -621,22 +638,70 @@ def write_notices(session: Session, actor: str, case_id: str, kind: str, out: Pa
         require_state(case, {CaseState.LATE_WINDOW}, "send late-window notices")
     else:
         require_state(case, {CaseState.CLAIMS_OPEN}, "send offers")
+    letters_pdf = _letters_writer() if letters is not None else None
     rows = list(session.execute(select(Claim.id, Claim.investor_id, Claim.offered_fen).where(
         Claim.case_id == case_id, Claim.status == status).order_by(Claim.investor_id)).all())
-    en, zh = NOTICE_TEXT[kind]
+    with_user = access.investors_with_users(session)
+    expires = access.expiry_for(deadline or on)
+    codes = access.issue_codes(session, actor, case_id, [inv for _c, inv, _f in rows if inv not in with_user],
+                               expires)
     lines = []
     for _cid, inv, fen in rows:
         fields = {"amount": yuan(fen, grouping=True), "case": case.name, "deadline": deadline}
-        lines.append([inv, kind, yuan(fen), deadline, en.format(**fields), zh.format(**fields)])
-    data = exports.csv_bytes(["investor_id", "kind", "amount", "deadline", "text_en", "text_zh"], lines)
+        code = access.grouped(codes[inv]) if inv in codes else ""
+        lines.append([inv, kind, yuan(fen), deadline, notice_text(kind, "en", **fields),
+                      notice_text(kind, "zh", **fields), code])
+    data = exports.csv_bytes(["investor_id", "kind", "amount", "deadline", "text_en", "text_zh",
+                              "activation_code"], lines)
+    # the file holds codes in clear: its digest is recorded, the codes are not
     digest = hashlib.sha256(data).hexdigest()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
+    if letters_pdf is not None and letters is not None:
+        _write_letters(session, letters_pdf, case, rows, codes, deadline, letters, portal_url)
     bulk_insert(session, Notice.__table__, [{"claim_id": cid, "kind": kind, "issued_on": on, "file_sha256": digest}
                                                 for cid, _i, _f in rows]) if rows else None
-    audit.record(session, actor, "claims.notices", kind, {"count": len(rows), "sha256": digest, "file": out.name},
+    audit.record(session, actor, "claims.notices", kind, {"count": len(rows), "sha256": digest, "file": out.name,
+                                                          "activation_codes": len(codes),
+                                                          "codes_expire_at": expires if codes else None,
+                                                          "letters": letters.name if letters else None},
                  case_id)
     return len(rows)
+
+
+def _letters_writer():
+    """``redress.documents.letters_pdf``, or a refusal saying what is missing."""
+    try:
+        from redress.documents import Letter, letters_pdf
+    except ImportError:
+        raise AdminError("PDF letters are not available in this installation (redress.documents.letters_pdf is "
+                         "missing); write the notices without --letters and print them from the CSV") from None
+    return Letter, letters_pdf
+
+
+def _write_letters(session: Session, writer, case: Case, rows, codes: dict[str, str], deadline, path: Path,
+                   portal_url: str) -> None:
+    from redress.store.models import CaseHelp, InvestorContact, User
+
+    letter, letters_pdf = writer
+    help_row = session.get(CaseHelp, case.id)
+    ids = [inv for _c, inv, _f in rows]
+    users, languages = {}, {}
+    for i in range(0, len(ids), 5_000):
+        chunk = ids[i:i + 5_000]
+        users.update(session.execute(select(User.investor_id, User.name).where(User.investor_id.in_(chunk))).all())
+        languages.update(session.execute(select(InvestorContact.investor_id, InvestorContact.language)
+                                         .where(InvestorContact.investor_id.in_(chunk))).all())
+    from redress.admin import access
+
+    pdf = letters_pdf([letter(case_id=case.id, case_name=case.name, investor_id=inv, user_name=users.get(inv, inv),
+                              amount_fen=int(fen), deadline=deadline,
+                              activation_code=access.grouped(codes[inv]) if inv in codes else "",
+                              portal_url=portal_url, hotline=help_row.hotline if help_row else None,
+                              language=languages.get(inv, "zh"))
+                       for _c, inv, fen in rows])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf)
 
 
 # -- reading -------------------------------------------------------------------------------------------------

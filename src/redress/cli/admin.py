@@ -497,18 +497,6 @@ def claims_open(case_id: CaseId, results: Annotated[Path, typer.Option("--result
     out.print(f"{n:,} claims offered / 已生成要约", highlight=False)
 
 
-@claims_app.command("notices")
-def claims_notices(case_id: CaseId, out_file: Annotated[Path, typer.Option("--out")],
-                   kind: Annotated[str, typer.Option("--kind", help="offer | late_window")] = "offer",
-                   on: On = None, db: Db = None, actor: Actor = "admin") -> None:
-    """Write the bilingual notices to send, and record them as issued / 生成通知。"""
-    from redress.admin import claims
-
-    with session(db) as s:
-        n = claims.write_notices(s, actor, case_id, kind, out_file, _date(on))
-    out.print(f"{n:,} notices written to {out_file}", highlight=False, markup=False)
-
-
 @claims_app.command("decide")
 def claims_decide(case_id: CaseId, investor: Annotated[str, typer.Argument(help="Investor id")],
                   accept: Annotated[bool, typer.Option("--accept/--decline", help="Accept or decline the offer")],
@@ -847,6 +835,13 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to listen on
           max_upload_bytes: Annotated[int | None, typer.Option(
               "--max-upload-bytes", envvar="REDRESS_MAX_UPLOAD_BYTES", show_envvar=True, min=1,
               help="Largest file an operator may upload (default 512 MiB)")] = None,
+          smtp: Annotated[str | None, typer.Option(
+              "--smtp", envvar="REDRESS_SMTP_URL", show_envvar=True,
+              help="Mail server for investors' e-mails: "
+                   "smtp://USER:PASSWORD@HOST:PORT?from=ADDR&starttls=1 (user and password optional)")] = None,
+          sms_outbox: Annotated[Path | None, typer.Option(
+              "--sms-outbox", envvar="REDRESS_SMS_OUTBOX", show_envvar=True, file_okay=False,
+              help="Folder an SMS gateway collects text messages from (one JSON file each)")] = None,
           db: Db = None) -> None:
     """Start the web portal, console, public pages and HTTP API (docs at /api/docs) / 启动网站与接口。"""
     import uvicorn
@@ -870,8 +865,14 @@ def serve(host: Annotated[str, typer.Option("--host", help="Address to listen on
             t.add_row(u.name, u.password, u.roles, u.investor_id or "")
         out.print(t)
     proxies = [p for item in trusted_proxy or [] for p in item.split(",") if p.strip()]
+    from redress.notify.channels import configured
+
+    try:
+        notifier = configured(smtp, sms_outbox)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--smtp") from None
     app = create_app(url, data_dir=data_dir, secure_cookies=not insecure_cookies, trusted_proxies=proxies,
-                     max_body_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes)
+                     max_body_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes, notifier=notifier)
     out.print(f"Redress on http://{host}:{port}/ (API docs /api/docs, OpenAPI /openapi.json) / 网站已启动",
               highlight=False)
     # the application reads forwarding headers itself, from the trusted proxies only (uvicorn would believe

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import polars as pl
-from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from sqlalchemy import func, select
@@ -21,6 +21,7 @@ from redress.admin import approvals as approval_service
 from redress.admin import cases, claims, fund, payments
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.claims.lifecycle import CaseState
+from redress.i18n import _
 from redress.store import audit
 from redress.store.db import unit_of_work
 from redress.store.models import (Agreement, Approval, AuditEvent, Case, Claim, ClaimLine, Decision,
@@ -436,7 +437,7 @@ def explain_claim(request: Request, case_id: str, investor_id: str):
 @router.post("/cases/{case_id}/claims/{investor_id}/decision", response_model=S.ClaimOut, responses=ERRORS,
              tags=["claims"])
 def decide(case_id: str, investor_id: str, body: S.DecisionIn, request: Request,
-           who: Principal = Depends(checked)) -> S.ClaimOut:
+           who: Principal = Depends(checked), tasks: BackgroundTasks = None) -> S.ClaimOut:
     """Accept (naming the agreement's version and hash) or decline.  Investors decide their own claims online;
     investor-service staff record decisions made at the counter.  The same key again changes nothing."""
     if who.has("investor"):
@@ -449,13 +450,24 @@ def decide(case_id: str, investor_id: str, body: S.DecisionIn, request: Request,
         with unit_of_work(request.app.state.read_engine) as s:      # only reads
             require_visible_case(s, who, case_id)
     if not body.confirm:
-        raise BadInput("tick the confirmation first / 请先勾选确认")
+        raise BadInput(_("Tick the box to confirm your choice first; nothing was saved."))
     item = claims.DecisionInput(investor_id, body.decision, dt.date.today(), channel, body.key,
                                 body.agreement_version if body.decision == "accept" else None,
                                 body.agreement_sha256 if body.decision == "accept" else None)
     with tx(request) as s:
         c = claims.decide(s, who.name, case_id, item)
-        return claim_out(s, c)
+        out = claim_out(s, c)
+    if tasks is not None:       # the investor is told once the decision is stored; the answer does not wait
+        tasks.add_task(tell_investor, request, case_id, investor_id, who.name)
+    return out
+
+
+def tell_investor(request: Request, case_id: str, investor_id: str, actor: str) -> None:
+    """Send the investor what is now due (the decision recorded), if a notifier is configured; never raises."""
+    from redress.notify.events import notify_investor
+
+    notify_investor(request.app.state.engine, getattr(request.app.state, "notifier", None), case_id, investor_id,
+                    actor=actor)
 
 
 # -- approvals -----------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from redress.admin.errors import AdminError
 from redress import i18n
 from redress.errors import CaseError
+from redress.notify import Notifier
+from redress.notify import channels as notify_channels
 from redress.store.db import make_engine, migrate, unit_of_work
 from redress.web import access_pages, api, documents, ipf_api, ipf_pages, limits, pages, security
 from redress.web.runs import Runs
@@ -36,26 +38,34 @@ SECURITY_HEADERS = {
 HSTS = "max-age=31536000; includeSubDomains"
 UPLOADS_KEPT_SECONDS = 24 * 3600        # an upload folder older than this was left by a process that died
 
-# what an error page says, by status: never the request's own words (a link could put text there)
+# what an error page says, by status: never the request's own words (a link could put text there); message ids,
+# translated when the page is shown (``error.html``)
 STATUS_PAGES = {
-    400: ("Bad request / 请求有误", "The request could not be read. / 无法读取该请求。"),
-    403: ("Not allowed / 无权访问", "You may not see or do this, or the form expired: reload the page and try "
-                                "again. / 无权访问，或表单已过期，请刷新页面后重试。"),
-    404: ("Not found / 页面不存在", "There is nothing here, or nothing you may see. / 页面不存在或无权查看。"),
-    405: ("Not allowed / 不支持该操作", "This address does not take this kind of request. / 该地址不支持此请求。"),
-    409: ("Refused / 未执行", "The request was refused; nothing was changed. / 请求未执行，未作任何更改。"),
-    413: ("Too large / 内容过大", "What was sent is larger than this server accepts. / 上传内容超过上限。"),
-    422: ("Bad request / 请求有误", "The request is not valid; check the form and try again. / 请求参数有误。"),
-    429: ("Too many attempts / 尝试次数过多", "Please try again later. / 请稍后再试。"),
+    400: (i18n.N_("Bad request"), i18n.N_("The request could not be read.")),
+    401: (i18n.N_("Please sign in again"), i18n.N_("You are not signed in, or your sign-in has expired. "
+                                                   "Please sign in again.")),
+    403: (i18n.N_("Not allowed"), i18n.N_("You may not see or do this, or the form expired: reload the page and "
+                                          "try again.")),
+    404: (i18n.N_("Not found"), i18n.N_("There is nothing here, or nothing you may see.")),
+    405: (i18n.N_("Not allowed"), i18n.N_("This address does not take this kind of request.")),
+    409: (i18n.N_("Refused"), i18n.N_("The request was refused; nothing was changed.")),
+    413: (i18n.N_("Too large"), i18n.N_("What was sent is larger than this server accepts.")),
+    422: (i18n.N_("Bad request"), i18n.N_("The request is not valid; check the form and try again.")),
+    429: (i18n.N_("Too many attempts"), i18n.N_("Please try again later.")),
 }
-OTHER_PAGE = ("Error / 错误", "The request could not be carried out. / 请求未能完成。")
+OTHER_PAGE = (i18n.N_("Error"), i18n.N_("The request could not be carried out."))
+CRASH_PAGE = (i18n.N_("Something went wrong"), i18n.N_("The error was logged; please quote the reference."))
 
 
 def create_app(database_url: str | None = None, *, data_dir: Path | None = None, secure_cookies: bool = True,
                run_migrations: bool = True, max_body_bytes: int | None = None,
                max_upload_bytes: int | None = None, max_unpacked_bytes: int | None = None,
-               trusted_proxies: Iterable[str] | str | None = None) -> FastAPI:
+               trusted_proxies: Iterable[str] | str | None = None,
+               notifier: Notifier | None = None) -> FastAPI:
     """The application over ``database_url`` (default: ``REDRESS_DATABASE_URL`` or the SQLite file).
+
+    ``notifier`` sends investors their e-mails and SMS (default: the one ``REDRESS_SMTP_URL`` and
+    ``REDRESS_SMS_OUTBOX`` configure; none when neither is set): ``app.state.notifier``.
 
     Body limits (``REDRESS_MAX_BODY_BYTES``, ``REDRESS_MAX_UPLOAD_BYTES``, ``REDRESS_MAX_UNPACKED_BYTES``) and
     the proxies whose ``X-Forwarded-For`` / ``X-Forwarded-Proto`` are believed (``REDRESS_TRUSTED_PROXIES``,
@@ -78,9 +88,11 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     app.state.uploads_dir.mkdir(exist_ok=True)
     _clear_old_uploads(app.state.uploads_dir)
     app.state.secure_cookies = secure_cookies
+    app.state.ticket_key = ticket_key(app.state.data_dir)
     app.state.limits = body_limits
     app.state.trusted_proxies = proxies
     app.state.runs = Runs()
+    app.state.notifier = notifier if notifier is not None else notify_channels.configured()
     app.include_router(api.router)
     app.include_router(ipf_api.router)
     app.include_router(access_pages.router)
@@ -120,6 +132,7 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
 
     async def refusal(scope, limit: int) -> Response:
         request = Request(scope)
+        i18n.set_current(request.cookies.get(i18n.COOKIE))      # refused before the language middleware runs
         message = limits.too_large_message(limit)
         if wants_html(request):
             response = error_page(request, 413, *STATUS_PAGES[413])
@@ -138,8 +151,8 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
     @app.exception_handler(AdminError)
     async def admin_error(request: Request, exc: AdminError) -> Response:
         if wants_html(request):
-            if exc.status_code == 401:
-                return Response(status_code=303, headers={"Location": "/login"})
+            if exc.status_code == 401:        # back to this page after signing in (a GET only: nothing half-done)
+                return Response(status_code=303, headers={"Location": sign_in_then(request)})
             return status_page(request, exc.status_code)
         return api.problem_response(exc)
 
@@ -177,8 +190,7 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         reference = uuid.uuid4().hex[:12]
         log.exception("unhandled error %s on %s %s", reference, request.method, request.url.path)
         if wants_html(request):
-            response = error_page(request, 500, "Something went wrong / 系统错误",
-                                  "The error was logged; please quote the reference. 错误已记录。", reference)
+            response = error_page(request, 500, *CRASH_PAGE, reference)
         else:
             response = JSONResponse({"detail": "internal error; it was logged / 系统错误", "reference": reference},
                                     status_code=500)
@@ -187,6 +199,39 @@ def create_app(database_url: str | None = None, *, data_dir: Path | None = None,
         return response
 
     return app
+
+
+def sign_in_then(request: Request) -> str:
+    """The sign-in page, returning afterwards to the page that asked for it (a GET's own path and query)."""
+    from urllib.parse import quote
+
+    if request.method != "GET":
+        return "/login"
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = pages.local_path(here, "")
+    return f"/login?next={quote(target, safe='/')}" if target and target != "/" else "/login"
+
+
+def ticket_key(data_dir: Path) -> bytes:
+    """The key that signs the short-lived tickets between the two steps of an activation: ``REDRESS_TICKET_KEY``
+    if set, else ``ticket.key`` in the data directory (made on first use, readable by this user only), so that
+    every worker serving the same data directory, and a restarted one, accepts the others' tickets."""
+    import os
+    import secrets
+
+    configured = os.environ.get("REDRESS_TICKET_KEY")
+    if configured:
+        return configured.encode()
+    path = data_dir / "ticket.key"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:           # another worker made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
 
 
 def _clear_old_uploads(folder: Path) -> None:

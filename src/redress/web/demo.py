@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from redress.admin import approvals, cases, claims, fund
+from redress.admin import access, approvals, cases, claims, fund
 from redress.admin.simulate import AGREEMENT, PAYERS
 from redress.store.db import make_engine, migrate, unit_of_work
 from redress.store.models import Claim
@@ -22,6 +22,14 @@ class DemoUser:
     password: str
     roles: str
     investor_id: str | None = None
+
+
+def _first_account(case_dir: Path, investor_id: str) -> str:
+    """A securities account ``investor_id`` traded through: what the investor types beside the code."""
+    import polars as pl
+
+    trades = pl.read_csv(case_dir / "trades.csv", infer_schema=False, columns=["investor_id", "account_id"])
+    return trades.filter(pl.col("investor_id") == investor_id)["account_id"][0]
 
 
 def seed(data_dir: Path, database_url: str, *, n_trades: int = 40_000, n_investors: int = 2_000,
@@ -88,5 +96,13 @@ def seed(data_dir: Path, database_url: str, *, n_trades: int = 40_000, n_investo
             cases.add_user(s, "admin", user.name, f"投资者 Investor {k + 1}", ["investor"], user.password,
                            investor_id=inv)
             users.append(user)
+        # one investor not yet signed up, as a claim notice finds them: the activation code is the "password"
+        newcomer = next(inv for inv in investors[3:] if inv not in {a.investor_id for a in answers})
+        code = access.issue_codes(s, "admin", case_id, [newcomer], access.expiry_for(today + dt.timedelta(days=38)))
+        account = _first_account(case_dir, newcomer)
+        users.append(DemoUser(newcomer, access.grouped(code[newcomer]),
+                              f"investor, not yet signed up: open /activate, type this activation code and the "
+                              f"securities account {account} / 未开通：打开 /activate，输入激活码和证券账户 {account}",
+                              newcomer))
     engine.dispose()
     return users

@@ -1,9 +1,10 @@
 """The notices shown at the top of a page after a form: by key, from one catalogue, never text from the URL.
 
-A form's handler redirects to ``page?msg=KEY``; the page shows ``MESSAGES[KEY]`` and nothing for a key not
-in the catalogue, so a link cannot put words of its own into the official notice box.  What only the server
-knows (why a request was refused, how many payments a file settled) travels beside it in a short-lived cookie
-sealed with the session's CSRF token: it is shown only to that session, only with its key, and only once.
+A form's handler redirects to ``page?msg=KEY``; the page shows ``MESSAGES[KEY]`` (a message id, translated
+into the reader's language) and nothing for a key not in the catalogue, so a link cannot put words of its
+own into the official notice box.  What only the server knows (why a request was refused, how many payments
+a file settled) travels beside it in a short-lived cookie sealed with the session's CSRF token: it is shown
+only to that session, only with its key, and only once.
 """
 
 from __future__ import annotations
@@ -16,37 +17,40 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 
+from redress.i18n import N_, gettext
+
 COOKIE = "redress_flash"
 DETAIL_CHARS = 600
 COOKIE_SECONDS = 120
 
+# key -> message id (English), translated in the reader's language when the page is shown
 MESSAGES: dict[str, str] = {
-    "refused": "Refused / 未执行:",
-    "decision_accepted": "Your decision is recorded / 您的确认已记录",
-    "decision_declined": "Your decision is recorded; you keep the right to sue / 已记录，您保留诉权",
-    "plan_proposed": "Plan proposed; a second person must approve it / 方案已提交复核",
-    "agreement_published": "Agreement published / 和解协议已发布",
-    "claims_opened": "Claims are open / 已开始申报",
-    "claims_closed": "Claims closed / 申报已截止",
-    "batch_proposed": "Batch proposed; a second person must release it / 批次已提交复核",
-    "results_already_imported": "Already imported; nothing changed / 已导入过",
-    "results_imported": "Results imported / 已处理",
-    "approved": "Approved and carried out / 已复核执行",
-    "rejected": "Rejected / 已退回",
-    "hearing_opened": "Hearing opened; the seed commitment is published / 听证已开始",
-    "panel_seated": "Panel seated / 听证小组已组成",
-    "hearing_plan_added": "Plan put to the hearing / 方案已提交听证",
-    "comparison_published": "Comparison computed and published / 方案对比已公布",
-    "hearing_decided": "Decision recorded and published / 听证决定已记录",
-    "party_added": "Liable party added / 责任方已添加",
-    "recovery_step_recorded": "Step recorded / 追偿步骤已记录",
-    "recovery_booked": "Recovery booked and passed on to the payers / 追偿款已入账",
-    "fair_fund_established": "Fair fund established / 公平基金已设立",
-    "fair_fund_source_added": "Money paid in recorded / 资金来源已登记",
-    "fair_fund_round_run": "Round of distribution run / 分配已完成",
-    "fair_fund_batch_proposed": "Batch proposed; a second person must release it / 批次已提交复核",
-    "meeting_recorded": "Board meeting recorded / 理事会会议已记录",
-    "resolution_recorded": "Resolution recorded / 决议已记录",
+    "refused": N_("Refused:"),
+    "decision_accepted": N_("Your decision is saved: you accepted the offer."),
+    "decision_declined": N_("Your decision is saved: you declined the offer and keep the right to sue."),
+    "plan_proposed": N_("Plan proposed; a second person must approve it"),
+    "agreement_published": N_("Agreement published"),
+    "claims_opened": N_("Claims are open"),
+    "claims_closed": N_("Claims closed"),
+    "batch_proposed": N_("Batch proposed; a second person must release it"),
+    "results_already_imported": N_("Already imported; nothing changed"),
+    "results_imported": N_("Results imported"),
+    "approved": N_("Approved and carried out"),
+    "rejected": N_("Rejected"),
+    "hearing_opened": N_("Hearing opened; the seed commitment is published"),
+    "panel_seated": N_("Panel seated"),
+    "hearing_plan_added": N_("Plan put to the hearing"),
+    "comparison_published": N_("Comparison computed and published"),
+    "hearing_decided": N_("Decision recorded and published"),
+    "party_added": N_("Liable party added"),
+    "recovery_step_recorded": N_("Step recorded"),
+    "recovery_booked": N_("Recovery booked and passed on to the payers"),
+    "fair_fund_established": N_("Fair fund established"),
+    "fair_fund_source_added": N_("Money paid in recorded"),
+    "fair_fund_round_run": N_("Round of distribution run"),
+    "fair_fund_batch_proposed": N_("Batch proposed; a second person must release it"),
+    "meeting_recorded": N_("Board meeting recorded"),
+    "resolution_recorded": N_("Resolution recorded"),
 }
 
 
@@ -86,7 +90,13 @@ def shown(request: Request, secret: str | None) -> Flash | None:
         return None
     sealed = request.cookies.get(COOKIE)
     opened = _unseal(sealed, secret) if sealed and secret else None
-    return Flash(message, opened[1] if opened and opened[0] == key else None)
+    return Flash(text(key or ""), opened[1] if opened and opened[0] == key else None)
+
+
+def text(key: str) -> str:
+    """The notice for ``key`` in the current language ("" for a key not in the catalogue)."""
+    message = MESSAGES.get(key)
+    return gettext(message) if message else ""
 
 
 def attach(response: Response, key: str, detail: str | None, secret: str | None, *, secure: bool) -> None:

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.background import BackgroundTask
 from sqlalchemy import select
 
 from redress import i18n
@@ -21,16 +22,19 @@ from redress.admin import cases, claims, fund, payments
 from redress.admin import hearings as hearings_admin
 from redress.admin.errors import AdminError, BadInput
 from redress.admin.money import yuan
-from redress.claims.lifecycle import CaseState, ClaimStatus
+from redress.claims.lifecycle import CaseState
 from redress.store import audit
 from redress.store.models import AuditEvent, Case
-from redress.web import api, charts, flash
-from redress.web.deps import Principal, checked, optional_principal, principal, require_visible_case, tx
+from redress.web import api, charts, flash, portal_view, security
+from redress.web.deps import (CsrfFailed, NotSignedIn, Principal, checked, optional_principal, principal,
+                              require_visible_case, tx)
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["yuan"] = lambda fen: yuan(int(fen or 0), grouping=True)
 templates.env.globals["CaseState"] = CaseState
+templates.env.globals["label"] = portal_view.label
+templates.env.globals["days_left"] = portal_view.days_left
 i18n.install(templates.env)
 
 
@@ -46,8 +50,8 @@ templates.env.globals["comparison_chart"] = _comparison_chart
 def render(request: Request, name: str, who: Principal | None = None, status_code: int = 200, **ctx) -> HTMLResponse:
     """A page; its notice comes from the catalogue by the ``msg`` key (nothing else from the URL is shown)."""
     notice = flash.shown(request, who.csrf_token if who else None)
-    response = templates.TemplateResponse(request, name, {"who": who, "flash": notice, **ctx},
-                                          status_code=status_code)
+    context = {"who": who, "flash": notice, "help_url": "/help", **ctx}
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
     flash.consumed(request, response)
     return response
 
@@ -99,10 +103,23 @@ def local_path(target: str | None, default: str = "/") -> str:
     return target
 
 
+def came_from(request: Request) -> str:
+    """The path (and query, less any notice key) of the page on this site that linked here, else ``/``."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit
+
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc != request.url.netloc:
+        return "/"
+    query = urlencode([(k, v) for k, v in parse_qsl(referer.query) if k != "msg"])
+    return local_path(referer.path + (f"?{query}" if query else ""))
+
+
 @router.get("/language/{code}")
 def switch_language(code: str, request: Request, next: str | None = None) -> Response:
-    """Choose the site's language (kept in a cookie for a year) and go back to the page it was chosen on."""
-    resp = RedirectResponse(local_path(next), status_code=303)
+    """Choose the site's language (kept in a cookie for a year) and go back to the page it was chosen on: ``next``
+    if given, else the page the link was on (its ``Referer``, when it is this site's), else the front page.
+    The switch's links carry nothing of the page's address, so no page repeats what its address held."""
+    resp = RedirectResponse(local_path(next) if next else came_from(request), status_code=303)
     resp.set_cookie(i18n.COOKIE, i18n.chosen(code), max_age=365 * 24 * 3600, httponly=True,
                     secure=request.app.state.secure_cookies, samesite="lax", path="/")
     return resp
@@ -113,12 +130,44 @@ def switch_language(code: str, request: Request, next: str | None = None) -> Res
 @router.get("/portal", response_class=HTMLResponse)
 def portal(request: Request, who: Principal = Depends(principal)) -> Response:
     mine = api.my_claims(request, who)
-    return render(request, "portal_home.html", who, claims=mine)
+    with tx(request) as s:
+        names = {c.id: c.name for c in s.execute(select(Case).where(Case.id.in_([m.case_id for m in mine])))
+                 .scalars()}
+    return render(request, "portal_home.html", who, claims=mine, names=names)
+
+
+def _story(explanation):
+    """The explanation told in words (when the story module is installed), else None."""
+    if explanation is None:
+        return None
+    try:
+        from redress.portal import story as story_mod
+    except ImportError:
+        return None
+    try:
+        return story_mod.tell(explanation)
+    except Exception:  # noqa: BLE001 - the claim page still shows the amount and the table
+        return None
+
+
+def _has_template(name: str) -> bool:
+    from jinja2 import TemplateNotFound
+
+    try:
+        templates.env.get_template(name)
+    except TemplateNotFound:
+        return False
+    return True
+
+
+DRAFTS = ("accept", "decline")
 
 
 @router.get("/portal/cases/{case_id}", response_class=HTMLResponse)
-def portal_claim(case_id: str, request: Request, investor: str | None = None,
+def portal_claim(case_id: str, request: Request, investor: str | None = None, draft: str | None = None,
                  who: Principal = Depends(principal)) -> Response:
+    """The claim page, in the order a reader needs it: the amount, the deadline, how it was computed, the
+    agreement, then the decision (``draft``: a choice restored after signing in again, ticked, never sent)."""
     investor_id = investor if who.is_staff and investor else who.investor_id
     who.require_claim(investor_id or "")
     with tx(request) as s:
@@ -129,23 +178,56 @@ def portal_claim(case_id: str, request: Request, investor: str | None = None,
             agreement = api.latest(s, case_id)
         except AdminError:
             agreement = None
+        help_ = portal_view.contact(s, case_id)
+        view = portal_view.claim_view(s, case, claim, help_, dt.date.today(), who.has("investor"))
     explanation = None
     if case.case_dir:
         try:
             explanation = api.explain_claim(request, case_id, investor_id or "")
         except Exception:  # noqa: BLE001 - the page still shows the claim if the case files are gone
             explanation = None
-    can_decide = (claim.status == ClaimStatus.OFFERED and case.state == CaseState.CLAIMS_OPEN) or (
-        claim.status == ClaimStatus.LAPSED and case.state == CaseState.LATE_WINDOW)
+    story = _story(explanation)
     return render(request, "portal_claim.html", who, case=case, claim=claim, agreement=agreement,
-                  explanation=explanation, can_decide=can_decide and who.has("investor"),
-                  decision_key=secrets.token_urlsafe(12))
+                  explanation=explanation, story=story,
+                  story_partial=story is not None and _has_template("_explanation.html"),
+                  view=view, help=help_, can_decide=view.can_decide and agreement is not None,
+                  draft=draft if draft in DRAFTS and view.can_decide else None,
+                  decision_key=secrets.token_urlsafe(12), help_url=f"/cases/{_q(case_id)}/help")
+
+
+def _not_saved(request: Request, case_id: str, decision: str, *, expired_form: bool) -> Response:
+    """The page for a decision that arrived without a valid session (401) or with a stale form (403): it says
+    the decision was not saved, and leads back (through sign-in) to the claim with the choice restored."""
+    from urllib.parse import quote
+
+    claim_url = f"/portal/cases/{_q(case_id)}"
+    if decision in DRAFTS:
+        claim_url += f"?draft={decision}"
+    sign_in = f"/login?next={quote(claim_url, safe='/')}"
+    return render(request, "session_expired.html", None, status_code=403 if expired_form else 401,
+                  expired_form=expired_form, sign_in_url=sign_in, claim_url=claim_url,
+                  decision=decision if decision in DRAFTS else None, help_url=f"/cases/{_q(case_id)}/help")
 
 
 @router.post("/portal/cases/{case_id}/decision")
-def portal_decide(case_id: str, request: Request, decision: Annotated[str, Form()], key: Annotated[str, Form()],
-                  confirm: Annotated[str | None, Form()] = None, agreement_version: Annotated[str, Form()] = "",
-                  agreement_sha256: Annotated[str, Form()] = "", who: Principal = Depends(checked)) -> Response:
+def portal_decide(case_id: str, request: Request, decision: Annotated[str, Form(max_length=20)],
+                  key: Annotated[str, Form(max_length=100)], confirm: Annotated[str | None, Form()] = None,
+                  agreement_version: Annotated[str, Form(max_length=100)] = "",
+                  agreement_sha256: Annotated[str, Form(max_length=100)] = "",
+                  csrf_token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    """An investor's decision from the claim page.  Without a live session or with a stale form nothing is
+    kept, and the page says so in words (never a silent jump to the sign-in form)."""
+    page = "text/html" in request.headers.get("accept", "")       # a browser: words; a program: the API's errors
+    who = optional_principal(request)
+    if who is None:
+        if not page:
+            raise NotSignedIn("sign in first / 请先登录")
+        return _not_saved(request, case_id, decision, expired_form=False)
+    given = request.headers.get("x-csrf-token") or csrf_token
+    if not security.csrf_ok(who.csrf_token, given or None):
+        if not page:
+            raise CsrfFailed("missing or wrong CSRF token; reload the page and try again / 请求校验失败，请刷新页面")
+        return _not_saved(request, case_id, decision, expired_form=True)
     url = f"/portal/cases/{_q(case_id)}"
     try:
         body = api.S.DecisionIn(decision=decision, agreement_version=agreement_version or None,
@@ -155,7 +237,9 @@ def portal_decide(case_id: str, request: Request, decision: Annotated[str, Form(
         return back(request, url, "refused", refusal(exc), who)
     except ValueError as exc:
         return back(request, url, "refused", f"{exc}".splitlines()[0], who)
-    return back(request, url, "decision_accepted" if decision == "accept" else "decision_declined")
+    response = back(request, url, "decision_accepted" if decision == "accept" else "decision_declined")
+    response.background = BackgroundTask(api.tell_investor, request, case_id, who.investor_id or "", who.name)
+    return response
 
 
 # -- administrator console -----------------------------------------------------------------------------------
@@ -300,11 +384,36 @@ def console_audit(request: Request, case_id: str | None = None, who: Principal =
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def public_case(case_id: str, request: Request) -> Response:
+    """What anyone may know about a case, in words: how to claim, the counts, the money, the plan."""
     with tx(request) as s:
         view = api.public_view(s, case_id)
-    chart = charts.bars([(f"{k} {ClaimStatus(k).label_zh}", float(view.by_status.get(k, 0))) for k in
-                         ("accepted", "declined", "lapsed", "offered")])
-    return render(request, "public_case.html", optional_principal(request), case=view, chart=chart)
+        plan_toml = s.get(Case, view.id).plan_toml
+        help_ = portal_view.contact(s, view.id)
+    rows = [(portal_view.label("claim", k), int(view.by_status.get(k, 0)))
+            for k in ("accepted", "declined", "lapsed", "offered")]
+    return render(request, "public_case.html", optional_principal(request), case=view, rows=rows,
+                  chart=portal_view.status_chart(rows), plan_words=portal_view.plan_in_words(plan_toml),
+                  help=help_, help_url=f"/cases/{_q(view.id)}/help")
+
+
+@router.get("/cases/{case_id}/help", response_class=HTMLResponse)
+def case_help(case_id: str, request: Request) -> Response:
+    """Help for one case (no sign-in): what advance compensation is, what each choice means, questions and
+    answers, the deadline and whom to call."""
+    with tx(request) as s:
+        view = api.public_view(s, case_id)
+        help_ = portal_view.contact(s, view.id)
+    deadline = view.late_window_until if view.state == "late_window" else view.deadline
+    return render(request, "help.html", optional_principal(request), case=view, contacts=[(view, help_)]
+                  if help_ and help_.any else [], deadline=deadline, help_url=f"/cases/{_q(view.id)}/help")
+
+
+@router.get("/help", response_class=HTMLResponse)
+def general_help(request: Request) -> Response:
+    """Help for everyone: the same questions and answers, and the contacts the fund set for each case."""
+    with tx(request) as s:
+        found = portal_view.contacts(s)
+    return render(request, "help.html", optional_principal(request), case=None, contacts=found, deadline=None)
 
 
 # -- hearings and recourse (console) -------------------------------------------------------------------------
