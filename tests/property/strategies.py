@@ -8,6 +8,10 @@ the edge cases: opening positions, several accounts, ties on date/time resolved 
 line), sells larger than the holding, bonus-share actions, exclusions, the 100% turnover rule reached
 early, late or never, and a market file that ends early (truncated base date).
 
+``long_turnover_case_specs()`` draws long market files with small volumes, where the 100% turnover
+day falls after day 30 or never comes (loss-rules.md section 2, spc2003 without a cap), and
+``statement_case_specs()`` cases with 2-3 false statements (section 9, ``[[case.statements]]``).
+
 All dates are real Shanghai Stock Exchange sessions (exchange_calendars, XSHG, 2019-2021).
 """
 
@@ -72,6 +76,7 @@ class CaseSpec:
     actions: list[dict[str, str]] = field(default_factory=list)
     exclusions: list[dict[str, str]] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)  # how it was generated (for failure reports)
+    statements: list[dict[str, Any]] = field(default_factory=list)  # the [[case.statements]] tables
 
 
 def _toml_value(value: Any) -> str:
@@ -94,6 +99,9 @@ def _toml_value(value: Any) -> str:
 def case_toml(spec: CaseSpec) -> str:
     lines = ["[case]"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in spec.case.items()]
+    for statement in spec.statements:
+        lines += ["", "[[case.statements]]"]
+        lines += [f"{key} = {_toml_value(value)}" for key, value in statement.items()]
     lines += ["", "[plan]"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in spec.plan.items()]
     if spec.systemic_risk is not None:
@@ -239,13 +247,23 @@ def price_paths(draw: st.DrawFn, length: int, start_low: int, start_high: int) -
 
 
 @st.composite
-def post_volumes(draw: st.DrawFn, count: int, tradable: int) -> tuple[list[int], str]:
+def post_volumes(
+    draw: st.DrawFn, count: int, tradable: int, modes: tuple[str, ...] = ("early", "late", "never")
+) -> tuple[list[int], str]:
     """Volumes of the trading days from D on, making the 100% turnover rule trigger early, late or
-    never (or exactly on the boundary cum_k = 1)."""
-    mode = draw(st.sampled_from(["early", "late", "never"]))
+    never (or exactly on the boundary cum_k = 1); ``beyond``: after day 30 (when the file has that many
+    trading days); ``never_long``: never, however long the file."""
+    mode = draw(st.sampled_from(modes))
+    if mode == "beyond" and count <= 30:
+        mode = "never_long"
     if mode == "never":
         return [draw(st.integers(1, tradable // 40)) for _ in range(count)], mode
-    k_star = draw(st.integers(1, 10) if mode == "early" else st.integers(11, 30))
+    if mode == "never_long":
+        return [draw(st.integers(1, max(1, tradable // (2 * max(count, 1))))) for _ in range(count)], mode
+    if mode == "beyond":
+        k_star = draw(st.integers(31, count))
+    else:
+        k_star = draw(st.integers(1, 10) if mode == "early" else st.integers(11, 30))
     volumes: list[int] = []
     cumulative = 0
     for day in range(1, count + 1):
@@ -281,7 +299,13 @@ def actions_for(draw: st.DrawFn, code: str, timeline: Timeline) -> list[dict[str
 
 @st.composite
 def security_markets(
-    draw: st.DrawFn, code: str, timeline: Timeline, actions: list[dict[str, str]], d_must_trade: bool
+    draw: st.DrawFn,
+    code: str,
+    timeline: Timeline,
+    actions: list[dict[str, str]],
+    d_must_trade: bool,
+    turnover_modes: tuple[str, ...] = ("early", "late", "never"),
+    must_trade: tuple[date, ...] = (),
 ) -> tuple[SecurityMarket, list[dict[str, str]], str]:
     days = timeline.days
     tradable = draw(st.sampled_from([800_000, 1_000_000, 2_500_000]))
@@ -293,12 +317,14 @@ def security_markets(
         kinds[days.index(timeline.disclosure)] = "row"
     if not any(k == "row" for d, k in zip(days, kinds) if d >= timeline.disclosure):
         kinds[days.index(timeline.disclosure)] = "row"
+    for day in must_trade:
+        kinds[days.index(day)] = "row"
     path = draw(price_paths(len(days), 500, 3000))
     ratio = {}
     for action in actions:
         ratio[date.fromisoformat(action["ex_date"])] = Decimal(action["share_ratio"])
     trading_post = [d for d, k in zip(days, kinds) if k == "row" and d >= timeline.disclosure]
-    volumes_post, turnover_mode = draw(post_volumes(len(trading_post), tradable))
+    volumes_post, turnover_mode = draw(post_volumes(len(trading_post), tradable, turnover_modes))
     post_volume = dict(zip(trading_post, volumes_post))
 
     rows: list[dict[str, str]] = []
@@ -474,6 +500,96 @@ def security_trades(
 # --------------------------------------------------------------------------------------------------
 
 
+@dataclass
+class CaseContent:
+    """The files of a case other than case.toml."""
+
+    market: list[dict[str, str]]
+    trades: list[dict[str, str]]
+    positions: list[dict[str, str]]
+    indices: list[dict[str, str]]
+    actions: list[dict[str, str]]
+    exclusions: list[dict[str, str]]
+    turnover_modes: list[str]
+    seq_mode: str
+
+
+@st.composite
+def case_contents(
+    draw: st.DrawFn,
+    codes: list[str],
+    timeline: Timeline,
+    direction: str,
+    systemic: dict[str, Any] | None,
+    d_must_trade: bool,
+    turnover_modes: tuple[str, ...] = ("early", "late", "never"),
+    must_trade: tuple[date, ...] = (),
+    trade_timeline: Timeline | None = None,
+) -> CaseContent:
+    """Market, trades, positions, actions, exclusions and indices for ``timeline``: the volumes are
+    shaped from ``timeline.disclosure``; the trades favour the buy window of ``trade_timeline`` (by
+    default ``timeline``)."""
+    trade_timeline = trade_timeline or timeline
+    actions: list[dict[str, str]] = []
+    markets: list[SecurityMarket] = []
+    market_rows: list[dict[str, str]] = []
+    modes = []
+    for code in codes:
+        security_actions = draw(actions_for(code, timeline))
+        actions += security_actions
+        market, rows, mode = draw(
+            security_markets(code, timeline, security_actions, d_must_trade, turnover_modes, must_trade)
+        )
+        markets.append(market)
+        market_rows += rows
+        modes.append(mode)
+
+    investor_count = draw(st.integers(1, 6))
+    seq_mode = draw(st.sampled_from(["unique", "unique", "ties"]))
+    trades: list[dict[str, str]] = []
+    positions: list[dict[str, str]] = []
+    investors = [f"INV{n:02d}" for n in range(1, investor_count + 1)]
+    for investor in investors:
+        accounts = [f"{investor}-A{n}" for n in range(1, draw(st.integers(1, 2)) + 1)]
+        held = draw(st.lists(st.sampled_from(markets), min_size=1, max_size=len(markets), unique_by=lambda m: m.code))
+        for market in held:
+            rows, opening = draw(
+                security_trades(
+                    investor, accounts, market, trade_timeline, direction, max_trades=15 // len(held),
+                    seq_mode=seq_mode,
+                )
+            )
+            trades += rows
+            positions += opening
+    # The file order is not the time order: the engine must sort.
+    trades = draw(st.permutations(trades))
+
+    exclusions = []
+    if draw(st.integers(0, 3)) == 0:
+        excluded = draw(st.sampled_from(investors))
+        reason = draw(st.sampled_from(["controlling shareholder", "director", "party found liable"]))
+        exclusions.append({"investor_id": excluded, "reason": reason})
+
+    indices = draw(index_rows(timeline)) if (systemic or {}).get("method") == "relative_ratio" else []
+    return CaseContent(market_rows, list(trades), positions, indices, actions, exclusions, modes, seq_mode)
+
+
+def _spec(case: dict[str, Any], plan: dict[str, Any], systemic: dict[str, Any] | None, content: CaseContent,
+          **notes: Any) -> CaseSpec:
+    return CaseSpec(
+        case=case,
+        plan=plan,
+        systemic_risk=systemic,
+        market=content.market,
+        trades=content.trades,
+        positions=content.positions,
+        indices=content.indices,
+        actions=content.actions,
+        exclusions=content.exclusions,
+        notes={"turnover": content.turnover_modes, "seq_mode": content.seq_mode, **notes},
+    )
+
+
 @st.composite
 def case_specs(draw: st.DrawFn) -> CaseSpec:
     rules = draw(st.sampled_from(["spc2022", "spc2003"]))
@@ -497,54 +613,134 @@ def case_specs(draw: st.DrawFn) -> CaseSpec:
         case["base_date"] = draw(st.sampled_from(timeline.post)).isoformat()
     if fix_price:
         case["base_price"] = Decimal(cents(draw(st.integers(300, 3000))))
+    content = draw(case_contents(codes, timeline, direction, systemic, d_must_trade=fix_base))
+    return _spec(case, plan, systemic, content)
 
-    actions: list[dict[str, str]] = []
-    markets: list[SecurityMarket] = []
-    market_rows: list[dict[str, str]] = []
-    turnover_modes = []
-    for code in codes:
-        security_actions = draw(actions_for(code, timeline))
-        actions += security_actions
-        market, rows, mode = draw(security_markets(code, timeline, security_actions, d_must_trade=fix_base))
-        markets.append(market)
-        market_rows += rows
-        turnover_modes.append(mode)
 
-    investor_count = draw(st.integers(1, 6))
-    seq_mode = draw(st.sampled_from(["unique", "unique", "ties"]))
-    trades: list[dict[str, str]] = []
-    positions: list[dict[str, str]] = []
-    investors = [f"INV{n:02d}" for n in range(1, investor_count + 1)]
-    for investor in investors:
-        accounts = [f"{investor}-A{n}" for n in range(1, draw(st.integers(1, 2)) + 1)]
-        held = draw(st.lists(st.sampled_from(markets), min_size=1, max_size=len(markets), unique_by=lambda m: m.code))
-        for market in held:
-            rows, opening = draw(
-                security_trades(
-                    investor, accounts, market, timeline, direction, max_trades=15 // len(held), seq_mode=seq_mode
-                )
-            )
-            trades += rows
-            positions += opening
-    # The file order is not the time order: the engine must sort.
-    trades = draw(st.permutations(trades))
+# --------------------------------------------------------------------------------------------------
+# Long market files: the 100% turnover day after day 30, or never (section 2)
+# --------------------------------------------------------------------------------------------------
 
-    exclusions = []
-    if draw(st.integers(0, 3)) == 0:
-        excluded = draw(st.sampled_from(investors))
-        reason = draw(st.sampled_from(["controlling shareholder", "director", "party found liable"]))
-        exclusions.append({"investor_id": excluded, "reason": reason})
 
-    indices = draw(index_rows(timeline)) if (systemic or {}).get("method") == "relative_ratio" else []
-    return CaseSpec(
-        case=case,
-        plan=plan,
-        systemic_risk=systemic,
-        market=market_rows,
-        trades=list(trades),
-        positions=positions,
-        indices=indices,
-        actions=actions,
-        exclusions=exclusions,
-        notes={"turnover": turnover_modes, "seq_mode": seq_mode},
+@st.composite
+def long_timelines(draw: st.DrawFn) -> Timeline:
+    pre_len = draw(st.integers(2, 6))
+    window_len = draw(st.integers(2, 8))
+    post_len = draw(st.one_of(st.integers(35, 80), st.integers(80, 260)))
+    total = pre_len + window_len + post_len
+    all_sessions = sessions()
+    start = draw(st.integers(0, len(all_sessions) - total))
+    days = list(all_sessions[start : start + total])
+    return Timeline(days, days[pre_len], days[pre_len + window_len])
+
+
+@st.composite
+def long_turnover_case_specs(draw: st.DrawFn) -> CaseSpec:
+    """Mostly spc2003 (B = day k* however late), some spc2022 (B = day 30) on the same kind of market."""
+    rules = draw(st.sampled_from(["spc2003", "spc2003", "spc2022"]))
+    direction = draw(st.sampled_from(["inflation", "deflation"]))
+    codes = SECURITY_CODES[: draw(st.integers(1, 2))]
+    timeline = draw(long_timelines())
+    plan, systemic = draw(plans(rules))
+    case: dict[str, Any] = {
+        "id": "prop-long",
+        "name": "Generated case with a long market file",
+        "rules": rules,
+        "direction": direction,
+        "securities": list(codes),
+        "implementation_date": timeline.implementation.isoformat(),
+        "disclosure_date": timeline.disclosure.isoformat(),
+    }
+    modes = ("beyond", "beyond", "beyond", "never_long", "late")
+    content = draw(case_contents(codes, timeline, direction, systemic, d_must_trade=False, turnover_modes=modes))
+    return _spec(case, plan, systemic, content)
+
+
+# --------------------------------------------------------------------------------------------------
+# Several false statements (section 9)
+# --------------------------------------------------------------------------------------------------
+
+
+@st.composite
+def statement_windows(draw: st.DrawFn, rule: str, pre_len: int) -> list[tuple[int, int]]:
+    """(I_k, D_k) as session positions.  ``each``: windows that do not overlap (chained, D_k = I_(k+1),
+    or apart), listed in time order or not; ``best_for_investor``: anywhere, overlapping or even equal."""
+    count = draw(st.integers(2, 3))
+    windows: list[tuple[int, int]] = []
+    if rule == "each":
+        position = pre_len
+        for _ in range(count):
+            length = draw(st.integers(1, 8))
+            windows.append((position, position + length))
+            position += length + draw(st.sampled_from([0, 0, 1, 3, 12]))
+        if draw(st.integers(0, 3)) == 0:
+            windows = draw(st.permutations(windows))
+        return list(windows)
+    span = draw(st.integers(3, 16))
+    for _ in range(count):
+        if windows and draw(st.integers(0, 5)) == 0:
+            windows.append(draw(st.sampled_from(windows)))  # the same dates under another id: a tie
+            continue
+        start = pre_len + draw(st.integers(0, span))
+        windows.append((start, start + draw(st.integers(1, 10))))
+    return windows
+
+
+@st.composite
+def statement_case_specs(
+    draw: st.DrawFn, statements_rules: tuple[str, ...] = ("each", "best_for_investor")
+) -> CaseSpec:
+    statements_rule = draw(st.sampled_from(statements_rules))
+    rules = draw(st.sampled_from(["spc2022", "spc2003"]))
+    direction = draw(st.sampled_from(["inflation", "deflation"]))
+    codes = SECURITY_CODES[: draw(st.integers(1, 2))]
+    plan, systemic = draw(plans(rules))
+    pre_len = draw(st.integers(2, 6))
+    windows = draw(statement_windows(statements_rule, pre_len))
+    last_d = max(d for _, d in windows)
+    post_len = draw(st.one_of(st.integers(3, 12), st.integers(12, 45), st.integers(30, 60)))
+    total = last_d + post_len
+    all_sessions = sessions()
+    start = draw(st.integers(0, len(all_sessions) - total))
+    days = list(all_sessions[start : start + total])
+
+    statements: list[dict[str, Any]] = []
+    must_trade = {days[-1]}  # every D_k has a trading day on or after it
+    for number, (i, d) in enumerate(windows, start=1):
+        statement: dict[str, Any] = {
+            "id": draw(st.sampled_from([f"s{number}", f"statement-{number}", f"S{number}X"])),
+            "implementation_date": days[i].isoformat(),
+            "disclosure_date": days[d].isoformat(),
+        }
+        if draw(st.integers(0, 9)) == 0:
+            statement["base_date"] = draw(st.sampled_from(days[d:])).isoformat()
+            must_trade.add(days[d])
+        if len(codes) == 1 and draw(st.integers(0, 9)) == 0:
+            statement["base_price"] = Decimal(cents(draw(st.integers(300, 3000))))
+        statements.append(statement)
+    ids = [s["id"] for s in statements]
+    if len(set(ids)) != len(ids):
+        for number, statement in enumerate(statements, start=1):
+            statement["id"] = f"s{number}"
+
+    # Base dates are counted from each D_k by the reference and the engine; the generated volumes are
+    # shaped from the first D, the trades favour the union of the buy windows.
+    first_i = days[min(i for i, _ in windows)]
+    first_d = days[min(d for _, d in windows)]
+    market_timeline = Timeline(days, first_i, first_d)
+    trade_timeline = Timeline(days, first_i, days[last_d])
+    content = draw(
+        case_contents(codes, market_timeline, direction, systemic, d_must_trade=False,
+                      must_trade=tuple(sorted(must_trade)), trade_timeline=trade_timeline)
     )
+    case: dict[str, Any] = {
+        "id": "prop-statements",
+        "name": "Generated case with several false statements",
+        "rules": rules,
+        "direction": direction,
+        "securities": list(codes),
+        "statements_rule": statements_rule,
+    }
+    spec = _spec(case, plan, systemic, content, windows=windows)
+    spec.statements = statements
+    return spec

@@ -9,6 +9,7 @@ from tests.reference.loss_reference import (
     OUTPUT_COLUMNS,
     PRICE_COLUMNS,
     QUANTITY_COLUMNS,
+    STATEMENT_OUTPUT_COLUMNS,
     base_dates,
     compute_reference,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "OUTPUT_COLUMNS",
     "PRICE_COLUMNS",
     "QUANTITY_COLUMNS",
+    "STATEMENT_OUTPUT_COLUMNS",
     "base_dates",
     "compute_reference",
 ]

@@ -12,9 +12,11 @@ Public API:
 - ``compute_reference(case_dir) -> list[dict]``: one row per (investor_id, security) found in
   ``trades.csv`` or ``positions.csv``, with exactly the output columns of ``formats.md``.  Money is a
   ``Decimal`` rounded half-up to 0.01, prices a ``Decimal`` rounded half-up to 4 decimals, quantities a
-  ``Fraction``, ``status`` and ``flags`` strings.
-- ``base_dates(case_dir) -> dict[str, dict]``: per security ``base_date``, ``base_price`` (Decimal, 4
-  decimals), ``trading_days`` (B's day number), ``cumulative_turnover`` (Fraction), ``flags`` (list).
+  ``Fraction``, ``status`` and ``flags`` strings.  A case with ``[[case.statements]]`` (section 9) gives
+  the rows of its ``statements_rule`` with the columns ``STATEMENT_OUTPUT_COLUMNS``.
+- ``base_dates(case_dir) -> dict``: per security ``base_date``, ``base_price`` (Decimal, 4
+  decimals), ``trading_days`` (B's day number), ``cumulative_turnover`` (Fraction), ``flags`` (list);
+  for a case with statements, keyed by (statement id, security), each object with ``statement``.
 
 Only valid case directories with CSV files are supported (this is a test oracle, not a validator).
 """
@@ -26,7 +28,7 @@ import csv
 import math
 import tomllib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -52,6 +54,8 @@ OUTPUT_COLUMNS: list[str] = [
     "interest",
     "compensation",
 ]
+# "A case with several statements adds the column statement after security" (formats.md)
+STATEMENT_OUTPUT_COLUMNS: list[str] = OUTPUT_COLUMNS[:2] + ["statement"] + OUTPUT_COLUMNS[2:]
 QUANTITY_COLUMNS: list[str] = ["eligible_bought", "q_sold", "q_held"]
 PRICE_COLUMNS: list[str] = ["avg_buy", "avg_sell", "base_price"]
 MONEY_COLUMNS: list[str] = [
@@ -85,15 +89,28 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class Statement:
+    """One false statement of a case written with ``[[case.statements]]`` (section 9)."""
+
+    id: str
+    implementation_date: date  # I_k
+    disclosure_date: date  # D_k
+    fixed_base_date: date | None
+    fixed_base_price: Fraction | None
+
+
+@dataclass(frozen=True)
 class Case:
     rules: str  # "spc2022" | "spc2003"
     direction: str  # "inflation" | "deflation"
     securities: list[str]
-    implementation_date: date  # I
+    implementation_date: date  # I (for a case with statements: the first statement's)
     disclosure_date: date  # D
     fixed_base_date: date | None
     fixed_base_price: Fraction | None
     plan: Plan
+    statements: tuple[Statement, ...] = ()  # empty: a one-statement case written with top-level dates
+    statements_rule: str = "each"  # "each" | "best_for_investor"
 
 
 @dataclass(frozen=True)
@@ -189,6 +206,45 @@ def read_plan(raw: dict[str, Any], rules: str) -> Plan:
     )
 
 
+def read_statement(raw: dict[str, Any]) -> Statement:
+    """One ``[[case.statements]]`` table: "base_date / base_price optional, as above, for this statement
+    only"."""
+    return Statement(
+        id=str(raw["id"]),
+        implementation_date=_toml_date(raw["implementation_date"]),
+        disclosure_date=_toml_date(raw["disclosure_date"]),
+        fixed_base_date=_toml_date(raw["base_date"]) if "base_date" in raw else None,
+        fixed_base_price=_toml_number(raw["base_price"]) if "base_price" in raw else None,
+    )
+
+
+def windows_overlap(first: Statement, second: Statement) -> bool:
+    """Whether the buy windows [I_j, D_j) and [I_k, D_k) share a day (an empty window shares none)."""
+    return max(first.implementation_date, second.implementation_date) < min(
+        first.disclosure_date, second.disclosure_date
+    )
+
+
+def check_statements(statements: tuple[Statement, ...], rule: str) -> None:
+    """The refusals of formats.md, as errors of the oracle: "an empty list, a duplicate id, I_k > D_k, and
+    (rule each) two overlapping buy windows"."""
+    if not statements:
+        raise ValueError("case.statements is empty")
+    ids = [s.id for s in statements]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate statement id in {ids}")
+    if rule not in ("each", "best_for_investor"):
+        raise ValueError(f"unknown statements_rule {rule!r}")
+    for statement in statements:
+        if statement.implementation_date > statement.disclosure_date:
+            raise ValueError(f"statement {statement.id}: implementation_date after disclosure_date")
+    if rule == "each":
+        for j, first in enumerate(statements):
+            for second in statements[j + 1 :]:
+                if windows_overlap(first, second):
+                    raise ValueError(f"statements {first.id} and {second.id}: buy windows overlap")
+
+
 def read_case(case_dir: Path) -> CaseData:
     """Read a valid case directory (CSV files only)."""
     case_dir = Path(case_dir)
@@ -196,16 +252,35 @@ def read_case(case_dir: Path) -> CaseData:
         toml = tomllib.load(handle, parse_float=Fraction)
     raw_case = toml["case"]
     rules = raw_case["rules"]
-    case = Case(
-        rules=rules,
-        direction=raw_case["direction"],
-        securities=[str(s) for s in raw_case["securities"]],
-        implementation_date=_toml_date(raw_case["implementation_date"]),
-        disclosure_date=_toml_date(raw_case["disclosure_date"]),
-        fixed_base_date=_toml_date(raw_case["base_date"]) if "base_date" in raw_case else None,
-        fixed_base_price=_toml_number(raw_case["base_price"]) if "base_price" in raw_case else None,
-        plan=read_plan(toml.get("plan", {}), rules),
-    )
+    plan = read_plan(toml.get("plan", {}), rules)
+    common = {
+        "rules": rules,
+        "direction": raw_case["direction"],
+        "securities": [str(s) for s in raw_case["securities"]],
+        "plan": plan,
+    }
+    if "statements" in raw_case:
+        statements = tuple(read_statement(raw) for raw in raw_case["statements"])
+        rule = raw_case.get("statements_rule", "each")  # '"each" (default)'
+        check_statements(statements, rule)
+        first = statements[0]
+        case = Case(
+            implementation_date=first.implementation_date,
+            disclosure_date=first.disclosure_date,
+            fixed_base_date=first.fixed_base_date,
+            fixed_base_price=first.fixed_base_price,
+            statements=statements,
+            statements_rule=rule,
+            **common,
+        )
+    else:
+        case = Case(
+            implementation_date=_toml_date(raw_case["implementation_date"]),
+            disclosure_date=_toml_date(raw_case["disclosure_date"]),
+            fixed_base_date=_toml_date(raw_case["base_date"]) if "base_date" in raw_case else None,
+            fixed_base_price=_toml_number(raw_case["base_price"]) if "base_price" in raw_case else None,
+            **common,
+        )
     market = [
         MarketRow(
             security=r["security"],
@@ -365,8 +440,9 @@ def rule_day(rules: str, days: list[TradingDay]) -> int:
             return k_star
         return 30
     if rules == "spc2003":
-        # "k* <= 30 -> B = day k*; otherwise B = day 30."
-        if k_star is not None and k_star <= 30:
+        # "B = day k* wherever it falls (day 3, day 45 or day 216: there is no cap); only when 100% is
+        # never reached in the market file ... is B = day 30."
+        if k_star is not None:
             return k_star
         return 30
     raise ValueError(f"unknown rules {rules!r}")
@@ -945,27 +1021,107 @@ def compute_row(data: CaseData, base: BaseDate, investor_id: str, security: str)
     return {column: row[column] for column in OUTPUT_COLUMNS}
 
 
-def compute_reference(case_dir: Path | str) -> list[dict[str, Any]]:
-    """One row per (investor_id, security) present in trades.csv or positions.csv, sorted."""
-    data = read_case(Path(case_dir))
-    bases = {security: compute_base_date(data, security) for security in data.case.securities}
+def investor_security_pairs(data: CaseData) -> list[tuple[str, str]]:
     pairs = {(t.investor_id, t.security) for t in data.trades}
     pairs |= {(p.investor_id, p.security) for p in data.positions}
-    return [compute_row(data, bases[security], investor, security) for investor, security in sorted(pairs)]
+    return sorted(pairs)
 
 
-def base_dates(case_dir: Path | str) -> dict[str, dict[str, Any]]:
-    """Per security: base_date, base_price, trading_days, cumulative_turnover, flags."""
+def one_statement_rows(data: CaseData) -> list[dict[str, Any]]:
+    """One row per (investor_id, security) present in trades.csv or positions.csv, sorted."""
+    bases = {security: compute_base_date(data, security) for security in data.case.securities}
+    pairs = investor_security_pairs(data)
+    return [compute_row(data, bases[security], investor, security) for investor, security in pairs]
+
+
+# --------------------------------------------------------------------------------------------------
+# Section 9: several false statements in one case
+# --------------------------------------------------------------------------------------------------
+
+
+def statement_data(data: CaseData, statement: Statement) -> CaseData:
+    """"For each statement, every (investor, security) is computed exactly as a one-statement case with
+    I = I_k, D = D_k, B = B_k" (B_k "computed from D_k by section 2 (or fixed by its own base_date /
+    base_price)")."""
+    case = replace(
+        data.case,
+        implementation_date=statement.implementation_date,
+        disclosure_date=statement.disclosure_date,
+        fixed_base_date=statement.fixed_base_date,
+        fixed_base_price=statement.fixed_base_price,
+        statements=(),
+    )
+    return replace(data, case=case)
+
+
+# "ties go to the better status (eligible, below_minimum, no_loss, no_eligible_shares, excluded)"
+STATUS_RANK = {"eligible": 0, "below_minimum": 1, "no_loss": 2, "no_eligible_shares": 3, "excluded": 4}
+
+
+def best_row(candidates: list[dict[str, Any]]) -> dict[str, Any]:
+    """"the statement whose row has the highest compensation; ties go to the better status ..., then to
+    the statement listed first."  ``candidates`` are in the order of case.toml.
+
+    Convention (reading): "the row's compensation" is the reported (rounded) value of the row.
+    """
+    return min(
+        enumerate(candidates),
+        key=lambda item: (-item[1]["compensation"], STATUS_RANK[item[1]["status"]], item[0]),
+    )[1]
+
+
+def statement_rows(data: CaseData) -> list[dict[str, Any]]:
+    statements = data.case.statements
+    per_statement = []
+    for statement in statements:
+        rows = one_statement_rows(statement_data(data, statement))
+        # "the output has a column statement (the statement's id) right after security"
+        per_statement.append(
+            {(r["investor_id"], r["security"]): {**r, "statement": statement.id} for r in rows}
+        )
+    result = []
+    for pair in investor_security_pairs(data):
+        candidates = [rows[pair] for rows in per_statement]
+        if data.case.statements_rule == "each":
+            # "one row per (investor, security, statement), in the order (investor_id, security,
+            # statement's position in case.toml)"
+            chosen = candidates
+        else:
+            # "best_for_investor: output one row per (investor, security)"
+            chosen = [best_row(candidates)]
+        result += [{column: row[column] for column in STATEMENT_OUTPUT_COLUMNS} for row in chosen]
+    return result
+
+
+def compute_reference(case_dir: Path | str) -> list[dict[str, Any]]:
+    """The rows of ``redress compute``, in the output's order."""
     data = read_case(Path(case_dir))
-    result = {}
-    for security in data.case.securities:
-        base = compute_base_date(data, security)
-        result[security] = {
-            "security": security,
-            "base_date": base.base_date,
-            "base_price": price(base.base_price),
-            "trading_days": base.day_number,
-            "cumulative_turnover": base.cumulative_turnover,
-            "flags": ["base_date_truncated"] if base.truncated else [],
-        }
+    if data.case.statements:
+        return statement_rows(data)
+    return one_statement_rows(data)
+
+
+def base_date_object(base: BaseDate) -> dict[str, Any]:
+    return {
+        "security": base.security,
+        "base_date": base.base_date,
+        "base_price": price(base.base_price),
+        "trading_days": base.day_number,
+        "cumulative_turnover": base.cumulative_turnover,
+        "flags": ["base_date_truncated"] if base.truncated else [],
+    }
+
+
+def base_dates(case_dir: Path | str) -> dict[Any, dict[str, Any]]:
+    """Per security: base_date, base_price, trading_days, cumulative_turnover, flags.  For a case with
+    statements, per (statement id, security), each object also with "statement"."""
+    data = read_case(Path(case_dir))
+    if not data.case.statements:
+        return {s: base_date_object(compute_base_date(data, s)) for s in data.case.securities}
+    result: dict[Any, dict[str, Any]] = {}
+    for statement in data.case.statements:
+        one = statement_data(data, statement)
+        for security in data.case.securities:
+            obj = base_date_object(compute_base_date(one, security))
+            result[(statement.id, security)] = {"statement": statement.id, **obj}
     return result

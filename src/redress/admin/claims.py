@@ -95,10 +95,33 @@ def read_results(path: Path) -> Results:
     if total > MAX_BALANCE_FEN:
         raise BadInput(f"{path.name}: the offers sum to {yuan(total, grouping=True)} yuan, more than the "
                        f"{yuan(MAX_BALANCE_FEN, grouping=True)} yuan a fund can hold / 赔付总额超过上限")
-    dup = table.group_by("investor_id", "security").len().filter(pl.col("len") > 1)
+    several = "statement" in df.columns
+    if several:
+        table = table.with_columns(df["statement"].cast(pl.String).alias("statement"))
+    keys = ["investor_id", "security", *(["statement"] if several else [])]
+    dup = table.group_by(keys).len().filter(pl.col("len") > 1)
     if dup.height:
-        raise BadInput(f"{path.name}: {dup.height} (investor, security) pairs appear more than once")
+        raise BadInput(f"{path.name}: {dup.height} ({', '.join(keys)}) rows appear more than once")
+    if several:
+        table = _by_security(table)
     return Results(hashlib.sha256(raw).hexdigest(), table)
+
+
+STATUS_RANK = {"eligible": 0, "below_minimum": 1, "no_loss": 2, "no_eligible_shares": 3, "excluded": 4}
+
+
+def _by_security(table: pl.DataFrame) -> pl.DataFrame:
+    """A case with several false statements: one claim line per (investor, security), the sum of its
+    statements' rows (under ``each`` the investor is owed every row; under ``best_for_investor`` there is one
+    row anyway), with the best status among them and every flag."""
+    rank = pl.col("status").replace_strict(STATUS_RANK, default=len(STATUS_RANK))
+    return (table.with_columns(rank.alias("_rank"))
+            .group_by("investor_id", "security", maintain_order=True)
+            .agg(pl.col("status").sort_by("_rank").first(),
+                 pl.col("flags"),
+                 pl.col("net_loss_fen").sum(), pl.col("compensation_fen").sum())
+            .with_columns(pl.col("flags").map_elements(
+                lambda fs: ";".join(sorted({f for x in fs for f in x.split(";") if f})), return_dtype=pl.String)))
 
 
 def _claims_frame(results: Results) -> pl.DataFrame:

@@ -236,10 +236,19 @@ def print_summary(prep, summary, out_path: Path | None, n_rejected: int = 0) -> 
     case = prep.case
     out.print(f"[bold]{case.name}[/] ({case.id}) · {case.rules.value} · {case.direction.value} · "
               f"{prep.n_trades:,} trades / 笔交易", highlight=False)
-    for b in prep.base.values():
-        flags = f" [yellow]{', '.join(b.flags)}[/]" if b.flags else ""
-        out.print(f"  {b.security}: base date 基准日 {b.base_date} · base price 基准价 {b.base_price:.4f} · "
-                  f"{b.trading_days} trading days{flags}", highlight=False)
+    by_statement = getattr(prep, "statement_bases", None)
+    if by_statement:
+        out.print(f"{len(by_statement)} statements 虚假陈述, rule 规则 {case.statements_rule.value}",
+                  highlight=False)
+    for sid, bases in (by_statement or {None: prep.base}).items():
+        if sid is not None:
+            st = next(x for x in case.statements if x.id == sid)
+            out.print(f" statement {sid}: I {st.implementation_date} · D {st.disclosure_date}",
+                      highlight=False)
+        for b in bases.values():
+            flags = f" [yellow]{', '.join(b.flags)}[/]" if b.flags else ""
+            out.print(f"  {b.security}: base date 基准日 {b.base_date} · base price 基准价 {b.base_price:.4f} · "
+                      f"{b.trading_days} trading days{flags}", highlight=False)
     t = Table(title="Investors by status / 按状态统计", title_justify="left")
     t.add_column("status 状态")
     t.add_column("rows 行数", justify="right")
@@ -272,7 +281,7 @@ def base_date(
 ) -> None:
     """Base date and base price of each security (SPC-2022 Art. 26 / SPC-2003 Art. 33).
 
-    计算基准日与基准价。
+    计算基准日与基准价。A case with several statements gives one per (statement, security), with "statement".
     """
     from redress.law.plan import load_case
     from redress.market.base_date import compute_base_dates, ex_rights_by_security
@@ -281,23 +290,31 @@ def base_date(
     try:
         case = load_case(case_dir)
         tables = read_case_tables(case_dir, case, skip_bad_rows=skip_bad_rows)
-        bases = compute_base_dates(case, tables.market, ex_rights_by_security(case, tables.actions),
-                                   tables.files["market"], skip=tables.without_market)
+        ex = ex_rights_by_security(case, tables.actions)
+        by_statement = [(st.id, compute_base_dates(case.for_statement(st), tables.market, ex,
+                                                   tables.files["market"], skip=tables.without_market))
+                        for st in case.statements]
     except CaseError as exc:
         raise _fail(exc) from None
-    items = [bases[s].as_json() for s in case.securities if s in bases]
     if as_json:
+        items = [({"statement": sid} if case.has_statements else {}) | bases[s].as_json()
+                 for sid, bases in by_statement for s in case.securities if s in bases]
         sys.stdout.write(json.dumps(items, ensure_ascii=False, indent=2) + "\n")
         return
-    for s in case.securities:
-        if s not in bases:
-            out.print(f"[yellow]{s}: no market data; its rows were set aside / 无行情数据[/]")
-            continue
-        b = bases[s]
-        out.print(f"[bold]{s}[/]: base date 基准日 {b.base_date}, base price 基准价 {b.base_price:.4f}, "
-                  f"{b.trading_days} trading days, cumulative turnover {b.cumulative_turnover:.2%}"
-                  + (f", flags {', '.join(b.flags)}" if b.flags else ""), highlight=False)
-        out.print(f"  {b.rule}", highlight=False)
+    for sid, bases in by_statement:
+        if case.has_statements:
+            st = case.for_statement(sid)
+            out.print(f"[bold]statement {sid}[/]: I {st.implementation_date}, D {st.disclosure_date}",
+                      highlight=False)
+        for s in case.securities:
+            if s not in bases:
+                out.print(f"[yellow]{s}: no market data; its rows were set aside / 无行情数据[/]")
+                continue
+            b = bases[s]
+            out.print(f"[bold]{s}[/]: base date 基准日 {b.base_date}, base price 基准价 {b.base_price:.4f}, "
+                      f"{b.trading_days} trading days, cumulative turnover {b.cumulative_turnover:.2%}"
+                      + (f", flags {', '.join(b.flags)}" if b.flags else ""), highlight=False)
+            out.print(f"  {b.rule}", highlight=False)
 
 
 @app.command()
@@ -340,6 +357,9 @@ def compare(
     """Compute the same case under several plans and compare them side by side.
 
     对比不同赔付方案的效果（听证用）。The first plan is the baseline for gainers and losers.
+    A case with several statements is compared on each investor's total under its statements_rule (the sum
+    over the statements for "each", the best statement for "best_for_investor"); a plan file applies to
+    every statement, keys it omits keeping each statement's own values. 多项虚假陈述：按投资者合计比较。
     """
     from redress.engine.compare import compare as run
     from redress.engine.pipeline import prepare
@@ -347,9 +367,12 @@ def compare(
 
     try:
         case = load_case(case_dir)
-        named = [] if without_case_plan else [("case.toml", case.plan)]
-        named += [(p.stem, load_plan_override(p, case)) for p in plans]
-        extra = tuple(c for _, pl_ in named if pl_.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
+        named = [] if without_case_plan else [("case.toml", None)]
+        # one plan per statement: a plan file's omitted keys keep that statement's own values
+        named += [(p.stem, tuple(load_plan_override(p, case.for_statement(st)) for st in case.statements))
+                  for p in plans]
+        used = ([] if without_case_plan else [case.plan]) + [one for _, c in named if c for one in c]
+        extra = tuple(c for pl_ in used if pl_.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
                       for c, _w in pl_.systemic_risk.indices)
         with _progress(not as_json and sys.stderr.isatty(), 5 + 3 * len(named)) as step:
             prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, extra_index_codes=extra, progress=step, case=case,

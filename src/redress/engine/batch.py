@@ -34,6 +34,8 @@ class CaseRun:
     summary: Summary
     n_partitions: int  # 1: computed in memory
     seconds: float
+    # a case with several statements: statement id -> base dates by security (``base`` is the first one's)
+    statement_bases: dict | None = None
 
 
 def compute_case(case_dir: Path, out_path: Path, *, skip_bad_rows: bool = False, memory_bytes: int | None = None,
@@ -49,18 +51,24 @@ def compute_case(case_dir: Path, out_path: Path, *, skip_bad_rows: bool = False,
         if runner is not None:
             n = max(n, 2 * n_workers)
     if n <= 1 and runner is None:
-        from redress.engine.pipeline import compute, prepare
+        from redress.engine.pipeline import prepare
+        from redress.engine.statements import compute_case_results
 
         prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, progress=progress, keep_trade_columns=False)
-        result = compute(prep, progress=progress)
+        result = compute_case_results(prep, progress=progress)
         progress("writing results")
         result.write(out_path)
         return CaseRun(prep.case, prep.base, prep.n_trades, prep.tables.rejected,
-                       summarize(result.table, result.compensation_fen), 1, time.perf_counter() - started)
+                       summarize(result.table, result.compensation_fen), 1, time.perf_counter() - started,
+                       prep.statement_bases)
     r = compute_out_of_core(case_dir, out_path, n_partitions=n, skip_bad_rows=skip_bad_rows, work_dir=work_dir,
                             runner=runner, progress=progress,
                             batch_rows=batch_rows_for(memory_bytes), merge_rows=merge_rows_for(memory_bytes))
-    return CaseRun(r.case, r.base, r.n_trades, r.rejected, r.summary, r.n_partitions, time.perf_counter() - started)
+    base, statement_bases = r.base, None
+    if r.case.has_statements:  # the partitions hand on the base dates by statement
+        statement_bases, base = r.base, r.base[r.case.statements[0].id]
+    return CaseRun(r.case, base, r.n_trades, r.rejected, r.summary, r.n_partitions,
+                   time.perf_counter() - started, statement_bases)
 
 
 def write_rejected(rejected: pl.DataFrame, out_path: Path) -> Path:

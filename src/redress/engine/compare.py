@@ -1,4 +1,9 @@
-"""``redress compare``: the same case under several plans, side by side (for hearings on the plan)."""
+"""``redress compare``: the same case under several plans, side by side (for hearings on the plan).
+
+A case with several statements is compared on what each investor is owed under the case's
+``statements_rule`` (the sum of the statements' rows under ``each``, the best statement's row under
+``best_for_investor``); a plan is then one per statement (``engine.statements.PlanChoice``), each with the
+defaults in force on that statement's disclosure date."""
 
 from __future__ import annotations
 
@@ -7,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from redress.engine.pipeline import Prepared, Result, compute
-from redress.law.plan import Plan
+from redress.engine.pipeline import Prepared, Result
+from redress.engine.statements import PlanChoice, compute_case_results
 
 COMPARISON_COLUMNS = ["plan", "eligible_investors", "total_compensation", "mean", "p50", "p90", "p99", "max",
                       "gainers", "losers"]
@@ -25,14 +30,14 @@ def _per_investor(result: Result) -> pl.DataFrame:
             .group_by("investor_id").agg(pl.col("fen").sum()))
 
 
-def compare(prep: Prepared, plans: list[tuple[str, Plan]], progress=None) -> Comparison:
+def compare(prep: Prepared, plans: list[tuple[str, PlanChoice]], progress=None) -> Comparison:
     results: dict[str, Result] = {}
     rows = []
     baseline: pl.DataFrame | None = None
     for name, plan in plans:
         if progress:
             progress(f"plan {name}")
-        result = compute(prep, plan)
+        result = compute_case_results(prep, plan)
         results[name] = result
         per = _per_investor(result)
         paid = per.filter(pl.col("fen") > 0)["fen"].to_numpy() / 100

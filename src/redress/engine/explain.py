@@ -4,12 +4,18 @@ The explanation runs the very kernel that ``compute`` runs, on the investor's ro
 each trade with its restated quantity and price, the lot it opened or the lots it consumed (first in,
 first out), the moving average after it; then each formula line with its numbers and the article behind
 it.  The final figures are the ones ``compute`` writes, so the two can never disagree.
+
+A case with several false statements (loss-rules.md section 9) is explained once per statement, each as
+the one-statement case with that statement's dates, base date and plan.  Under ``best_for_investor`` a
+``Choice`` per security says which statement's row is paid and why (highest compensation, else the better
+status, else the statement listed first), in words.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
 import polars as pl
@@ -18,7 +24,8 @@ from redress.engine import kernel as K
 from redress.engine.pipeline import COST_CODES, Prepared, compute, index_inputs
 from redress.errors import CaseError, Problem
 from redress.law.articles import article
-from redress.law.plan import CostMethod, Direction, Plan, SystemicMethod
+from redress.law.plan import CostMethod, Direction, Plan, Statement, StatementsRule, SystemicMethod
+from redress.market.base_date import compute_base_dates
 from redress.market.calendar import day_number, from_day_number
 
 CLASS_NAMES = {K.CLASS_PRE: "pre", K.CLASS_ELIGIBLE: "eligible", K.CLASS_POST: "post", -1: ""}
@@ -69,6 +76,50 @@ class SecurityExplanation:
     actions: list[dict]
     trades: list[TradeLine]
     steps: list[Step] = field(default_factory=list)
+    statement: str | None = None  # the statement's id in a case with several statements
+
+
+# Statuses from the best to the worst: the tie-break of best_for_investor (loss-rules.md section 9).
+STATUS_RANK = {s: k for k, s in enumerate(("eligible", "below_minimum", "no_loss", "no_eligible_shares",
+                                           "excluded"))}
+
+
+class ChoiceReason(StrEnum):
+    """Why best_for_investor pays one statement's row rather than another's."""
+
+    ONLY_STATEMENT = "only_statement"  # the case lists a single statement
+    HIGHEST_COMPENSATION = "highest_compensation"  # its compensation is strictly the highest
+    BETTER_STATUS = "better_status"  # tied on compensation; its status ranks best
+    LISTED_FIRST = "listed_first"  # tied on compensation and status; listed first in case.toml
+
+
+@dataclass(frozen=True)
+class Candidate:
+    statement: str
+    status: str
+    compensation: float
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The statement whose row is paid for one security under best_for_investor, and why."""
+
+    security: str
+    statement: str
+    reason: ChoiceReason
+    words: str
+    candidates: tuple[Candidate, ...]
+
+
+@dataclass
+class StatementExplanation:
+    """One false statement's dates and the investor's securities computed under it."""
+
+    id: str
+    implementation_date: str
+    disclosure_date: str
+    base_date: str | None  # fixed by case.toml, else None (each security's computed B is in its section)
+    securities: list[SecurityExplanation]
 
 
 @dataclass
@@ -79,10 +130,21 @@ class Explanation:
     direction: str
     plan: dict
     exclusion: str | None
+    # the rows the investor is owed, in the order compute writes them: per security, every statement's row
+    # under "each", the chosen statement's row under "best_for_investor"
     securities: list[SecurityExplanation]
+    statements_rule: str | None = None  # None: a case with one statement
+    statements: list[StatementExplanation] = field(default_factory=list)
+    choices: list[Choice] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        if self.statements_rule is None:  # one statement: the same document as before statements existed
+            for key in ("statements_rule", "statements", "choices"):
+                d.pop(key)
+            for sec in d["securities"]:
+                sec.pop("statement")
+        return d
 
 
 def _fmt(x: float, decimals: int = 4) -> str:
@@ -95,6 +157,78 @@ def _q(x: float) -> str:
 
 
 def explain(prep: Prepared, investor_id: str, plan: Plan | None = None) -> Explanation:
+    """How ``investor_id``'s rows were computed; under every statement when the case has several."""
+    case = prep.case
+    if not case.has_statements:
+        return _explain_one(prep, investor_id, plan)
+    parts = [(s, _explain_one(statement_prepared(prep, s), investor_id, plan)) for s in case.statements]
+    sections = [StatementExplanation(s.id or "", s.implementation_date.isoformat(),
+                                     s.disclosure_date.isoformat(),
+                                     s.base_date.isoformat() if s.base_date else None, e.securities)
+                for s, e in parts]
+    for section in sections:
+        for sec in section.securities:
+            sec.statement = section.id
+    by_security: dict[str, list[SecurityExplanation]] = {}
+    for section in sections:
+        for sec in section.securities:
+            by_security.setdefault(sec.security, []).append(sec)
+    order = sorted(by_security, key=case.securities.index)
+    choices: list[Choice] = []
+    if case.statements_rule == StatementsRule.BEST_FOR_INVESTOR:
+        owed = []
+        for code in order:
+            choice = choose(code, by_security[code])
+            choices.append(choice)
+            owed.append(next(x for x in by_security[code] if x.statement == choice.statement))
+    else:
+        owed = [x for code in order for x in by_security[code]]
+    first = parts[0][1]
+    return Explanation(investor_id, case.id, case.rules.value, case.direction.value, first.plan,
+                       first.exclusion, owed, case.statements_rule.value, sections, choices)
+
+
+def statement_prepared(prep: Prepared, statement: Statement) -> Prepared:
+    """The prepared case as the one-statement case of ``statement``: its dates, plan and base dates (the
+    tables and the grouped trades do not depend on the dates)."""
+    case = prep.case.for_statement(statement)
+    base = compute_base_dates(case, prep.tables.market, prep.ex_rights, prep.tables.files["market"],
+                              skip=prep.tables.without_market)
+    return dataclasses.replace(prep, case=case, base=base)
+
+
+def choose(security: str, rows: list[SecurityExplanation]) -> Choice:
+    """best_for_investor (loss-rules.md section 9): the highest compensation; ties go to the better status,
+    then to the statement listed first (``rows`` are in the order of case.toml)."""
+    candidates = tuple(Candidate(x.statement or "", x.result["status"], float(x.result["compensation"]))
+                       for x in rows)
+    best = min(range(len(candidates)), key=lambda k: (-round(candidates[k].compensation, 2),
+                                                       STATUS_RANK.get(candidates[k].status, 99), k))
+    won = candidates[best]
+    tied = [c for c in candidates if round(c.compensation, 2) == round(won.compensation, 2)]
+    same_status = [c for c in tied if STATUS_RANK.get(c.status) == STATUS_RANK.get(won.status)]
+    others = "; ".join(f"{c.statement}: {c.compensation:,.2f} yuan ({c.status})" for c in candidates)
+    if len(candidates) == 1:
+        reason = ChoiceReason.ONLY_STATEMENT
+        words = f"statement {won.statement} is the only statement of the case: {won.compensation:,.2f} yuan"
+    elif len(tied) == 1:
+        reason = ChoiceReason.HIGHEST_COMPENSATION
+        words = (f"statement {won.statement} is chosen because its compensation, {won.compensation:,.2f} "
+                 f"yuan, is the highest ({others})")
+    elif len(same_status) == 1:
+        reason = ChoiceReason.BETTER_STATUS
+        words = (f"statements {', '.join(c.statement for c in tied)} tie at {won.compensation:,.2f} yuan; "
+                 f"statement {won.statement} is chosen because its status {won.status} is the better one "
+                 f"(eligible, below_minimum, no_loss, no_eligible_shares, excluded, best first) ({others})")
+    else:
+        reason = ChoiceReason.LISTED_FIRST
+        words = (f"statements {', '.join(c.statement for c in same_status)} tie at "
+                 f"{won.compensation:,.2f} yuan with the same status {won.status}; statement "
+                 f"{won.statement} is chosen because it is listed first in case.toml ({others})")
+    return Choice(security, won.statement, reason, words, candidates)
+
+
+def _explain_one(prep: Prepared, investor_id: str, plan: Plan | None) -> Explanation:
     case = prep.case
     plan = plan or case.plan
     trade_rows = np.nonzero((prep.tables.trades["investor_id"] == investor_id).to_numpy())[0]

@@ -32,9 +32,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from redress.engine.pipeline import (MONEY_COLUMNS, OUTPUT_COLUMNS, PRICE_COLUMNS, QUANTITY_COLUMNS,
-                                     TEXT_COLUMNS, _fixed, _quantity, compute, prepare)
+from redress.engine.pipeline import (MONEY_COLUMNS, PRICE_COLUMNS, QUANTITY_COLUMNS, STATEMENT_COLUMN, _fixed,
+                                     _quantity, output_columns, prepare, text_columns)
 from redress.engine.rounding import PRICE_UNITS
+from redress.engine.statements import compute_case_results, security_order
 from redress.engine.summary import BANDS, STATUS_LABELS, Summary
 from redress.errors import CaseError, Problem
 from redress.exports import safe_text_expr
@@ -407,15 +408,23 @@ def run_partition(task: PartitionTask) -> PartitionOutcome:
     """The task a worker runs: idempotent (the same partition always gives the same files)."""
     try:
         prep = prepare(task.part_dir, skip_bad_rows=True, keep_trade_columns=False, base=task.base)
-        result = compute(prep)
+        result = compute_case_results(prep)
     except CaseError as exc:
         return PartitionOutcome(task.name, refused=(tuple(exc.problems), exc.hint,
                                                     getattr(exc, "problems_total", len(exc.problems))))
     rejected = _renumbered(prep.tables.rejected, task)
-    table = result.table.with_columns(pl.Series("__sec", _sec_rank(result.table["security"], prep.case.securities)))
+    securities = security_order(prep.case) if prep.case.has_statements else prep.case.securities
+    table = result.table.with_columns(pl.Series("__sec", _sec_rank(result.table["security"], securities)))
+    if STATEMENT_COLUMN in table.columns:
+        ranks = {s.id: i for i, s in enumerate(prep.case.statements)}
+        table = table.with_columns(pl.col(STATEMENT_COLUMN).replace_strict(ranks, return_dtype=pl.Int32)
+                                   .alias("__stmt"))
     _atomic_parquet(rejected, task.rejected_path())
     _atomic_parquet(table, task.result_path())  # last: its presence marks the partition done
-    return PartitionOutcome(task.name, prep.n_trades, prep.base, prep.tables.without_market, prep.tables.files["market"])
+    # base dates: by statement id for a case with several statements (what ``prepare`` takes as ``base``)
+    base = prep.statement_bases if prep.statement_bases is not None else prep.base
+    return PartitionOutcome(task.name, prep.n_trades, base, prep.tables.without_market,
+                            prep.tables.files["market"])
 
 
 def _sec_rank(security: pl.Series, securities: Sequence[str]) -> pl.Series:
@@ -485,10 +494,11 @@ def compute_out_of_core(case_dir: Path, out_path: Path, *, n_partitions: int, sk
         split = split_case(case_dir, work, n_partitions, batch_rows=batch_rows)
         if not split.parts:  # no trades at all: nothing to split
             prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, keep_trade_columns=False, case=case)
-            result = compute(prep)
+            result = compute_case_results(prep)
             result.write(out_path)
             from redress.engine.summary import summarize
-            return OutOfCoreResult(out_path, case, prep.base, prep.n_trades, prep.tables.rejected,
+            base = prep.statement_bases if prep.statement_bases is not None else prep.base
+            return OutOfCoreResult(out_path, case, base, prep.n_trades, prep.tables.rejected,
                                    summarize(result.table, result.compensation_fen), n_partitions)
         # the first partition computes the per-security data (base dates and prices, from the market tables
         # only); every other task receives it instead of computing it again
@@ -561,6 +571,7 @@ def _merge(results: list[Path], out_path: Path, buffer_rows: int = MERGE_ROWS) -
     sources = [pq.ParquetFile(f).iter_batches(batch_size=per_part) for f in results]
     empty = pl.from_arrow(pq.read_schema(results[0]).empty_table())
     buffers: list[pl.DataFrame | None] = [empty] * len(results)  # None: that partition is exhausted
+    keys = ["investor_id", "__sec"] + (["__stmt"] if "__stmt" in empty.columns else [])
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".partial")
     sink = _Sink(tmp, out_path.suffix.lower() == ".parquet")
@@ -576,7 +587,7 @@ def _merge(results: list[Path], out_path: Path, buffer_rows: int = MERGE_ROWS) -
             # a buffer's unread rows all come after its last row: nothing unread is at or before the smallest
             tid, tsec = min(b.select("investor_id", "__sec").row(-1) for b in live)
             upto = (pl.col("investor_id") < tid) | ((pl.col("investor_id") == tid) & (pl.col("__sec") <= tsec))
-            sink.write(pl.concat([b.filter(upto) for b in live]).sort("investor_id", "__sec"))
+            sink.write(pl.concat([b.filter(upto) for b in live]).sort(keys))
             buffers = [None if b is None else b.filter(~upto) for b in buffers]
         sink.close(empty)
     except BaseException:
@@ -595,7 +606,8 @@ class _Sink:
         self.header = True
 
     def write(self, rows: pl.DataFrame) -> None:
-        rows = rows.select(OUTPUT_COLUMNS)
+        columns = output_columns(rows.columns)
+        rows = rows.select(columns)
         if self.parquet:
             table = rows.to_arrow()
             if self.writer is None:
@@ -604,8 +616,8 @@ class _Sink:
             return
         text_cols = [_fixed(c, 100, 2) for c in MONEY_COLUMNS] + [_fixed(c, PRICE_UNITS, 4) for c in PRICE_COLUMNS]
         text_cols += [_quantity(c) for c in QUANTITY_COLUMNS]
-        text_cols += [safe_text_expr(pl.col(c)).alias(c) for c in TEXT_COLUMNS]
-        rows.with_columns(text_cols).select(OUTPUT_COLUMNS).write_csv(self.fh, include_header=self.header)
+        text_cols += [safe_text_expr(pl.col(c)).alias(c) for c in text_columns(columns)]
+        rows.with_columns(text_cols).select(columns).write_csv(self.fh, include_header=self.header)
         self.header = False
 
     def close(self, empty: pl.DataFrame) -> None:

@@ -22,7 +22,7 @@ from redress.engine import kernel as K
 from redress.engine.rounding import PRICE_UNITS, rounded
 from redress.errors import CaseError, Problem
 from redress.exports import safe_text_expr
-from redress.law.plan import CaseConfig, CostMethod, Direction, Plan, SystemicMethod, load_case
+from redress.law.plan import CaseConfig, CostMethod, Direction, Plan, Statement, SystemicMethod, load_case
 from redress.market.base_date import BaseDate, ExRights, compute_base_dates, ex_rights_by_security
 from redress.market.calendar import day_number
 from redress.trades.tables import CaseTables, read_case_tables, string_views
@@ -32,6 +32,7 @@ OUTPUT_COLUMNS = [
     "base_price", "difference_loss", "systemic_deduction", "net_loss", "commission", "stamp_duty", "interest",
     "compensation",
 ]
+STATEMENT_COLUMN = "statement"  # a case with several statements: the statement's id, right after security
 MONEY_COLUMNS = ["difference_loss", "systemic_deduction", "net_loss", "commission", "stamp_duty", "interest",
                  "compensation"]
 PRICE_COLUMNS = ["avg_buy", "avg_sell", "base_price"]
@@ -65,6 +66,9 @@ class Prepared:
     max_len: int
     last_trade_day: int  # the latest trade date, as a day number (OPENING_DAY when there are no trades)
     timings: dict[str, float] = field(default_factory=dict)
+    # a case with [[case.statements]]: statement id -> its securities' base dates and prices (``base`` holds
+    # the first statement's); None for a one-statement case
+    statement_bases: dict[str, dict[str, BaseDate]] | None = None
 
     @property
     def n_groups(self) -> int:
@@ -107,6 +111,21 @@ class Prepared:
                 np.array([b.base_price if b else 0.0 for b in bases], dtype=np.float64),
                 np.array([bool(b and "base_date_truncated" in b.flags) for b in bases]))
 
+    def for_statement(self, statement: Statement | str | None) -> Prepared:
+        """The prepared case as a one-statement case of one of its statements (``CaseConfig.for_statement``):
+        the same grouped trades, that statement's dates, base dates and plan."""
+        case = self.case.for_statement(statement)
+        if self.statement_bases is None:
+            return dataclasses.replace(self, case=case)
+        sid = case.statements[0].id
+        return dataclasses.replace(self, case=case, base=self.statement_bases[sid], statement_bases=None)
+
+    def statement_preps(self) -> list[Prepared]:
+        """One prepared one-statement case per statement, in case.toml's order."""
+        if self.statement_bases is None:
+            return [self]
+        return [self.for_statement(s) for s in self.case.statements]
+
     def subset(self, rows: np.ndarray) -> Prepared:
         """The same case restricted to some original rows (for explaining one investor)."""
         positions = np.nonzero(np.isin(self.rec[:, K.R_ROW], rows.astype(np.uint64)))[0]
@@ -147,7 +166,9 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
     """Read, validate and group a case.  ``keep_trade_columns=False`` keeps only the investor ids of the trades
     table once the engine's arrays are built (enough for ``compute`` and ``compare``; ``explain`` needs all).
     ``base``: the securities' base dates and prices when already computed from the same market tables (a
-    partition of a case receives them from the first partition)."""
+    partition of a case receives them from the first partition); for a case with several statements, a dict
+    of them by statement id (``Prepared.statement_bases``).  Everything but the base dates is read once,
+    whatever the number of statements."""
     case_dir = Path(case_dir)
     timings: dict[str, float] = {}
     plain_pages()
@@ -158,7 +179,13 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
                                   keep_accounts=keep_trade_columns)
     ex = ex_rights_by_security(case, tables.actions)
     progress("base dates")
-    if base is None:
+    statement_bases = None
+    if case.has_statements:
+        statement_bases = base or {
+            s.id: compute_base_dates(case.for_statement(s), tables.market, ex, tables.files["market"],
+                                     skip=tables.without_market) for s in case.statements}
+        base = statement_bases[case.statements[0].id]
+    elif base is None:
         base = compute_base_dates(case, tables.market, ex, tables.files["market"], skip=tables.without_market)
 
     progress("restating ex-rights and grouping trades by investor")
@@ -170,7 +197,8 @@ def prepare(case_dir: Path, *, skip_bad_rows: bool = False, extra_index_codes: t
         last_day = columns.last_day
         rec, starts = _group(case, tables, columns)
     max_len = int(np.max(np.diff(starts))) if len(starts) > 1 else 1
-    return Prepared(case_dir, case, tables, ex, base, tables.trades.height, rec, starts, max_len, last_day, timings)
+    return Prepared(case_dir, case, tables, ex, base, tables.trades.height, rec, starts, max_len, last_day,
+                    timings, statement_bases)
 
 
 def plain_pages() -> None:
@@ -502,6 +530,18 @@ def _missing_index(prep: Prepared, codes: list[str], levels: np.ndarray, bad: np
                     "Add earlier closes for the index, or choose another systemic-risk method.")
 
 
+def output_columns(columns: list[str] | tuple[str, ...]) -> list[str]:
+    """The output's columns: OUTPUT_COLUMNS, with ``statement`` after ``security`` when the table has it."""
+    if STATEMENT_COLUMN not in columns:
+        return OUTPUT_COLUMNS
+    return OUTPUT_COLUMNS[:2] + [STATEMENT_COLUMN] + OUTPUT_COLUMNS[2:]
+
+
+def text_columns(columns: list[str] | tuple[str, ...]) -> list[str]:
+    """The columns written as the input gave them (made safe for spreadsheets in CSV)."""
+    return TEXT_COLUMNS + ([STATEMENT_COLUMN] if STATEMENT_COLUMN in columns else [])
+
+
 def write_results(table: pl.DataFrame, path: Path) -> None:
     """Write results: Parquet (Float64 money) or CSV (money with 2 decimals, prices with 4)."""
     path = Path(path)
@@ -514,8 +554,8 @@ def write_results(table: pl.DataFrame, path: Path) -> None:
     else:
         text_cols = [_fixed(c, 100, 2) for c in MONEY_COLUMNS] + [_fixed(c, PRICE_UNITS, 4) for c in PRICE_COLUMNS]
         text_cols += [_quantity(c) for c in QUANTITY_COLUMNS]
-        text_cols += [safe_text_expr(pl.col(c)).alias(c) for c in TEXT_COLUMNS]
-        table.with_columns(text_cols).select(OUTPUT_COLUMNS).write_csv(tmp)
+        text_cols += [safe_text_expr(pl.col(c)).alias(c) for c in text_columns(table.columns)]
+        table.with_columns(text_cols).select(output_columns(table.columns)).write_csv(tmp)
     os.replace(tmp, path)
 
 
@@ -534,4 +574,7 @@ def _quantity(name: str) -> pl.Expr:
 
 def compute_case_dir(case_dir: Path, *, skip_bad_rows: bool = False) -> pl.DataFrame:
     """The output table of ``redress compute`` for a case directory (used by tests and the API)."""
-    return compute(prepare(Path(case_dir), skip_bad_rows=skip_bad_rows, keep_trade_columns=False)).table
+    from redress.engine.statements import compute_case_results
+
+    prep = prepare(Path(case_dir), skip_bad_rows=skip_bad_rows, keep_trade_columns=False)
+    return compute_case_results(prep).table

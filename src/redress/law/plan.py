@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -67,8 +67,34 @@ class Plan:
         return dict(self.sources).get(key, "case.toml")
 
 
+class StatementsRule(StrEnum):
+    """How a case with several false statements pays (loss-rules.md section 9)."""
+
+    EACH = "each"  # every statement's row is owed; buy windows must not overlap
+    BEST_FOR_INVESTOR = "best_for_investor"  # per (investor, security), the statement that pays the most
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One false statement: its key dates, and a base date or price when the case fixes them.
+
+    ``id`` is None for a case written with the top-level dates (one statement, no ``statement`` column).
+    ``plan`` is the case's plan with the defaults of the law data in force on this statement's disclosure
+    date (None: the case's plan as it stands)."""
+
+    id: str | None
+    implementation_date: dt.date
+    disclosure_date: dt.date
+    base_date: dt.date | None = None
+    base_price: float | None = None
+    plan: Plan | None = field(default=None, repr=False, compare=False)
+
+
 @dataclass(frozen=True)
 class CaseConfig:
+    """A case.  The top-level dates are those of the first statement; ``for_statement`` gives the case as a
+    one-statement case for each of ``statements``."""
+
     id: str
     name: str
     rules: Rules
@@ -79,15 +105,41 @@ class CaseConfig:
     base_date: dt.date | None
     base_price: float | None
     plan: Plan
+    statements: tuple[Statement, ...] = ()
+    statements_rule: StatementsRule = StatementsRule.EACH
+
+    def __post_init__(self) -> None:
+        if not self.statements:
+            object.__setattr__(self, "statements", (Statement(
+                None, self.implementation_date, self.disclosure_date, self.base_date, self.base_price),))
+
+    @property
+    def has_statements(self) -> bool:
+        """Written with ``[[case.statements]]``: the output carries a ``statement`` column."""
+        return self.statements[0].id is not None
 
     def with_plan(self, plan: Plan) -> CaseConfig:
-        return replace(self, plan=plan)
+        """The case under another plan (every statement takes it as it is)."""
+        return replace(self, plan=plan, statements=tuple(replace(s, plan=None) for s in self.statements))
+
+    def for_statement(self, statement: Statement | str | None) -> CaseConfig:
+        """The case as a one-statement case with this statement's dates, base and plan (by value or id)."""
+        if not isinstance(statement, Statement):
+            found = [s for s in self.statements if s.id == statement]
+            if not found:
+                raise KeyError(f"no statement {statement!r} in case {self.id}")
+            statement = found[0]
+        return replace(self, implementation_date=statement.implementation_date,
+                       disclosure_date=statement.disclosure_date, base_date=statement.base_date,
+                       base_price=statement.base_price, plan=statement.plan or self.plan,
+                       statements=(statement,))
 
 
 _CASE_KEYS = {
     "id", "name", "rules", "direction", "securities", "implementation_date", "disclosure_date",
-    "base_date", "base_price",
+    "base_date", "base_price", "statements", "statements_rule",
 }
+_STATEMENT_KEYS = {"id", "implementation_date", "disclosure_date", "base_date", "base_price"}
 _PLAN_KEYS = {
     "cost_method", "commission_rate", "stamp_duty_rate", "interest", "interest_rate", "minimum_payment",
     "systemic_risk",
@@ -291,24 +343,93 @@ def load_case(case_dir: Path) -> CaseConfig:
         securities = []
     elif len(set(securities)) != len(securities):
         r.problem("case.securities", "lists a security twice")
-    impl = r.date(case, "implementation_date", p, required=True)
-    disc = r.date(case, "disclosure_date", p, required=True)
-    base_date = r.date(case, "base_date", p, required=False)
-    base_price = r.number(case, "base_price", p, low_open=True)
-    if impl and disc and disc <= impl:
-        r.problem("case.disclosure_date",
-                  f"{disc} is not after the implementation date {impl} (the buy window [I, D) would be empty)")
-    if base_date and disc and base_date < disc:
-        r.problem("case.base_date", f"{base_date} is before the disclosure date {disc}")
-    if base_price is not None and len(securities) != 1:
-        r.problem("case.base_price", "a fixed base price needs exactly one security in case.securities")
     rules_e = Rules(rules) if rules else None
-    plan = _read_plan(r, data.get("plan", {}), rules_e, disc, None)
+    raw_plan = data.get("plan", {})
+    if "statements" in case:
+        statements = _read_statements(r, case, securities, rules_e, raw_plan)
+        rule = r.string(case, "statements_rule", p, required=False, choices=[x.value for x in StatementsRule])
+        plan = statements[0].plan if statements else None
+    else:
+        statements = []
+        impl, disc, base_date, base_price = _read_dates(r, case, p, securities)
+        rule = r.string(case, "statements_rule", p, required=False, choices=[x.value for x in StatementsRule])
+        plan = _read_plan(r, raw_plan, rules_e, disc, None)
+        if impl and disc:
+            statements = [Statement(None, impl, disc, base_date, base_price, plan)]
+    rule_e = StatementsRule(rule) if rule else StatementsRule.EACH
+    if rule_e == StatementsRule.EACH:
+        _check_overlaps(r, statements)
     if r.problems:
         raise CaseError(r.problems, "Fix case.toml and run the command again; nothing was written.")
-    assert case_id and rules_e and direction and impl and disc and plan
-    return CaseConfig(case_id, name, rules_e, Direction(direction), tuple(securities), impl, disc,
-                      base_date, base_price, plan)
+    assert case_id and rules_e and direction and statements and plan
+    first = statements[0]
+    return CaseConfig(case_id, name, rules_e, Direction(direction), tuple(securities),
+                      first.implementation_date, first.disclosure_date, first.base_date, first.base_price,
+                      plan, tuple(statements), rule_e)
+
+
+def _read_dates(r: _Reader, table: dict, p: str, securities: list
+                ) -> tuple[dt.date | None, dt.date | None, dt.date | None, float | None]:
+    """The key dates of one statement (the top-level ones of ``[case]`` or one of ``[[case.statements]]``)."""
+    impl = r.date(table, "implementation_date", p, required=True)
+    disc = r.date(table, "disclosure_date", p, required=True)
+    base_date = r.date(table, "base_date", p, required=False)
+    base_price = r.number(table, "base_price", p, low_open=True)
+    if impl and disc and disc <= impl:
+        r.problem(p + "disclosure_date", f"{disc} is not after the implementation date {impl} "
+                                         "(the buy window [I, D) would be empty)")
+    if base_date and disc and base_date < disc:
+        r.problem(p + "base_date", f"{base_date} is before the disclosure date {disc}")
+    if base_price is not None and len(securities) != 1:
+        r.problem(p + "base_price", "a fixed base price needs exactly one security in case.securities")
+    return impl, disc, base_date, base_price
+
+
+def _read_statements(r: _Reader, case: dict, securities: list, rules: Rules | None, raw_plan: Any
+                     ) -> list[Statement]:
+    """``[[case.statements]]`` (loss-rules.md section 9).  Each statement's plan takes the law data's defaults
+    in force on its own disclosure date, as a one-statement case with that date would."""
+    for key in ("implementation_date", "disclosure_date", "base_date", "base_price"):
+        if key in case:
+            r.problem(f"case.{key}", "cannot be given together with [[case.statements]]: give the dates "
+                                     "either at the top level (one statement) or in each statement")
+    raw = case["statements"]
+    if not isinstance(raw, list) or not all(isinstance(t, dict) for t in raw):
+        r.problem("case.statements", "must be a list of tables ([[case.statements]])")
+        return []
+    if not raw:
+        r.problem("case.statements", "is an empty list: give at least one statement")
+        return []
+    statements: list[Statement] = []
+    seen: dict[str, int] = {}
+    for n, table in enumerate(raw, start=1):
+        p = f"case.statements[{n}]."
+        r.unknown(table, _STATEMENT_KEYS, p)
+        sid = r.string(table, "id", p, required=True)
+        if sid is not None:
+            sid = sid.strip()
+            if sid in seen:
+                r.problem(p + "id", f"duplicate id {sid!r} (statement {seen[sid]} has it too)")
+            seen.setdefault(sid, n)
+        impl, disc, base_date, base_price = _read_dates(r, table, p, securities)
+        # the [plan] table is read once for its problems; later statements only take their defaults from it
+        reader = r if n == 1 else _Reader(r.origin)
+        plan = _read_plan(reader, raw_plan, rules, disc, None)
+        if sid is not None and impl and disc and plan is not None:
+            statements.append(Statement(sid, impl, disc, base_date, base_price, plan))
+    return statements if len(statements) == len(raw) else []
+
+
+def _check_overlaps(r: _Reader, statements: list[Statement]) -> None:
+    """Under ``statements_rule = "each"`` the buy windows [I_k, D_k) must not overlap (loss-rules.md 9)."""
+    for j, a in enumerate(statements):
+        for b in statements[j + 1:]:
+            if a.implementation_date < b.disclosure_date and b.implementation_date < a.disclosure_date:
+                r.problem("case.statements",
+                          f"the buy windows of statements {a.id!r} [{a.implementation_date}, "
+                          f"{a.disclosure_date}) and {b.id!r} [{b.implementation_date}, {b.disclosure_date}) "
+                          f"overlap; with statements_rule = \"each\" they must not "
+                          f"(\"best_for_investor\" pays the better one)")
 
 
 def load_plan_override(path: Path, case: CaseConfig) -> Plan:

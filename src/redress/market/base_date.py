@@ -86,9 +86,11 @@ def _rule_day(rules: Rules, k_star: int | None) -> tuple[int, str]:
         if k_star is not None and k_star <= 30:
             return k_star, f"SPC-2022 Art. 26: turnover reached 100% on trading day {k_star} (10 < k <= 30), so B is that day"
         return 30, "SPC-2022 Art. 26: turnover did not reach 100% within 30 trading days, so B is day 30"
-    if k_star is not None and k_star <= 30:
-        return k_star, f"SPC-2003 Art. 33: turnover reached 100% on trading day {k_star} (<= 30), so B is that day"
-    return 30, "SPC-2003 Art. 33: turnover did not reach 100% within 30 trading days, so B is day 30"
+    if k_star is not None:
+        return k_star, (f"SPC-2003 Art. 33(1): turnover reached 100% on trading day {k_star}, so B is that day "
+                        f"(there is no cap at day 30)")
+    return 30, ("SPC-2003 Art. 33(2): turnover never reaches 100% in the market data (the day cannot be "
+                "determined), so B is day 30")
 
 
 def compute_base_dates(case: CaseConfig, market: pl.DataFrame, ex_rights: dict[str, ExRights],

@@ -18,6 +18,10 @@ date B at ``closed_price`` on average, and ``open_shares`` those still held at B
 price (induced selling), ``window_shares`` are the shares sold in excess of those bought in [I, D) at
 ``window_price`` on average, ``closed_shares`` those bought back from D to B at ``closed_price``, and
 ``open_shares`` those not bought back by B.
+
+A case with several false statements (loss-rules.md section 9) tells each statement's row separately, with
+that statement's own dates: under ``each`` every row the investor is owed; under ``best_for_investor`` the
+row chosen for each security, why it was chosen (``choices``), and the other statements' rows (``others``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from importlib import resources
 from babel.numbers import format_decimal
 
 from redress import i18n
-from redress.engine.explain import Explanation, SecurityExplanation
+from redress.engine.explain import ChoiceReason, Explanation, SecurityExplanation
 from redress.i18n import _
 
 INFLATION, DEFLATION = "inflation", "deflation"
@@ -130,9 +134,13 @@ class SecurityStory:
     base_rule: str
     steps: tuple[Step, ...]
     trades: tuple[Trade, ...]
+    statement: str | None = None  # the false statement's id, in a case with several
 
     def sentences(self) -> list[str]:
         return sentences(self)
+
+    def statement_line(self) -> str:
+        return statement_line(self)
 
     def paragraph(self) -> str:
         return paragraph(self)
@@ -145,13 +153,30 @@ class SecurityStory:
 
 
 @dataclass(frozen=True)
+class ChoiceStory:
+    """Which false statement is paid for a security under best_for_investor, and why."""
+
+    security: str
+    statement: str
+    reason: ChoiceReason
+    compensation_fen: int
+    statements: int  # how many statements were weighed
+
+    def words(self) -> str:
+        return choice_words(self)
+
+
+@dataclass(frozen=True)
 class Story:
     investor_id: str
     case_id: str
     rules: str
     direction: str
     exclusion: str | None
-    securities: tuple[SecurityStory, ...]
+    securities: tuple[SecurityStory, ...]  # the rows the investor is owed
+    statements_rule: str | None = None     # None: one false statement
+    choices: tuple[ChoiceStory, ...] = ()  # best_for_investor: the statement chosen per security
+    others: tuple[SecurityStory, ...] = ()  # best_for_investor: the rows of the statements not chosen
 
     @property
     def compensation_fen(self) -> int:
@@ -195,8 +220,15 @@ _WINDOW = re.compile(r"\[(\d{4}-\d{2}-\d{2}), (\d{4}-\d{2}-\d{2})\)")
 def tell(explanation: Explanation) -> Story:
     plan = explanation.plan
     stories = tuple(_security(explanation, sec, plan) for sec in explanation.securities)
+    owed = {id(sec) for sec in explanation.securities}
+    others = tuple(_security(explanation, sec, plan) for section in explanation.statements
+                   for sec in section.securities if id(sec) not in owed)
+    choices = tuple(ChoiceStory(c.security, c.statement, ChoiceReason(c.reason),
+                                fen(next(x.compensation for x in c.candidates if x.statement == c.statement)),
+                                len(c.candidates))
+                    for c in explanation.choices)
     return Story(explanation.investor_id, explanation.case_id, explanation.rules, explanation.direction,
-                 explanation.exclusion, stories)
+                 explanation.exclusion, stories, explanation.statements_rule, choices, others)
 
 
 def _security(expl: Explanation, sec: SecurityExplanation, plan: dict) -> SecurityStory:
@@ -242,7 +274,7 @@ def _security(expl: Explanation, sec: SecurityExplanation, plan: dict) -> Securi
         interest_claimed=bool(plan.get("interest")), interest_rate=float(plan.get("interest_rate") or 0.0),
         minimum_payment_fen=fen(plan.get("minimum_payment")),
         exclusion=expl.exclusion if row["status"] == "excluded" else None,
-        base_rule=sec.base_rule, steps=steps, trades=trades)
+        base_rule=sec.base_rule, steps=steps, trades=trades, statement=sec.statement)
     return SecurityStory(outcome=_outcome(story), **story)
 
 
@@ -434,8 +466,35 @@ def paragraph(s: SecurityStory) -> str:
     return _join(sentences(s))
 
 
+def statement_line(s: SecurityStory) -> str:
+    """In a case with several false statements, which one this account is about, with its dates."""
+    if s.statement is None:
+        return ""
+    return _("False statement %(statement)s: made on %(start)s, disclosed on %(end)s.",
+             statement=s.statement, start=i18n.date(s.window_start), end=i18n.date(s.window_end))
+
+
+def choice_words(c: ChoiceStory) -> str:
+    """Why best_for_investor pays this statement's row for the security."""
+    values = dict(security=c.security, statement=c.statement, amount=i18n.money(c.compensation_fen),
+                  count=i18n.count(c.statements))
+    if c.reason == ChoiceReason.HIGHEST_COMPENSATION:
+        return _("Of the %(count)s false statements, statement %(statement)s gives you the most for "
+                 "%(security)s (%(amount)s yuan), so that is the one paid.", **values)
+    if c.reason == ChoiceReason.BETTER_STATUS:
+        return _("The false statements give you the same amount for %(security)s (%(amount)s yuan); "
+                 "statement %(statement)s is used because your result under it ranks better.", **values)
+    if c.reason == ChoiceReason.LISTED_FIRST:
+        return _("The false statements give you the same amount for %(security)s (%(amount)s yuan) and the "
+                 "same result; statement %(statement)s, listed first, is used.", **values)
+    return _("Statement %(statement)s is the only false statement of this case.", **values)
+
+
 def summary(story: Story) -> str:
-    """One line over all the securities of the claim."""
+    """One line over all the securities of the claim (and, under "each", all the false statements)."""
+    if story.statements_rule == "each" and len(story.securities) > 1:
+        return _("Your compensation under all the false statements: %(amount)s yuan.",
+                 amount=i18n.money(story.compensation_fen))
     if len(story.securities) > 1:
         return _("Your compensation for all %(count)s securities: %(amount)s yuan.",
                  count=i18n.count(len(story.securities)), amount=i18n.money(story.compensation_fen))

@@ -3,6 +3,11 @@
 One file, no external resources: the styles are inline and the charts are inline SVG drawn with
 matplotlib. Headings and labels are bilingual (Chinese and English); the text inside the charts is
 English only, so that the charts render the same whether or not a CJK font is installed.
+
+A case with several false statements (loss-rules.md section 9) has a ``statement`` column in its results:
+the report then adds a section per statement (its dates, the rule, its totals and its investors by
+status), a statement column to the base dates and the largest claims, and keeps the case totals as the
+sum of the rows the investors are owed.
 """
 
 from __future__ import annotations
@@ -472,20 +477,7 @@ def _summary_section(results: pl.DataFrame) -> str:
         for zh, en, value in cards
     )
 
-    by_status = (
-        results.group_by("status")
-        .agg(
-            pl.col("investor_id").n_unique().alias("investors"),
-            pl.len().alias("claims"),
-            pl.col("eligible_bought").sum(),
-            (_fen("difference_loss").sum() / 100).alias("difference_loss"),
-            (_fen("net_loss").sum() / 100).alias("net_loss"),
-            (_fen("compensation").sum() / 100).alias("compensation"),
-        )
-        .to_dicts()
-    )
-    order = {s: k for k, s in enumerate(STATUS_ORDER)}
-    by_status.sort(key=lambda r: (order.get(r["status"], len(order)), str(r["status"])))
+    by_status = _status_rows(results)
     rows = [
         [
             _td(_status_label(r["status"])),
@@ -539,8 +531,125 @@ def _summary_section(results: pl.DataFrame) -> str:
     )
 
 
-def _base_dates_section(base_dates: list[dict]) -> str:
+def _status_rows(results: pl.DataFrame) -> list[dict]:
+    """Investors, rows and exact totals (fen) per status, best status first."""
+    by_status = (
+        results.group_by("status")
+        .agg(
+            pl.col("investor_id").n_unique().alias("investors"),
+            pl.len().alias("claims"),
+            pl.col("eligible_bought").sum(),
+            (_fen("difference_loss").sum() / 100).alias("difference_loss"),
+            (_fen("net_loss").sum() / 100).alias("net_loss"),
+            (_fen("compensation").sum() / 100).alias("compensation"),
+        )
+        .to_dicts()
+    )
+    order = {s: k for k, s in enumerate(STATUS_ORDER)}
+    by_status.sort(key=lambda r: (order.get(r["status"], len(order)), str(r["status"])))
+    return by_status
+
+
+def _statement_section(results: pl.DataFrame, statements: Sequence[dict], rule: str | None) -> str:
+    """One table of totals per statement, then each statement's investors by status."""
+    ids = [str(x) for x in dict.fromkeys(results["statement"].to_list())]
+    known = {str(st.get("id")): st for st in statements}
+    order = [st for st in known if st in ids] + [x for x in ids if x not in known]
+    best = rule == "best_for_investor"
     head = [
+        _th("虚假陈述", "Statement"),
+        _th("实施日", "Implementation date"),
+        _th("揭露日", "Disclosure date"),
+        _th("投资者", "Investors", True),
+        _th("索赔记录", "Claims", True),
+        _th("适格买入股数", "Eligible shares bought", True),
+        _th("扣除后损失（元）", "Net loss (CNY)", True),
+        _th("赔付金额（元）", "Compensation (CNY)", True),
+    ]
+    rows, parts = [], []
+    for sid in order:
+        part = results.filter(pl.col("statement") == sid)
+        st = known.get(sid, {})
+        paid = part.filter(pl.col("compensation") > 0)
+        rows.append(
+            [
+                _td(_esc(sid), "id"),
+                _td(_esc(st.get("implementation_date", "–"))),
+                _td(_esc(st.get("disclosure_date", "–"))),
+                _td(_count(part["investor_id"].n_unique()), "num"),
+                _td(_count(part.height), "num"),
+                _td(_shares(part["eligible_bought"].sum() if part.height else 0), "num"),
+                _td(_money(_yuan_total(part.filter(pl.col("status") == "eligible"), "net_loss")), "num"),
+                _td(_money(_yuan_total(paid, "compensation")), "num"),
+            ]
+        )
+        status_rows = [
+            [
+                _td(_status_label(r["status"])),
+                _td(_count(r["investors"]), "num"),
+                _td(_count(r["claims"]), "num"),
+                _td(_shares(r["eligible_bought"]), "num"),
+                _td(_money(r["net_loss"]), "num"),
+                _td(_money(r["compensation"]), "num"),
+            ]
+            for r in _status_rows(part)
+        ]
+        dates = (
+            f"{_esc(st.get('implementation_date'))} – {_esc(st.get('disclosure_date'))}"
+            if st
+            else ""
+        )
+        parts.append(
+            f'<h3 id="statement-{_esc(sid)}">{_bilingual(f"虚假陈述 {sid}", f"Statement {sid}")}</h3>'
+            + (f'<p class="note">买入期间 Buy window [I, D): {dates}</p>' if dates else "")
+            + _table(
+                [
+                    _th("状态", "Status"),
+                    _th("投资者", "Investors", True),
+                    _th("索赔记录", "Claims", True),
+                    _th("适格买入股数", "Eligible shares bought", True),
+                    _th("扣除后损失（元）", "Net loss (CNY)", True),
+                    _th("赔付金额（元）", "Compensation (CNY)", True),
+                ],
+                status_rows,
+            )
+        )
+    paying = results.filter(pl.col("compensation") > 0)
+    foot = [
+        _td(_bilingual("合计", "Total")),
+        _td(""),
+        _td(""),
+        _td(_count(results["investor_id"].n_unique()), "num"),
+        _td(_count(results.height), "num"),
+        _td(_shares(results["eligible_bought"].sum() if results.height else 0), "num"),
+        _td(_money(_yuan_total(results.filter(pl.col("status") == "eligible"), "net_loss")), "num"),
+        _td(_money(_yuan_total(paying, "compensation")), "num"),
+    ]
+    if best:
+        note = (
+            "规则 best_for_investor：每位投资者每只证券只取赔付金额最高的一项虚假陈述（同额时取状态较优者，"
+            "再取列于前者）；表中为所取各项。Rule best_for_investor: for each investor and security only the "
+            "statement with the highest compensation is paid (ties: the better status, then the statement "
+            "listed first); the rows above are the ones chosen."
+        )
+    else:
+        note = (
+            "规则 each：各项虚假陈述分别计算，投资者获赔各项之和。Rule each: every statement is computed on "
+            "its own and an investor is owed the sum of the rows."
+        )
+    return (
+        f'<section id="statements"><h2>{_bilingual("按虚假陈述统计", "By false statement")}</h2>'
+        + _table(head, rows, foot)
+        + f'<p class="note">{note}</p>'
+        + "".join(parts)
+        + "</section>"
+    )
+
+
+def _base_dates_section(base_dates: list[dict]) -> str:
+    several = any("statement" in b for b in base_dates)
+    head = [_th("虚假陈述", "Statement")] if several else []
+    head += [
         _th("证券代码", "Security"),
         _th("基准日", "Base date"),
         _th("基准价（元）", "Base price (CNY)", True),
@@ -549,7 +658,8 @@ def _base_dates_section(base_dates: list[dict]) -> str:
         _th("标记", "Flags"),
     ]
     rows = [
-        [
+        ([_td(_esc(b.get("statement")), "id")] if several else [])
+        + [
             _td(_esc(b.get("security")), "id"),
             _td(_esc(b.get("base_date"))),
             _td(_price(b.get("base_price")), "num"),
@@ -634,6 +744,9 @@ def _largest_claims_section(results: pl.DataFrame) -> str:
         (_th("证券", "Security"), lambda k, r: _td(_esc(r["security"]), "id"))
         if several_securities
         else None,
+        (_th("虚假陈述", "Statement"), lambda k, r: _td(_esc(r["statement"]), "id"))
+        if "statement" in results.columns
+        else None,
         (_th("适格买入", "Eligible bought", True), lambda k, r: _td(_shares(r["eligible_bought"]), "num")),
         (_th("揭露后卖出", "Sold in [D, B]", True), lambda k, r: _td(_shares(r["q_sold"]), "num")),
         (_th("基准日持有", "Held at B", True), lambda k, r: _td(_shares(r["q_held"]), "num")),
@@ -674,13 +787,17 @@ def write_report(
     base_dates: list[dict],
     comparison: pl.DataFrame | None = None,
     plan_results: dict[str, pl.DataFrame] | None = None,
+    statements: Sequence[dict] = (),
+    statements_rule: str | None = None,
 ) -> Path:
     """Write the report of one computed case to `path` (an .html file) and return the path.
 
     `results` holds the output columns of `redress compute`; `base_dates` the entries printed by
     `redress base-date --json`; `comparison` the table of `redress compare` (one row per plan) and
     `plan_results` each plan's results table. Without `comparison`, one is derived from
-    `plan_results` when those are given.
+    `plan_results` when those are given. A case with several statements has a `statement` column in
+    `results`; `statements` then gives each statement's `id`, `implementation_date` and
+    `disclosure_date`, and `statements_rule` its rule ("each" or "best_for_investor").
     """
     path = Path(path)
     if comparison is None and plan_results:
@@ -692,6 +809,10 @@ def write_report(
 
     sections = [
         _summary_section(results),
+    ]
+    if "statement" in results.columns:
+        sections.append(_statement_section(results, statements, statements_rule))
+    sections += [
         _base_dates_section(base_dates),
         _chart_section(
             "distribution",

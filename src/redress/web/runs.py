@@ -147,7 +147,8 @@ class Runs:
         return run
 
     def _work(self, run: Run, on_done) -> None:
-        from redress.engine.pipeline import compute, prepare
+        from redress.engine.pipeline import prepare
+        from redress.engine.statements import compute_case_results
         from redress.engine.summary import summarize
         from redress.errors import CaseError
 
@@ -157,7 +158,7 @@ class Runs:
 
         try:
             prep = prepare(run.case_dir, progress=step, keep_trade_columns=False)
-            result = compute(prep, progress=step)
+            result = compute_case_results(prep, progress=step)
             step("writing results")
             result.write(run.case_dir / "results.csv")
             summary = summarize(result.table, result.compensation_fen)
