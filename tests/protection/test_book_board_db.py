@@ -1,6 +1,6 @@
 """The protection fund's books and board records, on both databases: entries appended once, the bank never
 overdrawn on any day, the statement holding exactly, the tables append-only; meetings and resolutions checked
-(6 of 9 present is no meeting, 7 is; 5 of 9 in favour passes, 4 does not) and the decisions that need one."""
+(5 of 9 present is no meeting, 6 is; 5 of 9 in favour passes, 4 does not) and the decisions that need one."""
 
 from __future__ import annotations
 
@@ -67,7 +67,9 @@ def test_the_books_take_each_entry_once_and_never_overdraw_the_bank(db):
 
 
 @pytest.mark.parametrize("present, in_favour, meeting_valid, passed", [
-    (6, 6, False, False),     # 6 of 9 is not more than two thirds: no meeting, nothing it resolves stands
+    (5, 5, False, False),     # 5 of 9 is less than two thirds: no meeting, nothing it resolves stands
+    (6, 6, True, True),       # 6 of 9 is two thirds, and "以上" includes the number (Civil Code Art. 1259)
+    (6, 4, True, False),      # 4 in favour, 2 against among the 6 present: not more than half of ALL nine
     (7, 5, True, True),       # 7 present; 5 of all 9 in favour is more than half
     (7, 4, True, False),      # 4 in favour, 3 against among the 7 present: not more than half of ALL nine
     (9, 5, True, True),
@@ -145,8 +147,9 @@ def test_running_costs_need_the_years_budget(db):
         book.open_capital(s, "alice", 1_000_000_00, D(2020, 1, 2), "CAP")
         with pytest.raises(AdminError, match="no board resolution"):
             book.operating_expense(s, "alice", 500_00, D(2020, 3, 1), "E-1", "rent", "BUDGET-2020")
-        thin = board.record_meeting(s, "alice", D(2020, 1, 10), DIRECTORS, DIRECTORS[:6])
-        board.record_resolution(s, "alice", thin.id, "annual_budget", "BUDGET-THIN", "2020 budget", DIRECTORS[:6])
+        thin = board.record_meeting(s, "alice", D(2020, 1, 10), DIRECTORS, DIRECTORS[:5])
+        board.record_resolution(s, "alice", thin.id, "annual_budget", "BUDGET-THIN", "2020 budget",
+                                DIRECTORS[:5])
         with pytest.raises(AdminError, match="did not pass"):
             book.operating_expense(s, "alice", 500_00, D(2020, 3, 1), "E-1", "rent", "BUDGET-THIN")
         m = board.record_meeting(s, "alice", D(2019, 12, 20), DIRECTORS, DIRECTORS[:7])

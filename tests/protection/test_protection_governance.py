@@ -1,5 +1,5 @@
-"""Board meetings (Art. 9, 11): a quorum of more than two thirds; resolutions by more than half of ALL
-directors."""
+"""Board meetings (Art. 9, 11): a quorum of two thirds or more ("以上" includes the number, Civil Code
+Art. 1259); resolutions by more than half of ALL directors."""
 
 from __future__ import annotations
 
@@ -34,11 +34,18 @@ def meeting(present: int | tuple[str, ...], directors: tuple[str, ...] = BOARD) 
     return Meeting(DAY, directors, frozenset(names), "regular")
 
 
-def test_six_of_nine_is_not_a_quorum():
+def test_six_of_nine_is_a_quorum():
     outcome = check_meeting(meeting(6))
+    assert outcome.valid
+    assert outcome.codes == (FindingCode.QUORUM_MET,)
+    assert "第十一条" in outcome.reasons[0].source and "第一千二百五十九条" in outcome.reasons[0].source
+
+
+def test_five_of_nine_is_not_a_quorum():
+    outcome = check_meeting(meeting(5))
     assert not outcome.valid
     assert outcome.codes == (FindingCode.NO_QUORUM,)
-    assert "第十一条" in outcome.reasons[0].source
+    assert "5 of 9" in outcome.reasons[0].message_en and "fewer than 2/3" in outcome.reasons[0].message_en
 
 
 def test_seven_of_nine_is_a_quorum():
@@ -49,7 +56,7 @@ def test_seven_of_nine_is_a_quorum():
 
 @given(st.integers(0, 9))
 def test_quorum_is_exact_integer_arithmetic(n):
-    assert check_meeting(meeting(n)).valid == (n * 3 > 2 * 9)
+    assert check_meeting(meeting(n)).valid == (n * 3 >= 2 * 9)
 
 
 def test_five_of_nine_in_favour_passes():
@@ -72,7 +79,7 @@ def test_four_for_and_rest_abstaining_does_not_pass():
     assert not outcome.valid
 
 
-@given(st.integers(7, 9).flatmap(lambda p: st.tuples(st.just(p), st.integers(0, p))))
+@given(st.integers(6, 9).flatmap(lambda p: st.tuples(st.just(p), st.integers(0, p))))
 def test_passing_is_exact_integer_arithmetic(present_and_for):
     present, in_favour = present_and_for
     res = Resolution("x", BOARD[:in_favour], BOARD[in_favour:present])
@@ -80,7 +87,7 @@ def test_passing_is_exact_integer_arithmetic(present_and_for):
 
 
 def test_resolution_at_a_meeting_without_quorum_is_invalid():
-    outcome = check_resolution(meeting(6), Resolution("x", BOARD[:6]))
+    outcome = check_resolution(meeting(5), Resolution("x", BOARD[:5]))
     assert not outcome.valid
     assert outcome.codes == (FindingCode.NO_QUORUM, FindingCode.MEETING_INVALID)
 
@@ -145,16 +152,20 @@ def test_decisions_needing_board_have_sources():
 def test_thresholds_are_data():
     rules = governance_rules()
     assert (rules.board_size, rules.quorum.numerator, rules.quorum.denominator) == (9, 2, 3)
-    assert rules.quorum.strictly_more and rules.passing.strictly_more
+    assert not rules.quorum.strictly_more and rules.passing.strictly_more
+    assert (rules.passing.numerator, rules.passing.denominator) == (1, 2)
 
 
-def test_inclusive_reading_of_quorum_is_configurable():
+def test_strict_reading_of_quorum_is_configurable():
     text, origin = read_data("protection_governance")
-    at_least = text.replace("denominator = 3\nstrictly_more = true",
-                            "denominator = 3\nstrictly_more = false", 1)
-    rules = parse_governance_rules(at_least, origin)
-    assert check_meeting(meeting(6), rules).valid
-    assert not check_meeting(meeting(5), rules).valid
+    more_than = text.replace("denominator = 3\nstrictly_more = false",
+                             "denominator = 3\nstrictly_more = true", 1)
+    assert more_than != text
+    rules = parse_governance_rules(more_than, origin)
+    refused = check_meeting(meeting(6), rules)
+    assert not refused.valid and "not more than 2/3" in refused.reasons[0].message_en
+    assert check_meeting(meeting(7), rules).valid
+    assert check_meeting(meeting(6)).valid
 
 
 def test_unknown_key_names_file_and_key():

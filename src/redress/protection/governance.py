@@ -1,12 +1,14 @@
 """Board meetings and resolutions of the protection fund company, in exact integer arithmetic.
 
 The board has nine directors (Measures, CSRC Order No. 27, 2005, Art. 9).  A meeting may be held only when
-more than two thirds of the directors are present, and a resolution is valid only if more than half of ALL
-directors (not of those present) approve it (Art. 11).  The thresholds and the decisions reserved to the
-board (Art. 10, 18, 21) are data: ``law/data/protection_governance.toml``.
+two thirds or more of the directors are present ("三分之二以上", which includes two thirds itself: Civil Code
+Art. 1259), and a resolution is valid only if more than half of ALL directors (not of those present) approve
+it (Art. 11).  The thresholds and the decisions reserved to the board (Art. 10, 18, 21) are data:
+``law/data/protection_governance.toml``, where ``strictly_more = true`` under ``[quorum]`` gives the strict
+reading "more than two thirds" (7 of 9).
 
-Thresholds compare integers: a meeting of ``n`` present out of ``N`` has a quorum iff ``n * 3 > 2 * N``
-(7 of 9 yes, 6 of 9 no), and a resolution passes iff ``for * 2 > N`` (5 of 9 yes, 4 of 9 no, however many
+Thresholds compare integers: a meeting of ``n`` present out of ``N`` has a quorum iff ``n * 3 >= 2 * N``
+(6 of 9 yes, 5 of 9 no), and a resolution passes iff ``for * 2 > N`` (5 of 9 yes, 4 of 9 no, however many
 are present).  Only directors present may vote, each at most once.
 """
 
@@ -58,6 +60,11 @@ class Threshold:
 
     def describe(self) -> str:
         return f"{'more than' if self.strictly_more else 'at least'} {self.numerator}/{self.denominator}"
+
+    def describe_short(self) -> str:
+        """The words for a count that falls short: "not more than 2/3" or "fewer than 2/3"."""
+        words = "not more than" if self.strictly_more else "fewer than"
+        return f"{words} {self.numerator}/{self.denominator}"
 
 
 @dataclass(frozen=True)
@@ -242,7 +249,7 @@ def check_meeting(meeting: Meeting, rules: GovernanceRules | None = None) -> Out
                            f"{total}名董事中{n}名出席，达到法定出席比例，会议可以举行", q.source))
     else:
         out.append(Finding(FindingCode.NO_QUORUM,
-                           f"{n} of {total} directors present: not {q.describe()} of the directors, "
+                           f"{n} of {total} directors present: {q.describe_short()} of the directors, "
                            "so the meeting may not be held",
                            f"{total}名董事中仅{n}名出席，未达到法定出席比例（{share}），会议不得举行",
                            q.source))

@@ -186,7 +186,7 @@ def board_record(request: Request, who: Principal = Depends(reader)) -> list[Mee
 
 @router.post("/board/meetings", response_model=MeetingOut, status_code=201, responses=ERRORS)
 def board_meeting(body: MeetingIn, request: Request, who: Principal = Depends(operator)) -> MeetingOut:
-    """Record a meeting; whether it could be held (more than two thirds of nine present) is checked."""
+    """Record a meeting; whether it could be held (two thirds or more of nine present: 6 of 9) is checked."""
     from redress.admin.ipf import board
 
     with tx(request) as s:

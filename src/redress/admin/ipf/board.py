@@ -26,8 +26,8 @@ def _findings(outcome) -> str:
 
 def record_meeting(session: Session, actor: str, held_on: dt.date, directors: list[str], present: list[str],
                    kind: str = "regular") -> BoardMeeting:
-    """Record a board meeting; whether it could be held (nine directors, more than two thirds present) is
-    checked and stored with the findings, in English and Chinese."""
+    """Record a board meeting; whether it could be held (nine directors, two thirds or more present: 6 of 9)
+    is checked and stored with the findings, in English and Chinese."""
     require_user(session, actor, "operator")
     try:
         meeting = Meeting(held_on, tuple(directors), frozenset(present), kind)  # type: ignore[arg-type]

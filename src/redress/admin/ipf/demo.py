@@ -54,12 +54,12 @@ def run_protection_fund(engine: Engine, out_dir: Path, *, operator: str, approve
         board.record_resolution(s, operator, m.id, "investment_plan", f"BD-{YEAR}-02",
                                 "Deposits, government bonds, central bank bills and policy-bank bonds only",
                                 DIRECTORS[:8])
-        thin = board.record_meeting(s, operator, d(YEAR, 5, 6), DIRECTORS, DIRECTORS[:6], "interim")
+        thin = board.record_meeting(s, operator, d(YEAR, 5, 6), DIRECTORS, DIRECTORS[:5], "interim")
         m2 = board.record_meeting(s, operator, d(YEAR, 5, 12), DIRECTORS, DIRECTORS[:7], "interim")
         board.record_resolution(s, operator, m2.id, "use_for_failed_firm", f"BD-{YEAR}-07",
                                 f"Pay the clients and individual creditors of {FIRM[1]}", DIRECTORS[:6],
                                 DIRECTORS[6:7])
-    say(f"Board 董事会: meetings of 8, 6 (no quorum: {not thin.valid}) and 7 directors; budget, investment "
+    say(f"Board 董事会: meetings of 8, 5 (no quorum: {not thin.valid}) and 7 directors; budget, investment "
         f"plan and the use of the fund for {FIRM[0]} resolved")
 
     # levies: ratings, the levy year's parameters, four quarterly instalments, payments, settlement
