@@ -107,13 +107,12 @@ def read_results(path: Path) -> Results:
     return Results(hashlib.sha256(raw).hexdigest(), table)
 
 
-STATUS_RANK = {"eligible": 0, "below_minimum": 1, "no_loss": 2, "no_eligible_shares": 3, "excluded": 4}
-
-
 def _by_security(table: pl.DataFrame) -> pl.DataFrame:
     """A case with several false statements: one claim line per (investor, security), the sum of its
     statements' rows (under ``each`` the investor is owed every row; under ``best_for_investor`` there is one
     row anyway), with the best status among them and every flag."""
+    from redress.engine.statements import STATUS_RANK      # the engine's tie-break order; loaded only here
+
     rank = pl.col("status").replace_strict(STATUS_RANK, default=len(STATUS_RANK))
     return (table.with_columns(rank.alias("_rank"))
             .group_by("investor_id", "security", maintain_order=True)

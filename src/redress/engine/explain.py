@@ -22,6 +22,7 @@ import polars as pl
 
 from redress.engine import kernel as K
 from redress.engine.pipeline import COST_CODES, Prepared, compute, index_inputs
+from redress.engine.statements import STATUS_RANK
 from redress.errors import CaseError, Problem
 from redress.law.articles import article
 from redress.law.plan import CostMethod, Direction, Plan, Statement, StatementsRule, SystemicMethod
@@ -79,9 +80,6 @@ class SecurityExplanation:
     statement: str | None = None  # the statement's id in a case with several statements
 
 
-# Statuses from the best to the worst: the tie-break of best_for_investor (loss-rules.md section 9).
-STATUS_RANK = {s: k for k, s in enumerate(("eligible", "below_minimum", "no_loss", "no_eligible_shares",
-                                           "excluded"))}
 
 
 class ChoiceReason(StrEnum):

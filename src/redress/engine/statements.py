@@ -27,6 +27,7 @@ from redress.law.plan import CaseConfig, Plan, StatementsRule
 
 # The better status first (loss-rules.md section 9): the tie-break of ``best_for_investor``.
 STATUS_PREFERENCE = ("eligible", "below_minimum", "no_loss", "no_eligible_shares", "excluded")
+STATUS_RANK = {status: k for k, status in enumerate(STATUS_PREFERENCE)}
 
 PlanChoice = Plan | Sequence[Plan] | None  # one plan for every statement, one per statement, or the case's
 
