@@ -27,6 +27,7 @@ PG_BENCH ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 bench: install
 	$(BIN)/python -m redress.bench --sizes $(SIZES)
+	$(BIN)/python -m redress.bench.statements --trades 1000000 --statements 3 --data bench-data/statements
 	$(BIN)/python -m redress.bench.admin --claims $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
 	$(BIN)/python -m redress.bench.ipf --claimants $(CLAIMS) --sqlite --postgresql $(PG_BENCH)
 	$(MAKE) --no-print-directory bench-web

@@ -18,7 +18,8 @@ from redress.cli.main import print_summary
 from redress.cli.render import render_comparison, render_explanation
 from redress.engine.compare import compare
 from redress.engine.explain import explain
-from redress.engine.pipeline import compute, prepare
+from redress.engine.pipeline import prepare
+from redress.engine.statements import compute_case_results
 from redress.engine.summary import summarize
 from redress.exports import write_frame_csv
 from redress.law.plan import SystemicMethod, load_plan_override
@@ -42,7 +43,7 @@ def run(out_dir: Path, n_trades: int = 400_000, n_investors: int = 20_000, seed:
                          name="示例存储 Example Storage (STAR Market) advance compensation")
     started = time.perf_counter()
     prep = prepare(case_dir)
-    result = compute(prep)
+    result = compute_case_results(prep)
     result.write(out_dir / "results.csv")
     seconds = time.perf_counter() - started
     summary = summarize(result.table, result.compensation_fen)

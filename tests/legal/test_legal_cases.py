@@ -4,7 +4,9 @@ Each case folder is a case directory plus ``expected.csv`` (only the cells the c
 cell asserts nothing) and a README.md with the arithmetic.  The same expectations are checked against
 the fast engine (``test_engine_*``) and against the independent reference implementation
 (``test_reference_*``), so that the reference, too, is validated against hand computation.
-Optionally ``expected_base_dates.csv`` asserts the per-security base date (reference only).
+Optionally ``expected_base_dates.csv`` asserts the per-security base date.  A case with several false
+statements (``[[case.statements]]``) has a ``statement`` column in both files: its rows are matched on
+(investor, security, statement) and its base dates on (statement, security).
 """
 
 from __future__ import annotations
@@ -66,19 +68,33 @@ def cell_matches(column: str, expected: str, got: Any) -> bool:
     return abs(as_decimal(got) - Decimal(expected)) <= tolerance(column)
 
 
+KEY_COLUMNS = ("investor_id", "security", "statement")
+
+
+def row_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    """(investor, security, statement); the statement is "" in a case with one set of dates."""
+    statement = row.get("statement")
+    return str(row["investor_id"]), str(row["security"]), "" if statement is None else str(statement)
+
+
+def describe(key: tuple[str, str, str]) -> str:
+    return f"investor {key[0]}, security {key[1]}" + (f", statement {key[2]}" if key[2] else "")
+
+
 def mismatches(case_dir: Path, rows: list[dict[str, Any]]) -> list[str]:
     """Every expected cell that the computed rows do not match, named (case, investor, column)."""
-    by_key = {(str(r["investor_id"]), str(r["security"])): r for r in rows}
-    problems = []
+    by_key = {row_key(r): r for r in rows}
+    problems = [f"case {case_dir.name}: {len(rows) - len(by_key)} rows with the same (investor, security, "
+                f"statement)"] if len(by_key) != len(rows) else []
     for expected in read_expected(case_dir):
-        key = (expected["investor_id"], expected["security"])
-        where = f"case {case_dir.name}, investor {key[0]}, security {key[1]}"
+        key = row_key(expected)
+        where = f"case {case_dir.name}, {describe(key)}"
         if key not in by_key:
             problems.append(f"{where}: row missing from the output")
             continue
         row = by_key[key]
         for column, value in expected.items():
-            if column in ("investor_id", "security") or (value == "" and column != "flags"):
+            if column in KEY_COLUMNS or (value == "" and column != "flags"):
                 continue
             if column not in row:
                 problems.append(f"{where}, column {column}: missing from the output")
@@ -110,8 +126,10 @@ def test_reference_base_dates_match_hand_computation(case_dir: Path) -> None:
     computed = base_dates(case_dir)
     problems = []
     for expected in read_expected(case_dir, "expected_base_dates.csv"):
-        got = computed[expected["security"]]
-        where = f"case {case_dir.name}, security {expected['security']}"
+        statement = expected.get("statement", "")
+        got = computed[(statement, expected["security"]) if statement else expected["security"]]
+        where = f"case {case_dir.name}, security {expected['security']}" + (f", statement {statement}"
+                                                                          if statement else "")
         checks = {
             "base_date": (expected["base_date"], got["base_date"].isoformat()),
             "base_price": (Decimal(expected["base_price"]), got["base_price"]),
@@ -164,19 +182,19 @@ def test_compute_command_writes_the_hand_rounded_figures(case_dir: Path, tmp_pat
     res = CliRunner().invoke(app, ["compute", str(case_dir), "--out", str(out), "-q"])
     assert res.exit_code == 0, res.output
     with out.open(newline="", encoding="utf-8") as handle:
-        written = {(r["investor_id"], r["security"]): r for r in csv.DictReader(handle)}
+        written = {row_key(r): r for r in csv.DictReader(handle)}
     problems = []
     for expected in read_expected(case_dir):
-        key = (expected["investor_id"], expected["security"])
+        key = row_key(expected)
         row = written.get(key)
         if row is None:
-            problems.append(f"{key}: no row written")
+            problems.append(f"{describe(key)}: no row written")
             continue
         for column, value in expected.items():
-            if column in ("investor_id", "security") or (value == "" and column != "flags"):
+            if column in KEY_COLUMNS or (value == "" and column != "flags"):
                 continue
             if not _written_cells_match(column, value, row[column]):
-                problems.append(f"{key}, {column}: expected {value!r}, written {row[column]!r}")
+                problems.append(f"{describe(key)}, {column}: expected {value!r}, written {row[column]!r}")
     assert not problems, "\n" + "\n".join(problems)
 
 
@@ -190,10 +208,11 @@ def test_base_date_command_matches_hand_computation(case_dir: Path) -> None:
 
     res = CliRunner().invoke(app, ["base-date", str(case_dir), "--json"])
     assert res.exit_code == 0, res.output
-    printed = {b["security"]: b for b in json.loads(res.stdout)}
+    printed = {(b.get("statement", ""), b["security"]): b for b in json.loads(res.stdout)}
     problems = []
     for expected in read_expected(case_dir, "expected_base_dates.csv"):
-        got = printed[expected["security"]]
+        statement = expected.get("statement", "")
+        got = printed[(statement, expected["security"])]
         checks = {
             "base_date": got["base_date"] == expected["base_date"],
             "base_price": Decimal(repr(got["base_price"])) == Decimal(expected["base_price"]),
@@ -202,7 +221,8 @@ def test_base_date_command_matches_hand_computation(case_dir: Path) -> None:
                                        - Fraction(expected["cumulative_turnover"])) < Fraction(1, 10**9),
             "flags": ";".join(got["flags"]) == expected["flags"],
         }
-        problems += [f"{expected['security']}, {column}: expected {expected[column]!r}, printed {got[column]!r}"
+        where = expected["security"] + (f", statement {statement}" if statement else "")
+        problems += [f"{where}, {column}: expected {expected[column]!r}, printed {got[column]!r}"
                      for column, ok in checks.items() if not ok]
     assert not problems, "\n" + "\n".join(problems)
 

@@ -177,9 +177,16 @@ class SecurityMarket:
 # --------------------------------------------------------------------------------------------------
 
 
+def market_model_days(systemic: dict[str, Any] | None) -> int:
+    """Trading days the market model needs before I (0 for the other methods)."""
+    if (systemic or {}).get("method") != "market_model":
+        return 0
+    return int(systemic["estimation_days"]) + int(systemic["estimation_gap"]) + 1
+
+
 @st.composite
-def timelines(draw: st.DrawFn) -> Timeline:
-    pre_len = draw(st.integers(2, 10))  # sessions before I
+def timelines(draw: st.DrawFn, min_pre: int = 2) -> Timeline:
+    pre_len = draw(st.integers(max(2, min_pre), max(10, min_pre)))  # sessions before I
     window_len = draw(st.integers(2, 12))  # sessions in [I, D)
     # sessions from D to the end of the market file: short ones truncate the base date
     post_len = draw(st.one_of(st.integers(3, 12), st.integers(12, 45), st.integers(30, 45)))
@@ -200,6 +207,12 @@ def plans(draw: st.DrawFn, rules: str) -> tuple[dict[str, Any], dict[str, Any] |
     if commission is not None:
         plan["commission_rate"] = Decimal(commission)
     plan["stamp_duty_rate"] = Decimal(draw(st.sampled_from(["0.001", "0.0005"])))
+    if draw(st.integers(0, 3)) == 0:
+        plan["turnover_denominator"] = draw(st.sampled_from(["daily", "disclosure_date"]))
+    if method == "actual_cost" and draw(st.booleans()):
+        plan["actual_cost_sells"] = draw(st.sampled_from(["eligible_part", "all_window_sells"]))
+    if rules == "spc2003" and draw(st.integers(0, 3)) == 0:
+        plan["day_one"] = draw(st.sampled_from(["disclosure_date", "day_after"]))
     interest = draw(st.sampled_from([None, True, False]))
     if interest is not None:
         plan["interest"] = interest
@@ -208,13 +221,19 @@ def plans(draw: st.DrawFn, rules: str) -> tuple[dict[str, Any], dict[str, Any] |
     if minimum is not None:
         plan["minimum_payment"] = Decimal(minimum)
 
-    systemic_method = draw(st.sampled_from([None, "none", "uniform_ratio", "relative_ratio", "relative_ratio"]))
+    systemic_method = draw(st.sampled_from([None, "none", "uniform_ratio", "relative_ratio", "relative_ratio",
+                                            "market_model"]))
     if systemic_method is None:
         return plan, None
     systemic: dict[str, Any] = {"method": systemic_method}
     if systemic_method == "uniform_ratio":
         systemic["ratio"] = Decimal(draw(st.sampled_from(["0.3", "0.15", "0.5"])))
-    if systemic_method == "relative_ratio":
+    if systemic_method == "market_model":
+        systemic["estimation_days"] = draw(st.integers(2, 5))
+        systemic["estimation_gap"] = draw(st.integers(0, 2))
+    if systemic_method in ("relative_ratio", "market_model"):
+        if draw(st.integers(0, 3)) == 0:
+            systemic["deducted_share"] = Decimal(draw(st.sampled_from(["0.5", "0.25", "1.0"])))
         weights = draw(
             st.sampled_from(
                 [
@@ -309,6 +328,8 @@ def security_markets(
 ) -> tuple[SecurityMarket, list[dict[str, str]], str]:
     days = timeline.days
     tradable = draw(st.sampled_from([800_000, 1_000_000, 2_500_000]))
+    # sometimes the float changes (a placing, a lock-up expiring): the turnover denominators then differ
+    float_change = draw(st.one_of(st.none(), st.sampled_from(days)))
     # Each session: a normal row, a row with volume 0 (suspended) or no row at all.
     kinds = draw(
         st.lists(st.sampled_from(["row"] * 12 + ["zero", "missing"]), min_size=len(days), max_size=len(days))
@@ -351,7 +372,8 @@ def security_markets(
                 "date": day.isoformat(),
                 "close": cents(close),
                 "volume": str(volume),
-                "tradable_shares": str(tradable),
+                "tradable_shares": str(tradable if float_change is None or day < float_change
+                                       else tradable * 5 // 4),
             }
         )
         closes[day] = close
@@ -361,15 +383,19 @@ def security_markets(
 
 
 @st.composite
-def index_rows(draw: st.DrawFn, timeline: Timeline) -> list[dict[str, str]]:
+def index_rows(draw: st.DrawFn, timeline: Timeline, every_day_moves: bool = False) -> list[dict[str, str]]:
+    """Index closes.  ``every_day_moves`` (the market model): a close every day, zigzagging, so that the
+    index's returns vary over any estimation window (a flat index has no beta)."""
     rows = []
     for code in INDEX_CODES:
         path = draw(price_paths(len(timeline.days), 200_000, 400_000))
         # Some dates without a close (the last close before is used); never the first one.
         present = draw(st.lists(st.sampled_from([True] * 9 + [False]), min_size=len(path), max_size=len(path)))
         present[0] = True
-        for day, close, keep in zip(timeline.days, path, present):
-            if keep:
+        for n, (day, close, keep) in enumerate(zip(timeline.days, path, present)):
+            if every_day_moves:
+                rows.append({"index": code, "date": day.isoformat(), "close": cents(close + (n % 2) * 500)})
+            elif keep:
                 rows.append({"index": code, "date": day.isoformat(), "close": cents(close)})
     return rows
 
@@ -530,6 +556,8 @@ def case_contents(
     shaped from ``timeline.disclosure``; the trades favour the buy window of ``trade_timeline`` (by
     default ``timeline``)."""
     trade_timeline = trade_timeline or timeline
+    if market_model_days(systemic):  # the estimation window: every session before I trades
+        must_trade = tuple(sorted(set(must_trade) | {d for d in timeline.days if d < timeline.implementation}))
     actions: list[dict[str, str]] = []
     markets: list[SecurityMarket] = []
     market_rows: list[dict[str, str]] = []
@@ -570,7 +598,8 @@ def case_contents(
         reason = draw(st.sampled_from(["controlling shareholder", "director", "party found liable"]))
         exclusions.append({"investor_id": excluded, "reason": reason})
 
-    indices = draw(index_rows(timeline)) if (systemic or {}).get("method") == "relative_ratio" else []
+    uses_index = (systemic or {}).get("method") in ("relative_ratio", "market_model")
+    indices = draw(index_rows(timeline, market_model_days(systemic) > 0)) if uses_index else []
     return CaseContent(market_rows, list(trades), positions, indices, actions, exclusions, modes, seq_mode)
 
 
@@ -595,8 +624,8 @@ def case_specs(draw: st.DrawFn) -> CaseSpec:
     rules = draw(st.sampled_from(["spc2022", "spc2003"]))
     direction = draw(st.sampled_from(["inflation", "deflation"]))
     codes = SECURITY_CODES[: draw(st.integers(1, 2))]
-    timeline = draw(timelines())
     plan, systemic = draw(plans(rules))
+    timeline = draw(timelines(market_model_days(systemic)))
 
     case: dict[str, Any] = {
         "id": "prop-case",
@@ -623,8 +652,8 @@ def case_specs(draw: st.DrawFn) -> CaseSpec:
 
 
 @st.composite
-def long_timelines(draw: st.DrawFn) -> Timeline:
-    pre_len = draw(st.integers(2, 6))
+def long_timelines(draw: st.DrawFn, min_pre: int = 2) -> Timeline:
+    pre_len = draw(st.integers(max(2, min_pre), max(6, min_pre)))
     window_len = draw(st.integers(2, 8))
     post_len = draw(st.one_of(st.integers(35, 80), st.integers(80, 260)))
     total = pre_len + window_len + post_len
@@ -640,8 +669,8 @@ def long_turnover_case_specs(draw: st.DrawFn) -> CaseSpec:
     rules = draw(st.sampled_from(["spc2003", "spc2003", "spc2022"]))
     direction = draw(st.sampled_from(["inflation", "deflation"]))
     codes = SECURITY_CODES[: draw(st.integers(1, 2))]
-    timeline = draw(long_timelines())
     plan, systemic = draw(plans(rules))
+    timeline = draw(long_timelines(market_model_days(systemic)))
     case: dict[str, Any] = {
         "id": "prop-long",
         "name": "Generated case with a long market file",
@@ -695,7 +724,8 @@ def statement_case_specs(
     direction = draw(st.sampled_from(["inflation", "deflation"]))
     codes = SECURITY_CODES[: draw(st.integers(1, 2))]
     plan, systemic = draw(plans(rules))
-    pre_len = draw(st.integers(2, 6))
+    need = market_model_days(systemic)
+    pre_len = draw(st.integers(max(2, need), max(6, need)))
     windows = draw(statement_windows(statements_rule, pre_len))
     last_d = max(d for _, d in windows)
     post_len = draw(st.one_of(st.integers(3, 12), st.integers(12, 45), st.integers(30, 60)))

@@ -86,6 +86,13 @@ class Plan:
     systemic_method: str
     systemic_ratio: Fraction
     index_weights: dict[str, Fraction]
+    # the plan options where published practice differs (docs/decisions.md), each defaulting to the spec
+    turnover_denominator: str = "daily"  # | "disclosure_date"
+    actual_cost_sells: str = "eligible_part"  # | "all_window_sells"
+    day_one: str = "disclosure_date"  # | "day_after" (spc2003)
+    estimation_days: int = 0  # market_model
+    estimation_gap: int = 0
+    deducted_share: Fraction = Fraction(1)  # relative_ratio, market_model
 
 
 @dataclass(frozen=True)
@@ -203,6 +210,12 @@ def read_plan(raw: dict[str, Any], rules: str) -> Plan:
         systemic_method=systemic.get("method", "none"),
         systemic_ratio=_toml_number(systemic.get("ratio", ZERO)),
         index_weights={code: _toml_number(w) for code, w in systemic.get("indices", {}).items()},
+        turnover_denominator=raw.get("turnover_denominator", "daily"),
+        actual_cost_sells=raw.get("actual_cost_sells", "eligible_part"),
+        day_one=raw.get("day_one", "disclosure_date"),
+        estimation_days=int(systemic.get("estimation_days", 0)),
+        estimation_gap=int(systemic.get("estimation_gap", 0)),
+        deducted_share=_toml_number(systemic.get("deducted_share", Fraction(1))),
     )
 
 
@@ -420,15 +433,23 @@ def trading_days(data: CaseData, security: str) -> list[TradingDay]:
         (r for r in data.market if r.security == security and r.volume > 0 and r.date >= disclosure),
         key=lambda r: r.date,
     )
+    float_on_d = None
+    if data.case.plan.turnover_denominator == "disclosure_date":
+        # the option: every day's volume over the tradable shares of the market row dated D (whatever its
+        # volume), else of the last row before D, else of the first row after D
+        every = sorted((r for r in data.market if r.security == security), key=lambda r: r.date)
+        on_or_before = [r for r in every if r.date <= disclosure]
+        float_on_d = (on_or_before[-1] if on_or_before else every[0]).tradable_shares
     days: list[TradingDay] = []
     cumulative = ZERO
     for number, row in enumerate(rows, start=1):
-        cumulative += row.volume / row.tradable_shares
+        cumulative += row.volume / (float_on_d if float_on_d is not None else row.tradable_shares)
         days.append(TradingDay(number, row.date, adjusted_close(row, data.actions), cumulative))
     return days
 
 
-def rule_day(rules: str, days: list[TradingDay]) -> int:
+def rule_day(rules: str, days: list[TradingDay], day_one: str = "disclosure_date",
+             disclosure: date | None = None) -> int:
     """The day number B that the rule chooses, before truncation to the end of the market file."""
     # "k* = first k with cum_k >= 1"
     k_star = next((d.number for d in days if d.cumulative_turnover >= 1), None)
@@ -444,6 +465,9 @@ def rule_day(rules: str, days: list[TradingDay]) -> int:
         # never reached in the market file ... is B = day 30."
         if k_star is not None:
             return k_star
+        if day_one == "day_after":
+            # the option "揭露日后第30个交易日": the 30th trading day after D, so one more when D itself traded
+            return 30 + (1 if days and days[0].date == disclosure else 0)
         return 30
     raise ValueError(f"unknown rules {rules!r}")
 
@@ -461,7 +485,7 @@ def compute_base_date(data: CaseData, security: str) -> BaseDate:
     else:
         if not days:
             raise ValueError(f"security {security}: no trading day on or after D")
-        wanted = rule_day(case.rules, days)
+        wanted = rule_day(case.rules, days, case.plan.day_one, case.disclosure_date)
         if wanted > len(days):
             # "If the market file ends before the rule's day ..., B = the last trading day in the
             # file, and the result carries the flag base_date_truncated."
@@ -678,6 +702,17 @@ def actual_cost(case: Case, eligible_lots: list[Lot], walk: Walk) -> Fraction:
     return (amounts - proceeds) / (bought - consumed)
 
 
+def window_sells(case: Case, events: list[Event], walk: Walk) -> tuple[Fraction, Fraction]:
+    """The option actual_cost_sells = "all_window_sells": every sell dated in [I, D), whole (as far as it
+    consumed shares: an oversold excess is ignored, section 3.5): (shares, proceeds)."""
+    shares = proceeds = ZERO
+    for c in walk.consumptions:
+        if case.implementation_date <= c.sell_date < case.disclosure_date:
+            shares += c.quantity
+            proceeds += c.quantity * c.sell_price
+    return shares, proceeds
+
+
 def held_at_base(lot: Lot, walk: Walk, base_date: date) -> Fraction:
     """Shares of ``lot`` not consumed by any sell dated on or before B."""
     consumed = sum(
@@ -725,6 +760,15 @@ def inflation_figures(case: Case, events: list[Event], walk: Walk, base: BaseDat
             avg_buy = moving_average_cost(case, events, walk)
         elif method == "weighted_average":
             avg_buy = weighted_average_cost(eligible_lots)
+        elif method == "actual_cost" and case.plan.actual_cost_sells == "all_window_sells":
+            # (eligible buy amounts - proceeds of every sell in [I, D)) / (eligible shares bought - shares
+            # those sells sold); nothing left on this net basis is no_eligible_shares
+            shares, proceeds = window_sells(case, events, walk)
+            net = eligible_bought - shares
+            if net <= 0:
+                return Figures(eligible_bought=eligible_bought, has_eligible_shares=False)
+            amounts = sum((lot.price * lot.quantity for lot in eligible_lots), ZERO)
+            avg_buy = (amounts - proceeds) / net
         elif method == "actual_cost":
             avg_buy = actual_cost(case, eligible_lots, walk)
         else:
@@ -858,6 +902,8 @@ def relative_ratio(data: CaseData, figures: Figures, base: BaseDate) -> Fraction
         s = (stock_start - stock_end) / stock_start  # "Stock decline"
     else:
         s = (stock_end - stock_start) / stock_start  # "the same with rises"
+    if data.case.plan.systemic_method == "market_model":
+        return market_model_ratio(data, figures, base, s)
     ratio = ZERO
     for code, weight in data.case.plan.index_weights.items():
         idx_start, idx_end = index_figures(data.indices[code], figures, base)
@@ -875,6 +921,45 @@ def relative_ratio(data: CaseData, figures: Figures, base: BaseDate) -> Fraction
     return ratio
 
 
+def market_beta(data: CaseData, security: str) -> Fraction:
+    """market_model: the OLS slope of the stock's daily returns on the index blend's, over the estimation
+    window (the estimation_days trading days before the last estimation_gap trading days before I), exactly."""
+    plan, case = data.case.plan, data.case
+    rows = sorted((r for r in data.market if r.security == security and r.volume > 0
+                   and r.date < case.implementation_date), key=lambda r: r.date)
+    length, gap = plan.estimation_days, plan.estimation_gap
+    if len(rows) < length + gap + 1:
+        raise ValueError(f"security {security}: too few trading days before I for the market model")
+    window = rows[len(rows) - gap - length - 1:len(rows) - gap]
+    closes = [adjusted_close(r, data.actions) for r in window]
+    stock = [closes[t] / closes[t - 1] - 1 for t in range(1, len(window))]
+    market = []
+    for t in range(1, len(window)):
+        market.append(sum((w * (index_close(data.indices[code], window[t].date)
+                                / index_close(data.indices[code], window[t - 1].date) - 1)
+                           for code, w in plan.index_weights.items()), ZERO))
+    n = len(stock)
+    mean_s, mean_m = sum(stock, ZERO) / n, sum(market, ZERO) / n
+    sxx = sum(((m - mean_m) ** 2 for m in market), ZERO)
+    sxy = sum(((m - mean_m) * (r - mean_s) for m, r in zip(market, stock, strict=True)), ZERO)
+    return sxy / sxx
+
+
+def market_model_ratio(data: CaseData, figures: Figures, base: BaseDate, s: Fraction) -> Fraction:
+    """"ratio = 0 if s <= 0 or beta * x <= 0, else min(1, beta * x / s)", x = sum(w_k * x_k) over the same
+    index moves as relative_ratio."""
+    direction = data.case.direction
+    x = ZERO
+    for code, weight in data.case.plan.index_weights.items():
+        idx_start, idx_end = index_figures(data.indices[code], figures, base)
+        move = (idx_start - idx_end) / idx_start if direction == "inflation" else (idx_end - idx_start) / idx_start
+        x += weight * move
+    explained = market_beta(data, base.security) * x
+    if s <= 0 or explained <= 0:
+        return ZERO
+    return min(Fraction(1), explained / s)
+
+
 def systemic_deduction(data: CaseData, figures: Figures, base: BaseDate) -> Fraction:
     plan = data.case.plan
     # "Let L = max(0, difference_loss)."
@@ -883,8 +968,9 @@ def systemic_deduction(data: CaseData, figures: Figures, base: BaseDate) -> Frac
         return ZERO  # "none: deduction = 0."
     if plan.systemic_method == "uniform_ratio":
         return loss * plan.systemic_ratio  # "uniform_ratio: deduction = L * ratio"
-    if plan.systemic_method == "relative_ratio":
-        return loss * relative_ratio(data, figures, base)  # "deduction = L * ratio."
+    if plan.systemic_method in ("relative_ratio", "market_model"):
+        # "deduction = L * ratio", times the plan's deducted_share of the market's part
+        return loss * relative_ratio(data, figures, base) * plan.deducted_share
     raise ValueError(f"unknown systemic_risk method {plan.systemic_method!r}")
 
 

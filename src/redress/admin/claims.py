@@ -146,8 +146,12 @@ def propose_plan(session: Session, actor: str, case_id: str, case_dir: Path, res
     results = read_results(results_path)
     if recompute:
         from redress.engine.pipeline import compute_case_dir
-        fresh = compute_case_dir(case_dir).select(
-            "investor_id", "security", (pl.col("compensation") * 100).round(0).cast(pl.Int64).alias("fresh_fen"))
+        # one line per (investor, security), as read_results makes them: under several statements, the sum of
+        # the statements' rows, each in fen as written
+        fresh = (compute_case_dir(case_dir)
+                 .select("investor_id", "security",
+                         (pl.col("compensation") * 100).round(0).cast(pl.Int64).alias("fresh_fen"))
+                 .group_by("investor_id", "security", maintain_order=True).agg(pl.col("fresh_fen").sum()))
         joined = results.table.join(fresh, on=["investor_id", "security"], how="full", coalesce=True)
         differ = joined.filter(pl.col("compensation_fen").fill_null(-1) != pl.col("fresh_fen").fill_null(-1))
         if differ.height:

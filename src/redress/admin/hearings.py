@@ -279,7 +279,6 @@ def publish_comparison(session: Session, actor: str, hearing_id: int, on: dt.dat
     the hearing.  Unchanged plans give the stored comparison back."""
     from redress.engine.compare import compare
     from redress.engine.pipeline import prepare
-    from redress.law.plan import SystemicMethod
 
     require_user(session, actor, "operator")
     check_date(on, "the comparison's date")
@@ -295,7 +294,7 @@ def publish_comparison(session: Session, actor: str, hearing_id: int, on: dt.dat
     directory = _case_dir(session, h.case_id, case_dir)
     case, named = _load_plans(directory, [(p.label, p.plan_toml) for p in rows])
     named = [(BASELINE, case.plan), *named]
-    extra = tuple(c for _, p in named if p.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
+    extra = tuple(c for _, p in named if p.systemic_risk.uses_index
                   for c, _w in p.systemic_risk.indices)
     step = progress or (lambda _what: None)
     prep = prepare(directory, extra_index_codes=extra, case=case, keep_trade_columns=False, progress=step)

@@ -52,18 +52,20 @@ def floor(case: Path) -> dict:
 
 def _warm() -> None:
     """Load the compiled kernels on a small case (large enough for the same array types as a big one)."""
-    from redress.engine.pipeline import compute, prepare
+    from redress.engine.pipeline import prepare
+    from redress.engine.statements import compute_case_results
     from redress.synth import generate_case
 
     with tempfile.TemporaryDirectory() as tmp:
         generate_case(Path(tmp) / "warm", n_trades=20_000, trades_format="parquet", seed=1)
-        compute(prepare(Path(tmp) / "warm"))
+        compute_case_results(prepare(Path(tmp) / "warm"))
 
 
 def e2e(case: Path, out: Path) -> dict:
 
     from redress.engine import kernel as K
-    from redress.engine.pipeline import COST_CODES, compute, index_inputs, prepare
+    from redress.engine.pipeline import cost_code, index_inputs, prepare
+    from redress.engine.statements import compute_case_results
     from redress.law.plan import Direction
     from redress.market.calendar import day_number
 
@@ -71,7 +73,7 @@ def e2e(case: Path, out: Path) -> dict:
     baseline = _start_peak()
     t = time.perf_counter()
     prep = prepare(case, keep_trade_columns=False)
-    result = compute(prep)
+    result = compute_case_results(prep)
     t_write = time.perf_counter()
     result.write(out)
     seconds = time.perf_counter() - t
@@ -85,7 +87,7 @@ def e2e(case: Path, out: Path) -> dict:
     for _ in range(3):
         k0 = time.perf_counter()
         K.walk_all(prep.starts, prep.rec, day_number(case_cfg.implementation_date), day_number(case_cfg.disclosure_date),
-                   b_days, prices, case_cfg.direction == Direction.DEFLATION, COST_CODES[plan.cost_method], table,
+                   b_days, prices, case_cfg.direction == Direction.DEFLATION, cost_code(plan), table,
                    day0, base_levels, weights, bool(codes), prep.max_len, max(1, min(prep.n_groups, 64)))
         best = min(best, time.perf_counter() - k0)
     return {"seconds": seconds, "kernel_seconds": best, "peak_rss_bytes": peak, "groups": prep.n_groups,

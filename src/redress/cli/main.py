@@ -346,7 +346,7 @@ def explain(
 @app.command()
 def compare(
     case_dir: CaseDir,
-    plans: Annotated[list[Path], typer.Option("--plan", help="A plan file ([plan] table); repeat for each plan",
+    plans: Annotated[list[Path], typer.Option("--plan", help="A plan file (a \\[plan] table); repeat for each plan",
                                               exists=True, dir_okay=False)],
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON")] = False,
     csv_out: Annotated[Path | None, typer.Option("--csv", help="Also write the comparison table as CSV")] = None,
@@ -363,7 +363,7 @@ def compare(
     """
     from redress.engine.compare import compare as run
     from redress.engine.pipeline import prepare
-    from redress.law.plan import SystemicMethod, load_case, load_plan_override
+    from redress.law.plan import load_case, load_plan_override
 
     try:
         case = load_case(case_dir)
@@ -372,7 +372,7 @@ def compare(
         named += [(p.stem, tuple(load_plan_override(p, case.for_statement(st)) for st in case.statements))
                   for p in plans]
         used = ([] if without_case_plan else [case.plan]) + [one for _, c in named if c for one in c]
-        extra = tuple(c for pl_ in used if pl_.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
+        extra = tuple(c for pl_ in used if pl_.systemic_risk.uses_index
                       for c, _w in pl_.systemic_risk.indices)
         with _progress(not as_json and sys.stderr.isatty(), 5 + 3 * len(named)) as step:
             prep = prepare(case_dir, skip_bad_rows=skip_bad_rows, extra_index_codes=extra, progress=step, case=case,

@@ -21,11 +21,12 @@ import numpy as np
 import polars as pl
 
 from redress.engine import kernel as K
-from redress.engine.pipeline import COST_CODES, Prepared, compute, index_inputs
+from redress.engine.pipeline import Prepared, compute, cost_code, index_inputs
 from redress.engine.statements import STATUS_RANK
 from redress.errors import CaseError, Problem
 from redress.law.articles import article
-from redress.law.plan import CostMethod, Direction, Plan, Statement, StatementsRule, SystemicMethod
+from redress.law.plan import (ActualCostSells, CostMethod, Direction, Plan, Statement, StatementsRule,
+                              SystemicMethod)
 from redress.market.base_date import compute_base_dates
 from redress.market.calendar import day_number, from_day_number
 
@@ -248,8 +249,12 @@ def _explain_one(prep: Prepared, investor_id: str, plan: Plan | None) -> Explana
         out.append(_explain_group(sub, plan, positions, sec, row, table, idx_day0, idx_base, weights, codes))
     plan_dict = {k: (v.value if hasattr(v, "value") else v) for k, v in dataclasses.asdict(plan).items()
                  if k not in ("systemic_risk", "sources")}
-    plan_dict["systemic_risk"] = {"method": plan.systemic_risk.method.value, "ratio": plan.systemic_risk.ratio,
-                                  "indices": dict(plan.systemic_risk.indices)}
+    sr = plan.systemic_risk
+    plan_dict["systemic_risk"] = {"method": sr.method.value, "ratio": sr.ratio, "indices": dict(sr.indices)}
+    if sr.uses_index:
+        plan_dict["systemic_risk"]["deducted_share"] = sr.deducted_share
+    if sr.method == SystemicMethod.MARKET_MODEL:
+        plan_dict["systemic_risk"].update(estimation_days=sr.estimation_days, estimation_gap=sr.estimation_gap)
     plan_dict["defaults_from"] = dict(plan.sources)
     return Explanation(investor_id, case.id, case.rules.value, case.direction.value, plan_dict, exclusion, out)
 
@@ -269,7 +274,7 @@ def _explain_group(prep: Prepared, plan: Plan, rows: np.ndarray, sec: str, row: 
     deflation = case.direction == Direction.DEFLATION
     i_day, d_day, b_day = day_number(case.implementation_date), day_number(case.disclosure_date), base.base_day
     _, n_ev = K.walk_group(int(rows[0]), m, prep.rec, prep.rec.view(np.float64), i_day, d_day, b_day, base.base_price,
-                           deflation, COST_CODES[plan.cost_method], table, idx_day0,
+                           deflation, cost_code(plan), table, idx_day0,
                            idx_base[s_code] if len(codes) else np.zeros(0), weights, bool(codes),
                            lot_qty, lot_price, lot_class, outv, idx_out, True, tr_class, tr_h, tr_c,
                            ev_sell, ev_lot, ev_qty)
@@ -353,8 +358,13 @@ def _steps(prep, plan, sec, row, outv, idx_out, codes, weights, trades, idx_base
         steps += _deflation_steps(plan, row, outv, art, base.base_price)
     else:
         steps += _inflation_steps(prep, plan, row, outv, trades, art)
+    fit = None
+    if plan.systemic_risk.method == SystemicMethod.MARKET_MODEL:
+        from redress.engine.pipeline import market_fits
+
+        fit = market_fits(prep, plan)[sec]
     steps += _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art,
-                            case.direction == Direction.DEFLATION)
+                            case.direction == Direction.DEFLATION, fit)
     return steps
 
 
@@ -378,7 +388,18 @@ def _inflation_steps(prep, plan, row, outv, trades, art) -> list[Step]:
                                 "/ eligible shares left at D",
         CostMethod.FIFO: "quantity-weighted lot price of the eligible shares in q_sold + q_held",
     }[method]
-    steps.append(Step(f"avg_buy ({method.value})", how, _fmt(avg_buy), art("inflation")))
+    label = method.value
+    if method == CostMethod.ACTUAL_COST and plan.actual_cost_sells == ActualCostSells.ALL_WINDOW_SELLS:
+        label += ", all_window_sells"
+        how = ("(eligible buy amounts - proceeds of every sell dated in [I, D)) / (eligible shares bought - shares "
+               "those sells sold) (plan.actual_cost_sells = all_window_sells)")
+        if row["status"] == "no_eligible_shares" and outv[K.O_ELIGIBLE_BOUGHT] > 0:
+            steps.append(Step(f"avg_buy ({label})", how, "-", art("inflation")))
+            steps.append(Step("status", "the sells in [I, D) sold at least as many shares as were bought in it: on "
+                              "this net basis nothing bought in the window is left at D", "no_eligible_shares (0)",
+                              art("causation")))
+            return steps
+    steps.append(Step(f"avg_buy ({label})", how, _fmt(avg_buy), art("inflation")))
     if row["status"] == "no_eligible_shares":
         steps.append(Step("status", "no eligible share survives to D", "no_eligible_shares (0)", art("causation")))
         return steps
@@ -441,7 +462,54 @@ def _index_ratio_text(x: float, s: float) -> tuple[str, float]:
     return f"ratio x / s = {_fmt(x, 6)} / {_fmt(s, 6)} = {_fmt(x / s, 6)}", x / s
 
 
-def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, deflation: bool) -> list[Step]:
+def _deduction_step(sr, row, art) -> Step:
+    if sr.deducted_share != 1.0:
+        return Step("systemic-risk deduction", f"max(0, difference loss) * ratio * {sr.deducted_share:g} (the plan "
+                    f"deducts that share of the market's part: plan.systemic_risk.deducted_share)",
+                    f"{row['systemic_deduction']:,.2f}", art("systemic_risk"))
+    return Step("systemic-risk deduction", "max(0, difference loss) * ratio", f"{row['systemic_deduction']:,.2f}",
+                art("systemic_risk"))
+
+
+def _market_model_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, deflation, fit) -> list[Step]:
+    """The market model (loss-rules.md section 6): beta fitted before I, the index blend's move over the
+    holding, the part of the stock's move it explains."""
+    from redress.market.market_model import market_model_ratios
+
+    start, end = outv[K.O_STOCK_START], outv[K.O_STOCK_END]
+    word = "rise" if deflation else "fall"
+    levels = idx_out[None, :, :].copy()
+    ratio, s, x = market_model_ratios(np.array([start]), np.array([end]), levels, np.array([fit.beta]),
+                                      np.asarray(weights, dtype=np.float64), deflation)
+    s, x, ratio = float(s[0]), float(x[0]), float(ratio[0])
+    parts = [f"{code} (weight {weights[k]:g}): {_fmt(idx_out[k, 0])} -> {_fmt(idx_out[k, 1])} "
+             f"(base level {_fmt(idx_base[k])}), {word} {_fmt(_move(idx_out[k, 0], idx_out[k, 1], deflation), 6)}"
+             for k, code in enumerate(codes)]
+    explained = fit.beta * x
+    if s <= K.RATIO_EPS:
+        why = "s <= 0, so ratio 0"
+    elif explained <= K.RATIO_EPS:
+        why = "beta * x <= 0, so ratio 0"
+    elif explained >= s:
+        why = f"beta * x >= s, so ratio min(1, {_fmt(explained, 6)} / {_fmt(s, 6)}) = 1"
+    else:
+        why = f"ratio beta * x / s = {_fmt(explained, 6)} / {_fmt(s, 6)}"
+    sr = plan.systemic_risk
+    return [
+        Step("market model beta", fit.describe() + f"; window: {sr.estimation_days} trading days ending "
+             f"{sr.estimation_gap} trading days before I", _fmt(fit.beta, 6), art("systemic_risk")),
+        Step("stock move", f"stock_start -> stock_end over the investor's own holding; {word} s = {_fmt(s, 6)}",
+             f"{_fmt(start)} -> {_fmt(end)}", art("systemic_risk")),
+        Step("index move", "; ".join(parts) + f"; blend x = sum(w_k * x_k) = {_fmt(x, 6)}", "", art("systemic_risk")),
+        Step("market-model ratio", f"the part of the stock's {word} the market explains: min(1, beta * x / s) = "
+             f"min(1, {_fmt(fit.beta, 6)} * {_fmt(x, 6)} / {_fmt(s, 6)}); {why}", _fmt(ratio, 6),
+             art("systemic_risk")),
+        _deduction_step(sr, row, art),
+    ]
+
+
+def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, deflation: bool,
+                   fit=None) -> list[Step]:
     steps = []
     sr = plan.systemic_risk
     diff = outv[K.O_DIFF_LOSS]
@@ -450,6 +518,8 @@ def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, defl
     elif sr.method == SystemicMethod.UNIFORM_RATIO:
         steps.append(Step("systemic-risk deduction", f"max(0, difference loss) * ratio = max(0, {diff:.2f}) * "
                           f"{sr.ratio:g}", f"{row['systemic_deduction']:,.2f}", art("systemic_risk")))
+    elif sr.method == SystemicMethod.MARKET_MODEL:
+        steps += _market_model_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, deflation, fit)
     else:
         start, end = outv[K.O_STOCK_START], outv[K.O_STOCK_END]
         s = _move(start, end, deflation)
@@ -466,8 +536,7 @@ def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, defl
         steps.append(Step("index moves", "; ".join(parts), "", art("systemic_risk")))
         steps.append(Step("relative ratio", "sum(w_k * min(1, x_k / s)), 0 where s <= 0 or x_k <= 0 = "
                           + " + ".join(terms), _fmt(outv[K.O_RATIO], 6), art("systemic_risk")))
-        steps.append(Step("systemic-risk deduction", "max(0, difference loss) * ratio",
-                          f"{row['systemic_deduction']:,.2f}", art("systemic_risk")))
+        steps.append(_deduction_step(sr, row, art))
     steps.append(Step("net loss", "difference loss - deduction", f"{row['net_loss']:,.2f}", art("systemic_risk")))
     status = row["status"]
     if status == "no_loss":

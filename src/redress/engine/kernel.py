@@ -20,6 +20,7 @@ from redress.engine.rounding import FEN_PER_YUAN, PRICE_UNITS, half_up_one
 KIND_SELL, KIND_BUY, KIND_OPENING = 0, 1, 2
 CLASS_PRE, CLASS_ELIGIBLE, CLASS_POST = 0, 1, 2
 COST_MOVING, COST_WEIGHTED, COST_ACTUAL, COST_FIFO = 0, 1, 2, 3
+COST_ACTUAL_ALL = 4  # actual_cost with plan.actual_cost_sells = all_window_sells
 EPS = 1e-6  # shares: remainders below this are float noise from ex-rights restatement
 RATIO_EPS = 1e-12  # a stock or index move smaller than this is no move
 
@@ -107,6 +108,8 @@ def walk_group(start, count, rec, frec, i_day, d_day, b_day, base_price, deflati
     cons_before_d = 0.0
     proceeds_before_d = 0.0
     cost_before_d = 0.0
+    all_win_sold = 0.0  # every sell in [I, D): shares (as far as there were shares to sell) and proceeds
+    all_win_proceeds = 0.0
     q_sold = 0.0
     sell_amt = 0.0
     cost_sold = 0.0
@@ -204,6 +207,9 @@ def walk_group(start, count, rec, frec, i_day, d_day, b_day, base_price, deflati
                     head += 1
             if rem > EPS:
                 oversold = True
+            if not deflation and d >= i_day and d < d_day:
+                all_win_sold += q - max(rem, 0.0)
+                all_win_proceeds += (q - max(rem, 0.0)) * p
         if trace:
             tr_h[pos] = h
             tr_c[pos] = c
@@ -250,6 +256,15 @@ def walk_group(start, count, rec, frec, i_day, d_day, b_day, base_price, deflati
         avg_buy = elig_cost / elig_bought if elig_bought > 0 else 0.0
     elif cost_method == COST_ACTUAL:
         avg_buy = (elig_cost - proceeds_before_d) / surviving if surviving > 0 else 0.0
+    elif cost_method == COST_ACTUAL_ALL:
+        net_bought = elig_bought - all_win_sold
+        if net_bought <= EPS:  # on a net basis nothing bought in the window is left at D
+            surviving = 0.0
+            q_held = 0.0
+            q_sold = 0.0
+            sell_amt = 0.0
+            avg_sell = 0.0
+        avg_buy = (elig_cost - all_win_proceeds) / net_bought if surviving > 0 else 0.0
     else:
         avg_buy = (cost_sold + cost_held) / surviving if surviving > 0 else 0.0
     out[O_ELIGIBLE_BOUGHT] = elig_bought

@@ -22,8 +22,10 @@ from redress.engine import kernel as K
 from redress.engine.rounding import PRICE_UNITS, rounded
 from redress.errors import CaseError, Problem
 from redress.exports import safe_text_expr
-from redress.law.plan import CaseConfig, CostMethod, Direction, Plan, Statement, SystemicMethod, load_case
+from redress.law.plan import (ActualCostSells, CaseConfig, CostMethod, Direction, Plan, Statement, SystemicMethod,
+                              load_case)
 from redress.market.base_date import BaseDate, ExRights, compute_base_dates, ex_rights_by_security
+from redress.market.market_model import MarketFit, fit_market_models, market_model_ratios
 from redress.market.calendar import day_number
 from redress.trades.tables import CaseTables, read_case_tables, string_views
 
@@ -43,6 +45,13 @@ FLAG_TEXTS = ["", "oversold", "base_date_truncated", "oversold;base_date_truncat
 COST_CODES = {CostMethod.MOVING_AVERAGE: K.COST_MOVING, CostMethod.WEIGHTED_AVERAGE: K.COST_WEIGHTED,
               CostMethod.ACTUAL_COST: K.COST_ACTUAL, CostMethod.FIFO: K.COST_FIFO}
 OPENING_DAY = np.iinfo(np.int32).min + 1
+
+
+def cost_code(plan: Plan) -> int:
+    """The walk's code for the plan's cost method (with its ``actual_cost_sells`` choice)."""
+    if plan.cost_method == CostMethod.ACTUAL_COST and plan.actual_cost_sells == ActualCostSells.ALL_WINDOW_SELLS:
+        return K.COST_ACTUAL_ALL
+    return COST_CODES[plan.cost_method]
 
 Progress = Callable[[str], None]
 
@@ -398,7 +407,7 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
 
 def index_inputs(prep: Prepared, plan: Plan) -> tuple[np.ndarray, int, np.ndarray, np.ndarray, list[str]]:
     """Forward-filled index closes by day, each security's index base level, and the weights."""
-    codes = [c for c, _ in plan.systemic_risk.indices] if plan.systemic_risk.method == SystemicMethod.RELATIVE_RATIO else []
+    codes = [c for c, _ in plan.systemic_risk.indices] if plan.systemic_risk.uses_index else []
     weights = np.array([w for c, w in plan.systemic_risk.indices if c in codes], dtype=np.float64)
     n_sec = len(prep.case.securities)
     if not codes:
@@ -445,7 +454,12 @@ class Result:
 
 
 def compute(prep: Prepared, plan: Plan | None = None, *, progress: Progress = _quiet) -> Result:
+    """One statement's results under one plan.  A case with several statements is computed by
+    ``engine.statements.compute_case_results`` (this function gets one statement's ``Prepared`` from it)."""
     case = prep.case
+    if prep.statement_bases is not None and len(case.statements) > 1:
+        raise ValueError(f"case {case.id} has {len(case.statements)} statements: compute it with "
+                         f"engine.statements.compute_case_results, which combines them by statements_rule")
     plan = plan or case.plan
     timings: dict[str, float] = {}
     b_days, base_prices, _ = prep.base_arrays()
@@ -456,13 +470,28 @@ def compute(prep: Prepared, plan: Plan | None = None, *, progress: Progress = _q
         out, levels, oversold = K.walk_all(
             prep.starts, prep.rec,
             day_number(case.implementation_date), day_number(case.disclosure_date), b_days, base_prices,
-            case.direction == Direction.DEFLATION, COST_CODES[plan.cost_method], table, idx_day0,
+            case.direction == Direction.DEFLATION, cost_code(plan), table, idx_day0,
             idx_base, weights, use_index, max(prep.max_len, 1), _chunks(prep.n_groups))
+    if plan.systemic_risk.method == SystemicMethod.MARKET_MODEL:
+        betas = np.array([f.beta if f else 0.0 for f in
+                          (market_fits(prep, plan).get(sec) for sec in case.securities)])
+        group_sec = prep.group_sec(prep.starts[:-1]).astype(np.int64)
+        out[:, K.O_RATIO] = market_model_ratios(out[:, K.O_STOCK_START], out[:, K.O_STOCK_END], levels,
+                                                betas[group_sec], weights, case.direction == Direction.DEFLATION)[0]
+    if plan.systemic_risk.uses_index and plan.systemic_risk.deducted_share != 1.0:
+        out[:, K.O_RATIO] *= plan.systemic_risk.deducted_share
     progress("applying the formulas")
     with _timed(timings, "formulas"):
         result = _formulas(prep, plan, out, oversold, prep.rec[prep.starts[:-1], K.R_ROW].astype(np.int64), codes,
                            levels)
     return Result(result[0], result[1], plan, {**prep.timings, **timings})
+
+
+def market_fits(prep: Prepared, plan: Plan) -> dict[str, MarketFit]:
+    """The market model of each security under ``plan`` (loss-rules.md section 6, ``market_model``)."""
+    return fit_market_models(prep.case, plan, prep.tables.market, prep.tables.indices, prep.ex_rights,
+                             prep.tables.files["market"], prep.tables.files["indices"],
+                             skip=tuple(s for s in prep.case.securities if s not in prep.base))
 
 
 def _chunks(n_groups: int) -> int:
@@ -476,7 +505,8 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     ids, order = _output_order(prep, first_row, group_sec)  # results come out sorted by investor, security
     case = prep.case
     method = plan.systemic_risk.method
-    mode = {SystemicMethod.UNIFORM_RATIO: 1, SystemicMethod.RELATIVE_RATIO: 2}.get(method, 0)
+    mode = {SystemicMethod.UNIFORM_RATIO: 1, SystemicMethod.RELATIVE_RATIO: 2,
+            SystemicMethod.MARKET_MODEL: 2}.get(method, 0)
     excluded = ids.is_in(prep.tables.exclusions["investor_id"].implode()).to_numpy() if prep.tables.exclusions.height \
         else np.zeros(len(ids), dtype=bool)
     _, base_prices, truncated_by_sec = prep.base_arrays()
@@ -486,7 +516,7 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
         float(plan.stamp_duty_rate), bool(plan.interest), float(plan.interest_rate if plan.interest else 0.0),
         plan.minimum_payment * 100 - 1e-9)
     if mode == 2 and missing.any():
-        _missing_index(prep, codes, levels[order], missing)
+        _missing_index(prep, codes, levels[order], missing, method.value)
     for j in (K.F_ELIGIBLE_BOUGHT, K.F_Q_SOLD, K.F_Q_HELD):  # float noise of ex-rights restatement dropped
         np.round(values[j], 6, out=values[j])
         values[j] += 0.0  # no -0.0
@@ -519,13 +549,13 @@ def _labels(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pl.Series
     return pl.Series(list(labels), dtype=pl.String).gather(codes.astype(np.uint32))
 
 
-def _missing_index(prep: Prepared, codes: list[str], levels: np.ndarray, bad: np.ndarray) -> None:
+def _missing_index(prep: Prepared, codes: list[str], levels: np.ndarray, bad: np.ndarray, method: str) -> None:
     g = int(np.nonzero(bad)[0][0])
     k = int(np.nonzero(np.isnan(levels[g, :, 0]) | np.isnan(levels[g, :, 1]))[0][0]) if levels.size else 0
     code = codes[k]
     first = prep.tables.indices.filter(pl.col("index") == code)["date"].min()
     raise CaseError(Problem(prep.tables.files["indices"], None,
-                            f"index {code} has no close on or before a date the relative_ratio method needs "
+                            f"index {code} has no close on or before a date the {method} method needs "
                             f"(its first close is {first}; the buy window starts {prep.case.implementation_date})"),
                     "Add earlier closes for the index, or choose another systemic-risk method.")
 

@@ -42,6 +42,32 @@ class SystemicMethod(StrEnum):
     NONE = "none"
     UNIFORM_RATIO = "uniform_ratio"  # one ratio for every investor
     RELATIVE_RATIO = "relative_ratio"  # 个体相对比例法: per investor, stock against index moves
+    MARKET_MODEL = "market_model"  # 事件研究法: the index move times the stock's beta fitted before I
+
+
+# methods that read index closes over each investor's holding
+INDEX_METHODS = frozenset({SystemicMethod.RELATIVE_RATIO, SystemicMethod.MARKET_MODEL})
+
+
+class TurnoverDenominator(StrEnum):
+    """What a day's turnover is divided by when finding the 100% day (loss-rules.md section 2)."""
+
+    DAILY = "daily"  # each day's tradable_shares
+    DISCLOSURE_DATE = "disclosure_date"  # the tradable shares on the disclosure date, for every day
+
+
+class ActualCostSells(StrEnum):
+    """Which sells before D lower the average cost under ``actual_cost``."""
+
+    ELIGIBLE_PART = "eligible_part"  # the part of each sell that used up eligible lots (FIFO)
+    ALL_WINDOW_SELLS = "all_window_sells"  # every sell dated in [I, D), whole
+
+
+class DayOne(StrEnum):
+    """SPC-2003 Art. 33: from which day the 30 trading days of the fallback base date are counted."""
+
+    DISCLOSURE_DATE = "disclosure_date"  # D itself is day 1 (when the security traded on D)
+    DAY_AFTER = "day_after"  # "揭露日后第30个交易日": the first trading day after D is day 1
 
 
 @dataclass(frozen=True)
@@ -49,6 +75,13 @@ class SystemicRisk:
     method: SystemicMethod = SystemicMethod.NONE
     ratio: float = 0.0
     indices: tuple[tuple[str, float], ...] = ()
+    estimation_days: int | None = None  # market_model: trading days in the estimation window
+    estimation_gap: int | None = None  # market_model: trading days left out between the window and I
+    deducted_share: float = 1.0  # index methods: the share of the market's part that is deducted
+
+    @property
+    def uses_index(self) -> bool:
+        return self.method in INDEX_METHODS
 
 
 @dataclass(frozen=True)
@@ -60,6 +93,9 @@ class Plan:
     interest_rate: float
     minimum_payment: float
     systemic_risk: SystemicRisk
+    turnover_denominator: TurnoverDenominator = TurnoverDenominator.DAILY
+    actual_cost_sells: ActualCostSells = ActualCostSells.ELIGIBLE_PART
+    day_one: DayOne = DayOne.DISCLOSURE_DATE
     # key -> where the value came from ("case.toml" or a law-data citation)
     sources: tuple[tuple[str, str], ...] = ()
 
@@ -142,9 +178,11 @@ _CASE_KEYS = {
 _STATEMENT_KEYS = {"id", "implementation_date", "disclosure_date", "base_date", "base_price"}
 _PLAN_KEYS = {
     "cost_method", "commission_rate", "stamp_duty_rate", "interest", "interest_rate", "minimum_payment",
-    "systemic_risk",
+    "systemic_risk", "turnover_denominator", "actual_cost_sells", "day_one",
 }
-_SYSTEMIC_KEYS = {"method", "ratio", "indices"}
+# plan keys that decide base dates: computed once per case, so a plan compared with the case's must keep them
+BASE_DATE_KEYS = ("turnover_denominator", "day_one")
+_SYSTEMIC_KEYS = {"method", "ratio", "indices", "estimation_days", "estimation_gap", "deducted_share"}
 
 
 class _Reader:
@@ -212,6 +250,18 @@ class _Reader:
             return None
         return value
 
+    def whole(self, table: dict, key: str, prefix: str, *, low: int) -> int | None:
+        if key not in table:
+            return None
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(prefix + key, f"must be a whole number of trading days, got {value!r}")
+            return None
+        if value < low or value > 100_000:
+            self.problem(prefix + key, f"must be between {low} and 100000, got {value}")
+            return None
+        return value
+
 
 def _bad_date() -> dt.date:
     raise ValueError("not YYYY-MM-DD")
@@ -255,6 +305,12 @@ def _read_plan(r: _Reader, raw: dict[str, Any], rules: Rules | None, disclosure:
         r.problem("plan.interest", f"must be true or false, got {interest!r}")
         interest = None
     systemic = _read_systemic(r, raw.get("systemic_risk", {}), base)
+    turnover = r.string(raw, "turnover_denominator", p, required=False, choices=[x.value for x in TurnoverDenominator])
+    cost_sells = r.string(raw, "actual_cost_sells", p, required=False, choices=[x.value for x in ActualCostSells])
+    day_one = r.string(raw, "day_one", p, required=False, choices=[x.value for x in DayOne])
+    if day_one == DayOne.DAY_AFTER and rules == Rules.SPC2022:
+        r.problem("plan.day_one", "\"day_after\" applies to the SPC-2003 rules only (SPC-2022 Art. 26 counts from "
+                                  "the disclosure date itself)")
 
     day = disclosure or dt.date.today()
     d = base
@@ -283,6 +339,11 @@ def _read_plan(r: _Reader, raw: dict[str, Any], rules: Rules | None, disclosure:
         interest_rate=interest_rate,
         minimum_payment=minimum if minimum is not None else (d.minimum_payment if d else 0.0),
         systemic_risk=systemic,
+        turnover_denominator=TurnoverDenominator(turnover) if turnover else (
+            d.turnover_denominator if d else TurnoverDenominator.DAILY),
+        actual_cost_sells=ActualCostSells(cost_sells) if cost_sells else (
+            d.actual_cost_sells if d else ActualCostSells.ELIGIBLE_PART),
+        day_one=DayOne(day_one) if day_one else (d.day_one if d else DayOne.DISCLOSURE_DATE),
         sources=tuple(sorted(sources.items())),
     )
 
@@ -311,13 +372,29 @@ def _read_systemic(r: _Reader, raw: Any, base: Plan | None) -> SystemicRisk | No
         if len(indices) != len(raw_indices):
             return None
     method_e = SystemicMethod(method) if method else default.method
-    if method_e == SystemicMethod.RELATIVE_RATIO:
+    if method_e in INDEX_METHODS:
         if not indices:
-            r.problem(p + "indices", "relative_ratio needs at least one index with a weight")
+            r.problem(p + "indices", f"{method_e.value} needs at least one index with a weight")
         elif abs(sum(w for _, w in indices) - 1.0) > 1e-9:
             total = sum(w for _, w in indices)
             r.problem(p + "indices", f"weights must sum to 1, they sum to {total:g}")
-    return SystemicRisk(method_e, ratio if ratio is not None else default.ratio, tuple(indices))
+    share = r.number(raw, "deducted_share", p, high=1.0)
+    if share is not None and method_e not in INDEX_METHODS:
+        r.problem(p + "deducted_share", "applies to relative_ratio and market_model only")
+    days = r.whole(raw, "estimation_days", p, low=2)
+    gap = r.whole(raw, "estimation_gap", p, low=0)
+    for key in ("estimation_days", "estimation_gap"):
+        if key in raw and method_e != SystemicMethod.MARKET_MODEL:
+            r.problem(p + key, "applies to market_model only")
+    days = days if days is not None else default.estimation_days
+    gap = gap if gap is not None else default.estimation_gap
+    if method_e == SystemicMethod.MARKET_MODEL:
+        for key, value in (("estimation_days", days), ("estimation_gap", gap)):
+            if value is None and key not in raw:
+                r.problem(p + key, "market_model needs it: the estimation window's length in trading days "
+                                   "(estimation_days) and the trading days left out before I (estimation_gap)")
+    return SystemicRisk(method_e, ratio if ratio is not None else default.ratio, tuple(indices), days, gap,
+                        share if share is not None else default.deducted_share)
 
 
 def load_case(case_dir: Path) -> CaseConfig:
@@ -438,6 +515,12 @@ def load_plan_override(path: Path, case: CaseConfig) -> Plan:
     r = _Reader(Path(path).name)
     r.unknown(data, {"plan"}, "")
     plan = _read_plan(r, data.get("plan", {}), case.rules, case.disclosure_date, case.plan)
+    if plan is not None:
+        for key in BASE_DATE_KEYS:
+            if getattr(plan, key) != getattr(case.plan, key):
+                r.problem(f"plan.{key}", f"decides the base dates, which every plan of a case shares: set it in "
+                                         f"the case's case.toml ({getattr(case.plan, key).value}), not in a plan "
+                                         f"compared with it")
     if r.problems or plan is None:
         raise CaseError(r.problems)
     return plan

@@ -15,7 +15,7 @@ import polars as pl
 
 from redress.engine.rounding import PRICE_UNITS, half_up_units
 from redress.errors import CaseError, Problem
-from redress.law.plan import CaseConfig, Rules
+from redress.law.plan import CaseConfig, DayOne, Rules, TurnoverDenominator
 
 TURNOVER_TOLERANCE = 1e-12  # cumulative turnover is a sum of ratios; 1 - 1e-12 counts as 100%
 
@@ -79,7 +79,11 @@ class BaseDate:
         }
 
 
-def _rule_day(rules: Rules, k_star: int | None) -> tuple[int, str]:
+def _rule_day(rules: Rules, k_star: int | None, day_one: DayOne = DayOne.DISCLOSURE_DATE,
+              traded_on_d: bool = False) -> tuple[int, str]:
+    """The rule's base day, as a number of the security's trading days counted from D (D is day 1 when the
+    security traded on D), and the reason.  ``day_one = day_after`` (SPC-2003 only) counts the fallback's 30
+    trading days from the first trading day after D."""
     if rules == Rules.SPC2022:
         if k_star is not None and k_star <= 10:
             return 10, f"SPC-2022 Art. 26: turnover reached 100% on trading day {k_star} (<= 10), so B is day 10"
@@ -89,8 +93,25 @@ def _rule_day(rules: Rules, k_star: int | None) -> tuple[int, str]:
     if k_star is not None:
         return k_star, (f"SPC-2003 Art. 33(1): turnover reached 100% on trading day {k_star}, so B is that day "
                         f"(there is no cap at day 30)")
+    if day_one == DayOne.DAY_AFTER:
+        day = 30 + int(traded_on_d)
+        counted = (f"the 30th trading day after D (plan.day_one = day_after: \"揭露日后第30个交易日\"), which is "
+                   f"trading day {day} counted from D" if traded_on_d else
+                   "the 30th trading day after D (plan.day_one = day_after; the security did not trade on D, so "
+                   "that is trading day 30)")
+        return day, ("SPC-2003 Art. 33(2): turnover never reaches 100% in the market data (the day cannot be "
+                     f"determined), so B is {counted}")
     return 30, ("SPC-2003 Art. 33(2): turnover never reaches 100% in the market data (the day cannot be "
                 "determined), so B is day 30")
+
+
+def float_on_disclosure_date(rows: pl.DataFrame, d_day: int) -> float:
+    """The tradable shares on D: the market row dated D (whatever its volume), else the last row before D,
+    else the first row after D.  ``rows``: one security's market rows sorted by date."""
+    days = rows["date"].cast(pl.Int32).to_numpy().astype(np.int64)
+    shares = rows["tradable_shares"].to_numpy()
+    j = int(np.searchsorted(days, d_day, side="right")) - 1
+    return float(shares[j] if j >= 0 else shares[0])
 
 
 def compute_base_dates(case: CaseConfig, market: pl.DataFrame, ex_rights: dict[str, ExRights],
@@ -101,7 +122,8 @@ def compute_base_dates(case: CaseConfig, market: pl.DataFrame, ex_rights: dict[s
     for sec in case.securities:
         if sec in skip:
             continue
-        m = market.filter((pl.col("security") == sec) & (pl.col("volume") > 0)).sort("date")
+        every = market.filter(pl.col("security") == sec).sort("date")
+        m = every.filter(pl.col("volume") > 0)
         days_all = m["date"].cast(pl.Int32).to_numpy().astype(np.int64)
         after = days_all >= d_day
         days = days_all[after]
@@ -109,7 +131,10 @@ def compute_base_dates(case: CaseConfig, market: pl.DataFrame, ex_rights: dict[s
             raise CaseError(Problem(market_file, None, f"security {sec} has no trading day (volume > 0) on or "
                                                        f"after the disclosure date {case.disclosure_date}"))
         closes = (m["close"].to_numpy()[after] / ex_rights[sec].factor(days))
-        turnover = np.cumsum(m["volume"].to_numpy()[after] / m["tradable_shares"].to_numpy()[after])
+        by_float_on_d = case.plan.turnover_denominator == TurnoverDenominator.DISCLOSURE_DATE
+        shares = (float_on_disclosure_date(every, d_day) if by_float_on_d
+                  else m["tradable_shares"].to_numpy()[after])
+        turnover = np.cumsum(m["volume"].to_numpy()[after] / shares)
         reached = np.nonzero(turnover >= 1.0 - TURNOVER_TOLERANCE)[0]
         k_star = int(reached[0]) + 1 if reached.size else None
         flags: tuple[str, ...] = ()
@@ -122,7 +147,10 @@ def compute_base_dates(case: CaseConfig, market: pl.DataFrame, ex_rights: dict[s
             rule = f"case.base_date fixes B = {case.base_date} (decided by a court or expert)"
             base_date = case.base_date
         else:
-            target, rule = _rule_day(case.rules, k_star)
+            target, rule = _rule_day(case.rules, k_star, case.plan.day_one, bool(days[0] == d_day))
+            if by_float_on_d:
+                rule += (f"; each day's turnover is its volume / the tradable shares on D ({shares:,.0f}; "
+                         f"plan.turnover_denominator = disclosure_date)")
             n = target
             if days.size < target:
                 n = int(days.size)

@@ -668,14 +668,26 @@ def _closing_words(s: SecurityStory, step: Step) -> tuple[str, str, str]:
                  for m in re.finditer(rf"(\S+) \(weight ({_NUM})\): index ({_NUM}) -> ({_NUM})",
                                       step.formula)]
         return _("The market indices' moves"), ("；" if i18n.current() == "zh" else "; ").join(moves), ""
-    if label == "relative ratio":
+    if label == "market model beta":
+        return (_("How closely your stock followed the market"),
+                _("Measured on the trading days before the false statement: for each 1% the market moved, the "
+                  "stock moved this many percent (beta)"), step.value)
+    if label == "index move":
+        found = re.search(rf"blend x = sum\(w_k \* x_k\) = ({_NUM})", step.formula)
+        value = rate(_parse(found[1])) if found else ""
+        words = (_("How far the market indices rose over the same days") if deflation
+                 else _("How far the market indices fell over the same days"))
+        return _("The market's move"), words, value
+    if label in ("market-model ratio", "relative ratio"):
         try:
             value = rate(_parse(step.value))
         except ValueError:
             value = step.value
-        return (_("Share caused by the market"),
-                _("Each index's move as a share of your stock's move (at most all of it, nothing if it moved "
-                  "the other way), weighted"), value)
+        words = (_("The market's move × beta, as a share of your stock's move (at most all of it, nothing if the "
+                   "market moved the other way)") if label == "market-model ratio" else
+                 _("Each index's move as a share of your stock's move (at most all of it, nothing if it moved "
+                   "the other way), weighted"))
+        return _("Share caused by the market"), words, value
     if label == "net loss":
         return (_("Net loss"), _("Loss on the investment difference less the deduction for market risk"),
                 _("%(amount)s yuan", amount=yuan(s.net_loss_fen)))

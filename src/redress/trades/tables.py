@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from redress.engine import kernel as K
 from redress.errors import CaseError, Problem
-from redress.law.plan import CaseConfig, SystemicMethod
+from redress.law.plan import CaseConfig
 from redress.market.calendar import exchange_of, sessions
 
 LINE = "__line"
@@ -542,7 +542,7 @@ def read_case_tables(case_dir: Path, case: CaseConfig, *, skip_bad_rows: bool = 
     """Read and check every table.  ``keep_accounts`` also keeps the (unchecked) account_id columns."""
     case_dir = Path(case_dir)
     securities = list(case.securities)
-    uses_index = case.plan.systemic_risk.method == SystemicMethod.RELATIVE_RATIO
+    uses_index = case.plan.systemic_risk.uses_index
     index_codes = [code for code, _ in case.plan.systemic_risk.indices] if uses_index else []
     index_codes += [c for c in extra_index_codes if c not in index_codes]
     checks: dict[str, _Checked] = {}

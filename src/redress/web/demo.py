@@ -35,7 +35,8 @@ def _first_account(case_dir: Path, investor_id: str) -> str:
 def seed(data_dir: Path, database_url: str, *, n_trades: int = 40_000, n_investors: int = 2_000,
          say=print) -> list[DemoUser]:
     """Build, compute and open a sample case; create demo users (returned with their passwords)."""
-    from redress.engine.pipeline import compute, prepare
+    from redress.engine.pipeline import prepare
+    from redress.engine.statements import compute_case_results
     from redress.synth import generate_case
 
     case_dir = data_dir / "cases" / "demo"
@@ -44,7 +45,7 @@ def seed(data_dir: Path, database_url: str, *, n_trades: int = 40_000, n_investo
     say(f"Building the sample case / 生成示例案件 ({n_investors:,} investors, {n_trades:,} trades) ...")
     generate_case(case_dir, n_trades=n_trades, n_investors=n_investors, seed=2023, trades_format="csv",
                          name="示例存储 Example Storage (STAR Market) advance compensation")
-    result = compute(prepare(case_dir))
+    result = compute_case_results(prepare(case_dir))
     result.write(case_dir / "results.csv")
     from redress.law.plan import load_case
 

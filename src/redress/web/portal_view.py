@@ -311,6 +311,11 @@ def plan_in_words(plan_toml: str | None) -> list[tuple[str, str]]:
             "The part of each loss caused by falls of the whole market or the industry (measured by market "
             "indices against the share's own price) is deducted."
         )
+    elif kind == "market_model":
+        text = _(
+            "The part of each loss explained by the move of the whole market (measured by market indices, "
+            "through how closely the share followed them before the false statement) is deducted."
+        )
     elif kind == "uniform_ratio":
         text = _(
             "%(ratio)s of each loss is deducted as caused by falls of the whole market.",
@@ -318,6 +323,9 @@ def plan_in_words(plan_toml: str | None) -> list[tuple[str, str]]:
         )
     else:
         text = _("Nothing is deducted for falls of the whole market.")
+    share = risk.get("deducted_share", 1.0)
+    if kind in ("relative_ratio", "market_model") and share is not None and float(share) != 1.0:
+        text += " " + _("Only %(share)s of that part is deducted.", share=_percent(share))
     out.append((_("What is deducted"), text))
     if plan.get("minimum_payment"):
         out.append(
