@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from redress.engine import kernel as K
+from redress.engine import grouping as G
+from redress.engine import records as R
 from redress.engine.pipeline import OPENING_DAY, compute_case_dir, prepare
 from tests.property.test_engine_vs_reference import compare
 from tests.reference.loss_reference import compute_reference
@@ -31,12 +32,12 @@ def _group(keys, tkeys, rows_checks, pos_keys=()):
     price = np.ones(n)
     pk = np.array(pos_keys, dtype=np.uint64)
     chunk = (key, check, tkey, np.zeros(0, np.int32), np.zeros(0, np.int64), is_buy, sec, day_, qty, price)
-    rec, offsets = K.scatter_rows([chunk], 0, 0, False, pk, pk.copy(), np.zeros(len(pk), np.int32), np.ones(len(pk)),
+    rec, offsets = G.scatter_rows([chunk], 0, 0, False, pk, pk.copy(), np.zeros(len(pk), np.int32), np.ones(len(pk)),
                                   *NO_FACTOR)
-    starts, consistent = K.sort_partitions(rec, offsets)
-    kind, sec_, day2 = K.unpack_meta(rec[:, K.R_META])
+    starts, consistent = G.sort_partitions(rec, offsets)
+    kind, sec_, day2 = R.unpack_meta(rec[:, R.R_META])
     fv = rec.view(np.float64)
-    return kind, sec_, day2, fv[:, K.R_QTY], fv[:, K.R_PRICE], rec[:, K.R_ROW].astype(np.int64), starts, consistent
+    return kind, sec_, day2, fv[:, R.R_QTY], fv[:, R.R_PRICE], rec[:, R.R_ROW].astype(np.int64), starts, consistent
 
 
 @settings(max_examples=200, deadline=None)
@@ -56,9 +57,9 @@ def test_group_rows_orders_like_a_plain_sort(rows, positions):
     assert len(starts) - 1 == len(set(keys) | set(pos_keys))
     for pos, row in enumerate(rowid):
         if row < n_t:
-            assert kind[pos] == K.KIND_BUY and day_[pos] == row and qty[pos] == row + 1
+            assert kind[pos] == R.KIND_BUY and day_[pos] == row and qty[pos] == row + 1
         else:
-            assert kind[pos] == K.KIND_OPENING and day_[pos] == OPENING_DAY
+            assert kind[pos] == R.KIND_OPENING and day_[pos] == OPENING_DAY
 
 
 def test_a_key_collision_is_detected():
@@ -113,14 +114,14 @@ def test_hash_collisions_fall_back_to_exact_grouping(tmp_path, monkeypatch, long
     gives the same results, whether the ids were hashed from their views or by Polars (ids over 12 bytes)."""
     case = _busy_case(tmp_path, lambda k: k % 5, prefix="INVESTOR-WITH-A-LONG-ID-" if long_ids else "")
     expected = compute_case_dir(case)
-    original_scatter, original_sort = K.scatter_rows, K.sort_partitions
+    original_scatter, original_sort = G.scatter_rows, G.sort_partitions
     seen, sorts = [], []
 
     def colliding_scatter(chunks, d0, s0, mix, pos_key, pos_check, pos_sec, *rest, views=False):
         seen.append(views)
 
         def collide(key, check, n):  # the ids' own verifying hashes, one grouping key for all
-            return np.full(n, 12345, np.uint64), K.view_hashes(key)[1] if views else check
+            return np.full(n, 12345, np.uint64), G.view_hashes(key)[1] if views else check
 
         chunks = [(*collide(c[0], c[1], len(c[6])), *c[2:]) for c in chunks]
         return original_scatter(chunks, d0, s0, mix, *collide(pos_key, pos_check, len(pos_sec)), pos_sec, *rest)
@@ -129,8 +130,8 @@ def test_hash_collisions_fall_back_to_exact_grouping(tmp_path, monkeypatch, long
         sorts.append(1)
         return original_sort(*args)
 
-    monkeypatch.setattr(K, "scatter_rows", colliding_scatter)
-    monkeypatch.setattr(K, "sort_partitions", counted_sort)
+    monkeypatch.setattr(G, "scatter_rows", colliding_scatter)
+    monkeypatch.setattr(G, "sort_partitions", counted_sort)
     assert compute_case_dir(case).equals(expected)
     assert seen == [not long_ids]
     assert len(sorts) == 2  # the hashed grouping, found inconsistent, then the exact one
@@ -171,7 +172,7 @@ def test_many_partitions_order_like_a_plain_sort():
     assert np.array_equal(starts, np.append(np.flatnonzero(np.diff(all_keys[expected], prepend=~all_keys[expected][0])
                                                            != 0), n + n_pos))
     assert np.array_equal(qty[rowid < n], rowid[rowid < n] + 1)
-    assert (kind[rowid >= n] == K.KIND_OPENING).all()
+    assert (kind[rowid >= n] == R.KIND_OPENING).all()
 
 
 def test_a_collision_in_a_large_case_is_detected():
@@ -216,9 +217,9 @@ def test_time_keys_packed_while_scattering_equal_the_keys_packed_first(rows):
     common = (np.ones(n, bool), np.zeros(n, np.int32), day_, np.ones(n), np.ones(n))
     positions = (np.zeros(0, np.uint64), np.zeros(0, np.uint64), np.zeros(0, np.int32), np.zeros(0), *NO_FACTOR)
     empty = (np.zeros(0, np.int32), np.zeros(0, np.int64))
-    given_keys = K.scatter_rows([(key, key.copy(), K.pack_time_keys(day_, tsec, seq, d0, s0), *empty, *common)],
+    given_keys = G.scatter_rows([(key, key.copy(), G.pack_time_keys(day_, tsec, seq, d0, s0), *empty, *common)],
                                 0, 0, False, *positions)
-    packed_here = K.scatter_rows([(key, key.copy(), np.zeros(0, np.uint64), tsec, seq, *common)], d0, s0, False,
+    packed_here = G.scatter_rows([(key, key.copy(), np.zeros(0, np.uint64), tsec, seq, *common)], d0, s0, False,
                                  *positions)
     assert np.array_equal(given_keys[0], packed_here[0])
     assert np.array_equal(given_keys[1], packed_here[1])
@@ -256,8 +257,8 @@ def test_records_are_the_same_however_the_trades_are_chunked(rows, cuts, positio
     positions_in = (pk, pk ^ np.uint64(7), ps, np.ones(len(pk)), *factor)
 
     def grouped(chunks, folded):
-        rec, offsets = K.scatter_rows(chunks, 0, 0, folded, *positions_in)
-        starts, consistent = K.sort_partitions(rec, offsets)
+        rec, offsets = G.scatter_rows(chunks, 0, 0, folded, *positions_in)
+        starts, consistent = G.sort_partitions(rec, offsets)
         assert consistent
         return rec, starts
 
@@ -267,12 +268,12 @@ def test_records_are_the_same_however_the_trades_are_chunked(rows, cuts, positio
     several, starts2 = grouped(chunks, mix)
     assert np.array_equal(one, several) and np.array_equal(starts, starts2)
     if mix:  # folding the security in before the kernel, as keys of (investor, security), groups alike
-        folded_key = id_key ^ (sec.astype(np.uint64) * K.KEY_MIX)
+        folded_key = id_key ^ (sec.astype(np.uint64) * G.KEY_MIX)
         folded_check = (id_key ^ np.uint64(7)) ^ (sec.astype(np.uint64) << np.uint64(48))
         pre = (folded_key, folded_check, *columns[2:])
-        pos_pre = (pk ^ (ps.astype(np.uint64) * K.KEY_MIX), (pk ^ np.uint64(7)) ^ (ps.astype(np.uint64) << np.uint64(48)))
-        rec, offsets = K.scatter_rows([pre], 0, 0, False, *pos_pre, ps, np.ones(len(pk)), *factor)
-        starts3, _ = K.sort_partitions(rec, offsets)
+        pos_pre = (pk ^ (ps.astype(np.uint64) * G.KEY_MIX), (pk ^ np.uint64(7)) ^ (ps.astype(np.uint64) << np.uint64(48)))
+        rec, offsets = G.scatter_rows([pre], 0, 0, False, *pos_pre, ps, np.ones(len(pk)), *factor)
+        starts3, _ = G.sort_partitions(rec, offsets)
         assert np.array_equal(one, rec) and np.array_equal(starts, starts3)
 
 
@@ -289,7 +290,7 @@ def test_plain_pages_stops_numpy_advising_huge_pages():
         multiarray._set_madvise_hugepage(before)
 
 
-_IDS = st.lists(st.text(max_size=7).filter(lambda t: len(t.encode()) <= K.MAX_INLINE), min_size=1, max_size=60)
+_IDS = st.lists(st.text(max_size=7).filter(lambda t: len(t.encode()) <= G.MAX_INLINE), min_size=1, max_size=60)
 
 
 @settings(max_examples=100, deadline=None)
@@ -306,7 +307,7 @@ def test_ids_hashed_from_their_views_depend_on_the_id_only(ids, cut):
     for column in held:
         words = _id_words(column)
         assert words is not None
-        pairs.append(np.concatenate([np.column_stack(K.view_hashes(w)) for w in words]))
+        pairs.append(np.concatenate([np.column_stack(G.view_hashes(w)) for w in words]))
     assert np.array_equal(pairs[0], pairs[1]) and np.array_equal(pairs[0], pairs[2])
     assert len({tuple(p) for p in pairs[0]}) == len(set(ids))
     for i, j in zip(range(len(ids)), range(1, len(ids))):
@@ -315,7 +316,7 @@ def test_ids_hashed_from_their_views_depend_on_the_id_only(ids, cut):
     view_bytes = words.view(np.uint8).reshape(-1, 16)
     for r, text in enumerate(ids):
         view_bytes[r, 4 + len(text.encode()):] = 0xAB  # garbage after the value
-    assert np.array_equal(np.column_stack(K.view_hashes(words)), pairs[0])
+    assert np.array_equal(np.column_stack(G.view_hashes(words)), pairs[0])
 
 
 def test_ids_over_twelve_bytes_or_missing_are_not_hashed_from_views():
@@ -341,7 +342,7 @@ def test_scattering_from_views_equals_scattering_given_their_hashes(ids, held, m
     rest = (np.zeros(0, np.uint64), np.zeros(n, np.int32), np.arange(n, dtype=np.int64), np.arange(n) % 2 == 0, sec,
             np.arange(n, dtype=np.int32), np.ones(n), np.ones(n))
     pos = (np.zeros(len(pos_ids), np.int32), np.ones(len(pos_ids)), np.ones((3, 1)), 0, np.ones(3))
-    from_views = K.scatter_rows([(words, np.zeros(0, np.uint64), *rest)], 0, 0, mix, pos_words, np.zeros(0, np.uint64),
+    from_views = G.scatter_rows([(words, np.zeros(0, np.uint64), *rest)], 0, 0, mix, pos_words, np.zeros(0, np.uint64),
                                 *pos, views=True)
-    given_hashes = K.scatter_rows([(*K.view_hashes(words), *rest)], 0, 0, mix, *K.view_hashes(pos_words), *pos)
+    given_hashes = G.scatter_rows([(*G.view_hashes(words), *rest)], 0, 0, mix, *G.view_hashes(pos_words), *pos)
     assert np.array_equal(from_views[0], given_hashes[0]) and np.array_equal(from_views[1], given_hashes[1])

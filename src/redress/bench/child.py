@@ -63,7 +63,7 @@ def _warm() -> None:
 
 def e2e(case: Path, out: Path) -> dict:
 
-    from redress.engine import kernel as K
+    from redress.engine import walk as W
     from redress.engine.pipeline import cost_code, index_inputs, prepare
     from redress.engine.statements import compute_case_results
     from redress.law.plan import Direction
@@ -86,7 +86,7 @@ def e2e(case: Path, out: Path) -> dict:
     best = float("inf")
     for _ in range(3):
         k0 = time.perf_counter()
-        K.walk_all(prep.starts, prep.rec, day_number(case_cfg.implementation_date), day_number(case_cfg.disclosure_date),
+        W.walk_all(prep.starts, prep.rec, day_number(case_cfg.implementation_date), day_number(case_cfg.disclosure_date),
                    b_days, prices, case_cfg.direction == Direction.DEFLATION, cost_code(plan), table,
                    day0, base_levels, weights, bool(codes), prep.max_len, max(1, min(prep.n_groups, 64)))
         best = min(best, time.perf_counter() - k0)

@@ -20,7 +20,8 @@ from enum import StrEnum
 import numpy as np
 import polars as pl
 
-from redress.engine import kernel as K
+from redress.engine import records as R
+from redress.engine import walk as W
 from redress.engine.pipeline import Prepared, compute, cost_code, index_inputs
 from redress.engine.statements import STATUS_RANK
 from redress.errors import CaseError, Problem
@@ -30,7 +31,7 @@ from redress.law.plan import (ActualCostSells, CostMethod, Direction, Plan, Stat
 from redress.market.base_date import compute_base_dates
 from redress.market.calendar import day_number, from_day_number
 
-CLASS_NAMES = {K.CLASS_PRE: "pre", K.CLASS_ELIGIBLE: "eligible", K.CLASS_POST: "post", -1: ""}
+CLASS_NAMES = {R.CLASS_PRE: "pre", R.CLASS_ELIGIBLE: "eligible", R.CLASS_POST: "post", -1: ""}
 
 
 @dataclass(frozen=True)
@@ -267,13 +268,13 @@ def _explain_group(prep: Prepared, plan: Plan, rows: np.ndarray, sec: str, row: 
     s_code = case.securities.index(sec)
     m = rows.size
     lot_qty, lot_price, lot_class = np.empty(m), np.empty(m), np.empty(m, np.int8)
-    outv = np.zeros(K.N_OUT)
-    idx_out = np.zeros((len(codes), K.N_INDEX_OUT))
+    outv = np.zeros(W.N_OUT)
+    idx_out = np.zeros((len(codes), W.N_INDEX_OUT))
     tr_class, tr_h, tr_c = np.zeros(m, np.int8), np.zeros(m), np.zeros(m)
     ev_sell, ev_lot, ev_qty = np.zeros(2 * m + 2, np.int64), np.zeros(2 * m + 2, np.int64), np.zeros(2 * m + 2)
     deflation = case.direction == Direction.DEFLATION
     i_day, d_day, b_day = day_number(case.implementation_date), day_number(case.disclosure_date), base.base_day
-    _, n_ev = K.walk_group(int(rows[0]), m, prep.rec, prep.rec.view(np.float64), i_day, d_day, b_day, base.base_price,
+    _, n_ev = W.walk_group(int(rows[0]), m, prep.rec, prep.rec.view(np.float64), i_day, d_day, b_day, base.base_price,
                            deflation, cost_code(plan), table, idx_day0,
                            idx_base[s_code] if len(codes) else np.zeros(0), weights, bool(codes),
                            lot_qty, lot_price, lot_class, outv, idx_out, True, tr_class, tr_h, tr_c,
@@ -281,7 +282,7 @@ def _explain_group(prep: Prepared, plan: Plan, rows: np.ndarray, sec: str, row: 
     lots_by_pos: dict[int, int] = {}
     pos_by_lot: dict[int, int] = {}
     for pos in range(m):
-        if prep.kind[rows[pos]] != K.KIND_SELL:
+        if prep.kind[rows[pos]] != R.KIND_SELL:
             pos_by_lot[len(lots_by_pos)] = pos
             lots_by_pos[pos] = len(lots_by_pos)
     consumed: dict[int, list[Consumption]] = {}
@@ -316,7 +317,7 @@ def _trade_line(prep, rows, pos, lots_by_pos, consumed, tr_class, tr_h, tr_c, i_
     else:
         src = prep.tables.positions.row(r - prep.n_trades, named=True)
         given_q, given_p, account, time, seq = float(src["quantity"]), 0.0, src.get("account_id") or "", "", 0
-    if kind == K.KIND_OPENING:
+    if kind == R.KIND_OPENING:
         date, window = "(opening)", "before the first trade"
     else:
         date = from_day_number(d).isoformat()
@@ -369,12 +370,12 @@ def _steps(prep, plan, sec, row, outv, idx_out, codes, weights, trades, idx_base
 
 
 def _inflation_steps(prep, plan, row, outv, trades, art) -> list[Step]:
-    q_sold, q_held = outv[K.O_Q_SOLD], outv[K.O_Q_HELD]
-    avg_buy, avg_sell = outv[K.O_AVG_BUY], outv[K.O_AVG_SELL]
+    q_sold, q_held = outv[W.O_Q_SOLD], outv[W.O_Q_HELD]
+    avg_buy, avg_sell = outv[W.O_AVG_BUY], outv[W.O_AVG_SELL]
     base_price = prep.base[row["security"]].base_price
     steps = [
         Step("eligible shares bought", "shares bought in [I, D), after ex-rights restatement",
-             _q(outv[K.O_ELIGIBLE_BOUGHT]), art("causation")),
+             _q(outv[W.O_ELIGIBLE_BOUGHT]), art("causation")),
         Step("q_sold", "eligible shares consumed (FIFO) by sells dated in [D, B]", _q(q_sold), art("fifo_scope")),
         Step("avg_sell", "quantity-weighted price of those sells", _fmt(avg_sell), art("inflation")),
         Step("q_held", "eligible shares not consumed by any sell dated on or before B", _q(q_held),
@@ -393,7 +394,7 @@ def _inflation_steps(prep, plan, row, outv, trades, art) -> list[Step]:
         label += ", all_window_sells"
         how = ("(eligible buy amounts - proceeds of every sell dated in [I, D)) / (eligible shares bought - shares "
                "those sells sold) (plan.actual_cost_sells = all_window_sells)")
-        if row["status"] == "no_eligible_shares" and outv[K.O_ELIGIBLE_BOUGHT] > 0:
+        if row["status"] == "no_eligible_shares" and outv[W.O_ELIGIBLE_BOUGHT] > 0:
             steps.append(Step(f"avg_buy ({label})", how, "-", art("inflation")))
             steps.append(Step("status", "the sells in [I, D) sold at least as many shares as were bought in it: on "
                               "this net basis nothing bought in the window is left at D", "no_eligible_shares (0)",
@@ -412,7 +413,7 @@ def _inflation_steps(prep, plan, row, outv, trades, art) -> list[Step]:
         loss_sold = (avg_buy - avg_sell) * q_sold
         sold_formula = f"(avg_buy - avg_sell) * q_sold = ({_fmt(avg_buy)} - {_fmt(avg_sell)}) * {_q(q_sold)}"
         held_formula = f"(avg_buy - P_B) * q_held = ({_fmt(avg_buy)} - {_fmt(base_price)}) * {_q(q_held)}"
-    diff = outv[K.O_DIFF_LOSS]
+    diff = outv[W.O_DIFF_LOSS]
     steps += [
         Step("loss on shares sold in [D, B]", sold_formula, _fmt(loss_sold, 2), art("inflation")),
         Step("loss on shares held after B", held_formula, _fmt(diff - loss_sold, 2), art("inflation")),
@@ -423,8 +424,8 @@ def _inflation_steps(prep, plan, row, outv, trades, art) -> list[Step]:
 
 
 def _deflation_steps(plan, row, outv, art, base_price: float) -> list[Step]:
-    q_short, q_bb, q_nbb = outv[K.O_ELIGIBLE_BOUGHT], outv[K.O_Q_SOLD], outv[K.O_Q_HELD]
-    avg_sell, avg_bb = outv[K.O_AVG_SELL], outv[K.O_AVG_BUY]
+    q_short, q_bb, q_nbb = outv[W.O_ELIGIBLE_BOUGHT], outv[W.O_Q_SOLD], outv[W.O_Q_HELD]
+    avg_sell, avg_bb = outv[W.O_AVG_SELL], outv[W.O_AVG_BUY]
     steps = [
         Step("q_short", "max(0, shares sold in [I, D) - shares bought in [I, D))", _q(q_short), art("deflation")),
         Step("avg_sell", "quantity-weighted price of all sells in [I, D)", _fmt(avg_sell), art("deflation")),
@@ -453,9 +454,9 @@ def _move(start: float, end: float, deflation: bool) -> float:
 
 def _index_ratio_text(x: float, s: float) -> tuple[str, float]:
     """Why one index's ratio is what it is (loss-rules.md section 6), and the ratio."""
-    if s <= K.RATIO_EPS:  # the kernel's test: a move this small is no move
+    if s <= W.RATIO_EPS:  # the kernel's test: a move this small is no move
         return "s <= 0, so ratio 0", 0.0
-    if x <= K.RATIO_EPS:
+    if x <= W.RATIO_EPS:
         return "x <= 0, so ratio 0", 0.0
     if x >= s:
         return f"x >= s, so ratio min(1, {_fmt(x, 6)} / {_fmt(s, 6)}) = 1", 1.0
@@ -476,7 +477,7 @@ def _market_model_steps(plan, row, outv, idx_out, codes, weights, idx_base, art,
     holding, the part of the stock's move it explains."""
     from redress.market.market_model import market_model_ratios
 
-    start, end = outv[K.O_STOCK_START], outv[K.O_STOCK_END]
+    start, end = outv[W.O_STOCK_START], outv[W.O_STOCK_END]
     word = "rise" if deflation else "fall"
     levels = idx_out[None, :, :].copy()
     ratio, s, x = market_model_ratios(np.array([start]), np.array([end]), levels, np.array([fit.beta]),
@@ -486,9 +487,9 @@ def _market_model_steps(plan, row, outv, idx_out, codes, weights, idx_base, art,
              f"(base level {_fmt(idx_base[k])}), {word} {_fmt(_move(idx_out[k, 0], idx_out[k, 1], deflation), 6)}"
              for k, code in enumerate(codes)]
     explained = fit.beta * x
-    if s <= K.RATIO_EPS:
+    if s <= W.RATIO_EPS:
         why = "s <= 0, so ratio 0"
-    elif explained <= K.RATIO_EPS:
+    elif explained <= W.RATIO_EPS:
         why = "beta * x <= 0, so ratio 0"
     elif explained >= s:
         why = f"beta * x >= s, so ratio min(1, {_fmt(explained, 6)} / {_fmt(s, 6)}) = 1"
@@ -512,7 +513,7 @@ def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, defl
                    fit=None) -> list[Step]:
     steps = []
     sr = plan.systemic_risk
-    diff = outv[K.O_DIFF_LOSS]
+    diff = outv[W.O_DIFF_LOSS]
     if sr.method == SystemicMethod.NONE:
         steps.append(Step("systemic-risk deduction", "method none", "0.00", art("systemic_risk")))
     elif sr.method == SystemicMethod.UNIFORM_RATIO:
@@ -521,7 +522,7 @@ def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, defl
     elif sr.method == SystemicMethod.MARKET_MODEL:
         steps += _market_model_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, deflation, fit)
     else:
-        start, end = outv[K.O_STOCK_START], outv[K.O_STOCK_END]
+        start, end = outv[W.O_STOCK_START], outv[W.O_STOCK_END]
         s = _move(start, end, deflation)
         word = "rise" if deflation else "fall"
         parts, terms = [], []
@@ -535,7 +536,7 @@ def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, defl
                           f"s = {_fmt(s, 6)}", f"{_fmt(start)} -> {_fmt(end)}", art("systemic_risk")))
         steps.append(Step("index moves", "; ".join(parts), "", art("systemic_risk")))
         steps.append(Step("relative ratio", "sum(w_k * min(1, x_k / s)), 0 where s <= 0 or x_k <= 0 = "
-                          + " + ".join(terms), _fmt(outv[K.O_RATIO], 6), art("systemic_risk")))
+                          + " + ".join(terms), _fmt(outv[W.O_RATIO], 6), art("systemic_risk")))
         steps.append(_deduction_step(sr, row, art))
     steps.append(Step("net loss", "difference loss - deduction", f"{row['net_loss']:,.2f}", art("systemic_risk")))
     status = row["status"]
@@ -552,8 +553,8 @@ def _closing_steps(plan, row, outv, idx_out, codes, weights, idx_base, art, defl
                           + ("the sells in [I, D)" if deflation else "the eligible buys")
                           + ") to the quantity-weighted mean closing date ("
                           + ("each buy-back date" if deflation else "each [D, B] sell date")
-                          + f", and B for {held})", f"{outv[K.O_DAYS]:.4f}", art("interest")))
-        steps.append(Step("interest", f"net loss * {plan.interest_rate:g} * {outv[K.O_DAYS]:.4f} days / 365",
+                          + f", and B for {held})", f"{outv[W.O_DAYS]:.4f}", art("interest")))
+        steps.append(Step("interest", f"net loss * {plan.interest_rate:g} * {outv[W.O_DAYS]:.4f} days / 365",
                           f"{row['interest']:,.2f}", art("interest")))
     else:
         steps.append(Step("interest", "not claimed under this plan", "0.00", art("interest")))

@@ -34,12 +34,12 @@ import pyarrow.parquet as pq
 
 from redress.engine.pipeline import (MONEY_COLUMNS, PRICE_COLUMNS, QUANTITY_COLUMNS, STATEMENT_COLUMN, _fixed,
                                      _quantity, output_columns, prepare, text_columns)
-from redress.engine.rounding import PRICE_UNITS
 from redress.engine.statements import compute_case_results, security_order
 from redress.engine.summary import BANDS, STATUS_LABELS, Summary
 from redress.errors import CaseError, Problem
 from redress.exports import safe_text_expr
 from redress.law.plan import load_case
+from redress.rounding import PRICE_UNITS
 from redress.trades.tables import TABLE_COLUMNS, csv_names, first_line, table_path
 
 LINE = "__line"

@@ -18,15 +18,18 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from redress.engine import kernel as K
-from redress.engine.rounding import PRICE_UNITS, rounded
+from redress.engine import finish as F
+from redress.engine import grouping as G
+from redress.engine import records as R
+from redress.engine import walk as W
 from redress.errors import CaseError, Problem
 from redress.exports import safe_text_expr
 from redress.law.plan import (ActualCostSells, CaseConfig, CostMethod, Direction, Plan, Statement, SystemicMethod,
                               load_case)
 from redress.market.base_date import BaseDate, ExRights, compute_base_dates, ex_rights_by_security
-from redress.market.market_model import MarketFit, fit_market_models, market_model_ratios
 from redress.market.calendar import day_number
+from redress.market.market_model import MarketFit, fit_market_models, market_model_ratios
+from redress.rounding import PRICE_UNITS, rounded
 from redress.trades.tables import CaseTables, read_case_tables, string_views
 
 OUTPUT_COLUMNS = [
@@ -42,15 +45,15 @@ QUANTITY_COLUMNS = ["eligible_bought", "q_sold", "q_held"]
 TEXT_COLUMNS = ["investor_id", "security"]   # as the input files gave them: made safe for spreadsheets in CSV
 STATUSES = ["excluded", "no_eligible_shares", "no_loss", "below_minimum", "eligible"]
 FLAG_TEXTS = ["", "oversold", "base_date_truncated", "oversold;base_date_truncated"]  # oversold + 2 * truncated
-COST_CODES = {CostMethod.MOVING_AVERAGE: K.COST_MOVING, CostMethod.WEIGHTED_AVERAGE: K.COST_WEIGHTED,
-              CostMethod.ACTUAL_COST: K.COST_ACTUAL, CostMethod.FIFO: K.COST_FIFO}
+COST_CODES = {CostMethod.MOVING_AVERAGE: W.COST_MOVING, CostMethod.WEIGHTED_AVERAGE: W.COST_WEIGHTED,
+              CostMethod.ACTUAL_COST: W.COST_ACTUAL, CostMethod.FIFO: W.COST_FIFO}
 OPENING_DAY = np.iinfo(np.int32).min + 1
 
 
 def cost_code(plan: Plan) -> int:
     """The walk's code for the plan's cost method (with its ``actual_cost_sells`` choice)."""
     if plan.cost_method == CostMethod.ACTUAL_COST and plan.actual_cost_sells == ActualCostSells.ALL_WINDOW_SELLS:
-        return K.COST_ACTUAL_ALL
+        return W.COST_ACTUAL_ALL
     return COST_CODES[plan.cost_method]
 
 Progress = Callable[[str], None]
@@ -70,7 +73,7 @@ class Prepared:
     ex_rights: dict[str, ExRights]
     base: dict[str, BaseDate]
     n_trades: int
-    rec: np.ndarray  # the engine's records (kernel.R_*), grouped and in time order within each group
+    rec: np.ndarray  # the engine's records (``engine.records``), grouped and in time order within each group
     starts: np.ndarray  # records starts[g]:starts[g+1] hold group g (one investor, one security)
     max_len: int
     last_trade_day: int  # the latest trade date, as a day number (OPENING_DAY when there are no trades)
@@ -86,32 +89,32 @@ class Prepared:
     # The fields of the records, as arrays (for explanations and other small uses).
     @property
     def kind(self) -> np.ndarray:
-        return K.unpack_meta(self.rec[:, K.R_META])[0]
+        return R.unpack_meta(self.rec[:, R.R_META])[0]
 
     @property
     def sec(self) -> np.ndarray:
-        return K.unpack_meta(self.rec[:, K.R_META])[1]
+        return R.unpack_meta(self.rec[:, R.R_META])[1]
 
     @property
     def day(self) -> np.ndarray:
-        return K.unpack_meta(self.rec[:, K.R_META])[2]
+        return R.unpack_meta(self.rec[:, R.R_META])[2]
 
     @property
     def qty(self) -> np.ndarray:
-        return self.rec[:, K.R_QTY].view(np.float64)
+        return self.rec[:, R.R_QTY].view(np.float64)
 
     @property
     def price(self) -> np.ndarray:
-        return self.rec[:, K.R_PRICE].view(np.float64)
+        return self.rec[:, R.R_PRICE].view(np.float64)
 
     @property
     def rowid(self) -> np.ndarray:
         """Original row of each record: trades first, then opening positions."""
-        return self.rec[:, K.R_ROW].astype(np.int64)
+        return self.rec[:, R.R_ROW].astype(np.int64)
 
     def group_sec(self, positions: np.ndarray) -> np.ndarray:
         """Security code of the records at some positions."""
-        return K.unpack_meta(self.rec[positions, K.R_META])[1]
+        return R.unpack_meta(self.rec[positions, R.R_META])[1]
 
     def base_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Base day, base price and truncation flag per security code (zeros for a security set aside)."""
@@ -137,10 +140,10 @@ class Prepared:
 
     def subset(self, rows: np.ndarray) -> Prepared:
         """The same case restricted to some original rows (for explaining one investor)."""
-        positions = np.nonzero(np.isin(self.rec[:, K.R_ROW], rows.astype(np.uint64)))[0]
+        positions = np.nonzero(np.isin(self.rec[:, R.R_ROW], rows.astype(np.uint64)))[0]
         positions = positions[np.argsort(self.group_sec(positions), kind="stable")]
         rec = np.ascontiguousarray(self.rec[positions])
-        starts = K.group_starts(self.group_sec(positions).astype(np.int64))
+        starts = G.group_starts(self.group_sec(positions).astype(np.int64))
         return dataclasses.replace(self, rec=rec, starts=starts,
                                    max_len=int(np.max(np.diff(starts))) if len(starts) > 1 else 1, timings={})
 
@@ -247,7 +250,7 @@ def _factors(case: CaseConfig, ex: dict[str, ExRights], span: tuple[int, int] | 
 
 @dataclass
 class _Columns:
-    """The trades and positions as the grouping kernel takes them (``kernel.scatter_rows``); ``release`` lets
+    """The trades and positions as the grouping kernel takes them (``grouping.scatter_rows``); ``release`` lets
     them go."""
 
     chunks: list | None  # per chunk of the trades: key, check, tkey, tsec, seq, is_buy, sec, day, quantity, price
@@ -297,13 +300,13 @@ def _trade_columns(case: CaseConfig, tables: CaseTables, ex: dict[str, ExRights]
 def _id_words(ids: pl.Series) -> list[np.ndarray] | None:
     """Each chunk's ids as their Arrow string views, two 64-bit words per row, without copying; None unless every
     id is held inline there (a text column of string views, no nulls, no id longer than 12 bytes), as
-    ``kernel.scatter_rows`` hashes them from their views."""
+    ``grouping.scatter_rows`` hashes them from their views."""
     parts = string_views(ids) if ids.null_count() == 0 else None
     if parts is None:
         return None
     words = [_frozen(views[4 * offset:4 * (offset + n)].view(np.uint64))
              for _, (views, _, _, offset, n) in parts]
-    if any(w.size and K.max_view_length(w) > K.MAX_INLINE for w in words):
+    if any(w.size and G.max_view_length(w) > G.MAX_INLINE for w in words):
         return None
     return words
 
@@ -345,7 +348,7 @@ def time_keys(trades: pl.DataFrame) -> np.ndarray:
     if parts is None:
         return keys
     day, tsec, seq, d0, s0 = parts
-    return K.pack_time_keys(day.to_numpy(), tsec.to_numpy(), seq.to_numpy(), d0, s0)
+    return G.pack_time_keys(day.to_numpy(), tsec.to_numpy(), seq.to_numpy(), d0, s0)
 
 
 TimeParts = tuple[pl.Series, pl.Series, pl.Series, int, int]  # day, seconds, seq (Int32, Int32, Int64), first day, smallest seq
@@ -386,21 +389,21 @@ def _group(case: CaseConfig, tables: CaseTables, c: _Columns):
     """
     ids_t, ids_p = tables.trades["investor_id"], tables.positions["investor_id"]
     n_sec = len(case.securities)
-    rec, offsets = K.scatter_rows(c.chunks, c.d0, c.s0, c.mix, *c.positions, *c.factor, views=c.views)
+    rec, offsets = G.scatter_rows(c.chunks, c.d0, c.s0, c.mix, *c.positions, *c.factor, views=c.views)
     c.release()
-    starts, consistent = K.sort_partitions(rec, offsets)
+    starts, consistent = G.sort_partitions(rec, offsets)
     if not consistent:
         ranks = pl.concat([ids_t, ids_p]).rank("dense").cast(pl.UInt64).to_numpy()
-        rows = rec[:, K.R_ROW].astype(np.int64)
-        sec = K.unpack_meta(rec[:, K.R_META])[1].astype(np.uint64)
+        rows = rec[:, R.R_ROW].astype(np.int64)
+        sec = R.unpack_meta(rec[:, R.R_META])[1].astype(np.uint64)
         exact = ranks[rows] * np.uint64(n_sec) + sec
-        rec[:, K.R_KEY] = exact * K.KEY_MIX  # an odd multiplier is a bijection that spreads ranks over the top bits
-        rec[:, K.R_CHECK] = exact
+        rec[:, R.R_KEY] = exact * G.KEY_MIX  # an odd multiplier is a bijection that spreads ranks over the top bits
+        rec[:, R.R_CHECK] = exact
         shift = np.uint64(64 - (len(offsets) - 2).bit_length())
-        part = rec[:, K.R_KEY] >> shift
+        part = rec[:, R.R_KEY] >> shift
         order = np.argsort(part, kind="stable")
         rec, offsets = rec[order], np.searchsorted(part[order], np.arange(len(offsets), dtype=np.uint64))
-        starts, consistent = K.sort_partitions(rec, offsets.astype(np.int64))
+        starts, consistent = G.sort_partitions(rec, offsets.astype(np.int64))
         assert consistent
     return rec, starts
 
@@ -467,7 +470,7 @@ def compute(prep: Prepared, plan: Plan | None = None, *, progress: Progress = _q
     use_index = bool(codes)
     progress("walking every investor's trades")
     with _timed(timings, "kernel"):
-        out, levels, oversold = K.walk_all(
+        out, levels, oversold = W.walk_all(
             prep.starts, prep.rec,
             day_number(case.implementation_date), day_number(case.disclosure_date), b_days, base_prices,
             case.direction == Direction.DEFLATION, cost_code(plan), table, idx_day0,
@@ -476,13 +479,13 @@ def compute(prep: Prepared, plan: Plan | None = None, *, progress: Progress = _q
         betas = np.array([f.beta if f else 0.0 for f in
                           (market_fits(prep, plan).get(sec) for sec in case.securities)])
         group_sec = prep.group_sec(prep.starts[:-1]).astype(np.int64)
-        out[:, K.O_RATIO] = market_model_ratios(out[:, K.O_STOCK_START], out[:, K.O_STOCK_END], levels,
+        out[:, W.O_RATIO] = market_model_ratios(out[:, W.O_STOCK_START], out[:, W.O_STOCK_END], levels,
                                                 betas[group_sec], weights, case.direction == Direction.DEFLATION)[0]
     if plan.systemic_risk.uses_index and plan.systemic_risk.deducted_share != 1.0:
-        out[:, K.O_RATIO] *= plan.systemic_risk.deducted_share
+        out[:, W.O_RATIO] *= plan.systemic_risk.deducted_share
     progress("applying the formulas")
     with _timed(timings, "formulas"):
-        result = _formulas(prep, plan, out, oversold, prep.rec[prep.starts[:-1], K.R_ROW].astype(np.int64), codes,
+        result = _formulas(prep, plan, out, oversold, prep.rec[prep.starts[:-1], R.R_ROW].astype(np.int64), codes,
                            levels)
     return Result(result[0], result[1], plan, {**prep.timings, **timings})
 
@@ -510,14 +513,14 @@ def _formulas(prep: Prepared, plan: Plan, out: np.ndarray, oversold: np.ndarray,
     excluded = ids.is_in(prep.tables.exclusions["investor_id"].implode()).to_numpy() if prep.tables.exclusions.height \
         else np.zeros(len(ids), dtype=bool)
     _, base_prices, truncated_by_sec = prep.base_arrays()
-    values, sec, status, flag_code, paid_fen, missing = K.finish_rows(
+    values, sec, status, flag_code, paid_fen, missing = F.finish_rows(
         out, order, oversold, group_sec, excluded, rounded(base_prices, PRICE_UNITS), truncated_by_sec, mode,
         float(plan.systemic_risk.ratio or 0.0) if mode == 1 else 0.0, float(plan.commission_rate),
         float(plan.stamp_duty_rate), bool(plan.interest), float(plan.interest_rate if plan.interest else 0.0),
         plan.minimum_payment * 100 - 1e-9)
     if mode == 2 and missing.any():
         _missing_index(prep, codes, levels[order], missing, method.value)
-    for j in (K.F_ELIGIBLE_BOUGHT, K.F_Q_SOLD, K.F_Q_HELD):  # float noise of ex-rights restatement dropped
+    for j in (F.F_ELIGIBLE_BOUGHT, F.F_Q_SOLD, F.F_Q_HELD):  # float noise of ex-rights restatement dropped
         np.round(values[j], 6, out=values[j])
         values[j] += 0.0  # no -0.0
     cols: dict[str, object] = {

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from redress.engine.rounding import PRICE_UNITS, half_up_units
 from redress.errors import CaseError, Problem
 from redress.law.plan import CaseConfig, DayOne, Rules, TurnoverDenominator
+from redress.rounding import PRICE_UNITS, half_up_units
 
 TURNOVER_TOLERANCE = 1e-12  # cumulative turnover is a sum of ratios; 1 - 1e-12 counts as 100%
 

@@ -41,7 +41,7 @@ class SessionTable:
 
     def is_closed(self, days: np.ndarray) -> np.ndarray:
         """True where a day is inside the coverage and the exchange was closed."""
-        from redress.engine.kernel import closed_days
+        from redress.market.closed_days import closed_days
 
         return closed_days(days, self.first_day, self.open_mask)
 

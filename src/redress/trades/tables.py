@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from redress.engine import kernel as K
+from redress.trades import parsers as P
 from redress.errors import CaseError, Problem
 from redress.law.plan import CaseConfig
 from redress.market.calendar import exchange_of, sessions
@@ -265,7 +265,7 @@ def _parse_times(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     if series.dtype == pl.Time:
         secs = (series.cast(pl.Int64) // 1_000_000_000).fill_null(-1).to_numpy().astype(np.int32)
         return secs, np.zeros(len(series), dtype=bool)
-    read = _from_views(series, K.times_from_views, (np.int32, np.bool_, np.bool_))
+    read = _from_views(series, P.times_from_views, (np.int32, np.bool_, np.bool_))
     if read is None:
         return _times_by_words(series)
     secs, bad, odd = read
@@ -282,7 +282,7 @@ def _times_by_words(series: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     parts = pl.DataFrame([texts.alias("t")]).select(
         words.fill_null(0).alias("w"), words.is_null().alias("missing"),
         (words.is_null() & (text.str.len_bytes() > 0)).fill_null(False).alias("odd"))
-    secs, bad = K.parse_hms_words(parts["w"].to_numpy(), parts["missing"].to_numpy())
+    secs, bad = P.parse_hms_words(parts["w"].to_numpy(), parts["missing"].to_numpy())
     odd = parts["odd"]
     if odd.any():
         for i in np.flatnonzero(odd.to_numpy()):
@@ -322,7 +322,7 @@ def _from_views(series: pl.Series, kernel, dtypes: tuple) -> tuple[np.ndarray, .
 
 def _parse_sides(series: pl.Series) -> tuple[np.ndarray, np.ndarray] | None:
     """is_buy and the bad-side mask of a text column held as string views (None otherwise: use the expressions)."""
-    return _from_views(series, K.sides_from_views, (np.bool_, np.bool_))  # type: ignore[return-value]
+    return _from_views(series, P.sides_from_views, (np.bool_, np.bool_))  # type: ignore[return-value]
 
 
 def _chunked_like(values: pl.Series, like: pl.Series) -> pl.Series:
@@ -509,7 +509,7 @@ def security_codes(series: pl.Series, securities: list[str] | tuple[str, ...]) -
         for k, b in enumerate(known):
             words[k, 0] = len(b)
             words[k, 1:] = np.frombuffer(b.ljust(12, b"\0"), dtype=np.uint32)
-        read = _from_views(series, lambda *a: K.codes_from_views(words, *a), (np.int32,))
+        read = _from_views(series, lambda *a: P.codes_from_views(words, *a), (np.int32,))
         if read is not None:
             return read[0]
     text = series.cast(pl.String)
