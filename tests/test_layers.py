@@ -3,7 +3,8 @@
 The layers, from the bottom (docs/engine.md and docs/decisions.md describe them):
 
 0. errors and the one rounding rule;
-1. shared basics with no knowledge of cases (ids, languages, safe exports) and the law as data;
+1. shared basics with no knowledge of cases (yuan and fen, ids, languages, safe exports) and the law as
+   data;
 2. market data (calendars, base dates, market model) and password rules;
 3. the trades tables;
 4. the loss engine, and the ledger;
@@ -29,7 +30,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "redress"
 
 LAYERS = {
     "errors": 0, "rounding": 0,
-    "ids": 1, "i18n": 1, "exports": 1, "law": 1,
+    "money": 1, "ids": 1, "i18n": 1, "exports": 1, "law": 1,
     "market": 2, "passwords": 2,
     "trades": 3,
     "engine": 4, "ledger": 4,
@@ -47,10 +48,6 @@ LAYERS = {
 KNOWN = {
     ("redress.admin.access", "redress.web.security"),
     ("redress.admin.access", "redress.web"),
-    ("redress.store.audit", "redress.admin.errors"),
-    ("redress.store.audit", "redress.admin.money"),
-    ("redress.store.audit_keys", "redress.admin.errors"),
-    ("redress.store.audit_replay", "redress.admin.money"),
 }
 
 

@@ -127,7 +127,7 @@ def protection_fund(console: Console, out_dir: Path, url: str) -> dict:
     from rich.table import Table
 
     from redress.admin.ipf.demo import run_protection_fund
-    from redress.admin.money import yuan
+    from redress.money import yuan
     from redress.admin.simulate import APPROVER, OPERATOR
     from redress.store.db import make_engine
 
@@ -184,7 +184,7 @@ def after_payout(console: Console, res: dict, case_id: str) -> None:
     """The hearing on the plan, the payers' recourse and the fair fund, as the case database records them."""
     from rich.table import Table
 
-    from redress.admin.money import yuan
+    from redress.money import yuan
 
     console.rule("Hearing, recourse and fair fund / 听证、追偿与公平基金")
     h = res["hearing"]

@@ -1,4 +1,4 @@
-"""Errors that point back to their source: file, line and reason."""
+"""Errors that point back to their source (file, line and reason), and the refusals of the services."""
 
 from __future__ import annotations
 
@@ -35,3 +35,36 @@ class CaseError(Exception):
         if self.hint:
             lines.append(self.hint)
         return "\n".join(lines)
+
+
+# Errors of the services (case administration and the store), each with the HTTP status the API answers with.
+
+class AdminError(ValueError):
+    """The operation was refused; nothing was changed."""
+
+    status_code = 409
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+class NotFound(AdminError):
+    status_code = 404
+
+
+class Forbidden(AdminError):
+    status_code = 403
+
+
+class BadInput(AdminError):
+    """An input file or value is malformed.  ``problems`` name file, line and reason."""
+
+    status_code = 422
+
+    def __init__(self, message: str, problems: list[str] | None = None, *, hint: str | None = None):
+        self.problems = list(problems or [])
+        full = message if not self.problems else message + "\n" + "\n".join(f"  {p}" for p in self.problems[:50])
+        if len(self.problems) > 50:
+            full += f"\n  ... and {len(self.problems) - 50} more"
+        super().__init__(full, hint=hint)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from redress.admin.money import (MAX_AMOUNT_FEN, MAX_BALANCE_FEN, MAX_TURNOVER_FEN, check_fen, over_limits,
+from redress.money import (MAX_AMOUNT_FEN, MAX_BALANCE_FEN, MAX_TURNOVER_FEN, check_fen, over_limits,
                                   parse_yuan, yuan)
 
 

@@ -11,7 +11,8 @@ import datetime as dt
 import pytest
 
 from inputs_support import CASE_ID, draft, opened, write_results  # noqa: F401
-from redress.admin import approvals, cases, fund, money
+from redress import money
+from redress.admin import approvals, cases, fund
 from redress.admin.errors import BadInput
 from redress.store.db import fresh_sqlite, make_engine, migrate, unit_of_work
 

@@ -18,7 +18,7 @@ import pytest
 from inputs_support import (CASE_ID, FORMULA, HOSTILE, LEGAL_A, Cli, assert_no_formula,  # noqa: F401
                             csv_cells, evaluated, opened, xlsx_cells)
 from redress import exports
-from redress.admin.money import yuan
+from redress.money import yuan
 
 NUMBERS = ["-12.50", "12.50", "0", "-1,234.50", "7760.08", "-0.01"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from redress.admin.money import yuan
+from redress.money import yuan
 
 PASSWORD = "e2e-Passw0rd!"
 

@@ -11,7 +11,7 @@ from fractions import Fraction
 from sqlalchemy import func, select
 from websupport import DEADLINE, Web, paid_and_closed
 
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.store.models import LedgerEntry
 
 HTML = {"accept": "text/html,application/xhtml+xml"}

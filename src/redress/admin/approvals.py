@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from redress.admin import claims, fairfunds, fund, payments
 from redress.admin.cases import ApprovalAction, get_case, require_user
 from redress.admin.errors import AdminError, BadInput, Forbidden, NotFound
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.store import audit
 from redress.store.models import Approval
 

@@ -21,7 +21,7 @@ from redress.admin.cases import (ApprovalAction, DateKind, check_date, get_case,
 from redress.admin.errors import AdminError, BadInput, NotFound, valid_id
 from redress.admin.fund import (PAYABLE, balances, file_date, free_fen, imported, post, read_new_csv,
                                 remember_import)
-from redress.admin.money import MAX_AMOUNT_FEN, MAX_BALANCE_FEN, yuan
+from redress.money import MAX_AMOUNT_FEN, MAX_BALANCE_FEN, yuan
 from redress.claims.lifecycle import DECIDING, CaseState, ClaimStatus
 from redress.ids import IdKind
 from redress.ids import problem as id_problem

@@ -1,40 +1,13 @@
-"""Domain errors of case administration, each with the HTTP status the API answers with."""
+"""Domain errors of case administration (``redress.errors`` defines them, so that the store can raise them too),
+and the checks services run where a value enters the database."""
 
 from __future__ import annotations
 
-from redress.admin.money import check_fen
+from redress.errors import AdminError, BadInput, Forbidden, NotFound
 from redress.ids import BadId, IdKind, check
+from redress.money import check_fen
 
-
-class AdminError(ValueError):
-    """The operation was refused; nothing was changed."""
-
-    status_code = 409
-
-    def __init__(self, message: str, *, hint: str | None = None):
-        super().__init__(message)
-        self.hint = hint
-
-
-class NotFound(AdminError):
-    status_code = 404
-
-
-class Forbidden(AdminError):
-    status_code = 403
-
-
-class BadInput(AdminError):
-    """An input file or value is malformed.  ``problems`` name file, line and reason."""
-
-    status_code = 422
-
-    def __init__(self, message: str, problems: list[str] | None = None, *, hint: str | None = None):
-        self.problems = list(problems or [])
-        full = message if not self.problems else message + "\n" + "\n".join(f"  {p}" for p in self.problems[:50])
-        if len(self.problems) > 50:
-            full += f"\n  ... and {len(self.problems) - 50} more"
-        super().__init__(full, hint=hint)
+__all__ = ["AdminError", "BadInput", "Forbidden", "NotFound", "valid_fen", "valid_id"]
 
 
 def valid_id(kind: IdKind, value: object) -> str:

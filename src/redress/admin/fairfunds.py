@@ -36,7 +36,7 @@ from redress.admin.cases import (ApprovalAction, check_date, get_case, payload, 
                                  require_user)
 from redress.admin.errors import AdminError, BadInput, NotFound, valid_fen
 from redress.admin.fund import imported, read_new_csv, remember_import
-from redress.admin.money import MAX_BALANCE_FEN, check_fen, yuan
+from redress.money import MAX_BALANCE_FEN, check_fen, yuan
 from redress.admin.payments import (RESULT_COLUMNS, ImportReport, check_results, mark_pending, settle_batches,
                                     write_instructions)
 from redress.claims.lifecycle import CaseState

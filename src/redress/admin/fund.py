@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from redress.admin.cases import (ApprovalAction, check_date, get_case, iso_date, parse_date, payload,
                                  request_approval, require_state, require_user, transition)
 from redress.admin.errors import AdminError, BadInput, NotFound
-from redress.admin.money import MAX_AMOUNT_FEN, over_limits, parse_yuan, yuan
+from redress.money import MAX_AMOUNT_FEN, over_limits, parse_yuan, yuan
 from redress.claims.lifecycle import FUND_OPEN, CaseState
 from redress.ledger.core import (AccountKind, Entry, FundStatement, Posting, TrialBalance, account, lowest_balance,
                                  fund_statement, reversal, transfer, trial_balance)

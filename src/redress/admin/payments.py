@@ -24,7 +24,7 @@ from redress.admin.cases import (ApprovalAction, check_date, get_case, payers, p
 from redress.admin.errors import AdminError, BadInput, NotFound
 from redress.admin.fund import (IN_TRANSIT, PAYABLE, TRUST_CASH, balances, file_date, imported, post, read_new_csv,
                                 remember_import)
-from redress.admin.money import parse_yuan, yuan
+from redress.money import parse_yuan, yuan
 from redress.claims.lifecycle import CaseState, ClaimStatus
 from redress.ledger.allocation import allocate
 from redress.ledger.core import AccountKind, Entry, Posting, account, fund_statement, transfer

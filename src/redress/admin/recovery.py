@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from redress.admin.cases import check_date, get_case, payers, require_state, require_user
 from redress.admin.errors import AdminError, BadInput, NotFound, valid_id
 from redress.admin.fund import balances, entries, post, statement
-from redress.admin.money import MAX_AMOUNT_FEN, yuan
+from redress.money import MAX_AMOUNT_FEN, yuan
 from redress.claims.lifecycle import CaseState
 from redress.ids import IdKind
 from redress.ledger.allocation import allocate

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select
 
 from redress import exports
 from redress.admin import after, approvals, cases, claims, fairfunds, fund, payments
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.store import audit
 from redress.store.db import fresh_sqlite, make_engine, migrate, unit_of_work
 from redress.store.models import Claim

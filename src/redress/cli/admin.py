@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from redress.admin.errors import AdminError
-from redress.admin.money import parse_yuan, yuan
+from redress.money import parse_yuan, yuan
 from redress.errors import CaseError
 
 out = Console()
@@ -348,7 +348,7 @@ def fund_reverse(case_id: CaseId, key: Annotated[str, typer.Argument(help="Key o
     """Propose correcting a contribution, interest or fee entry with a reversing entry; a second person
     approves it / 冲正（须复核）。"""
     from redress.admin import fund
-    from redress.admin.money import yuan
+    from redress.money import yuan
 
     with session(db) as s:
         ap = fund.propose_reversal(s, actor, case_id, key, _date(on), reason)

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from redress.admin.claims import Participation
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.claims.lifecycle import ClaimStatus
 from redress.ledger.core import FundStatement, TrialBalance
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.cli.admin import Actor, Db, _date, _fen, out, session
 
 fairfund_case_app = typer.Typer(name="fairfund-case", help="The fair fund of an administered case / 案件公平基金",

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.cli.admin import Actor, Db, _fen, out, session, protection_date as _date
 from redress.cli.ipf_firm_cli import firm_app
 from redress.cli.ipf_invest_cli import invest_app, report_app

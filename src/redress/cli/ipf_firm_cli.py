@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.cli.admin import Actor, Db, _fen, out, session, protection_date as _date
 
 firm_app = typer.Typer(name="firm", help="Paying the clients and creditors of failed firms / 风险处置偿付",

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.cli.admin import Actor, Db, _fen, err, out, session, protection_date as _date
 
 invest_app = typer.Typer(name="invest", help="Investments, checked against Art. 20 / 资金运用", no_args_is_help=True)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.cli.admin import Actor, Db, _fen, err, out, session, protection_date as _date
 
 company_app = typer.Typer(name="company", help="Securities companies and their ratings / 证券公司与分类评级",

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.cli.admin import Actor, Db, _date, _fen, out, session
 
 recovery_app = typer.Typer(name="recovery", help="Recourse against the liable parties of a case / 追偿管理",

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from redress.admin.money import parse_yuan, yuan
+from redress.money import parse_yuan, yuan
 from redress.cli import admin as admin_cli
 from redress.ids import BadId, IdKind, check
 

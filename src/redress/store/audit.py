@@ -26,8 +26,8 @@ from typing import Any
 from sqlalchemy import URL, func, select
 from sqlalchemy.orm import Session
 
-from redress.admin.errors import AdminError, BadInput
-from redress.admin.money import yuan
+from redress.errors import AdminError, BadInput
+from redress.money import yuan
 from redress.store.audit_keys import (KEY_FILE_ENV, AuditKey, AuditKeyMissing, Keyring, add_key, fingerprint,
                                       key_file, load, signature_holds)
 from redress.store.audit_replay import ClaimsReplay, LedgerRecord, LedgerReplay, claim_figures

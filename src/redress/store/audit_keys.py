@@ -28,7 +28,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
 
-from redress.admin.errors import AdminError
+from redress.errors import AdminError
 
 KEY_FILE_ENV = "REDRESS_AUDIT_KEY_FILE"
 FORMAT = "redress-audit-keys/1"

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from redress.admin.money import yuan
+from redress.money import yuan
 
 CLAIM_FIELDS = ("status", "offered_fen", "awarded_fen", "interest_fen", "paid_fen")
 OPEN = ("offered", "lapsed")           # a decision changes a claim only while it is open

@@ -21,7 +21,7 @@ from redress import i18n
 from redress.admin import cases, claims, fund, payments
 from redress.admin import hearings as hearings_admin
 from redress.admin.errors import AdminError, BadInput
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.claims.lifecycle import CaseState
 from redress.store import audit
 from redress.store.models import AuditEvent, Case

@@ -7,7 +7,7 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from redress.admin.money import MAX_AMOUNT_FEN
+from redress.money import MAX_AMOUNT_FEN
 
 T = TypeVar("T")
 

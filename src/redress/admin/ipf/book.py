@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from redress.admin.cases import DateKind, check_date
 from redress.admin.errors import AdminError, BadInput
-from redress.admin.money import over_limits, yuan
+from redress.money import over_limits, yuan
 from redress.ledger.core import LedgerError, Posting, lowest_balance, trial_balance
 from redress.protection.book import FundEntry, ProtectionAccount, ProtectionStatement, pa, statement, transfer
 from redress.store import audit
@@ -69,7 +69,7 @@ def _lowest_bank(session: Session, booked_on: dt.date, change_fen: int) -> tuple
 def _within_limits(session: Session, entry: FundEntry) -> None:
     """Refuse an entry dated outside the dates allowed (from the first day of exchange trading to five years
     ahead: scheduled maturities are booked ahead) or one that would take an account or the books beyond the
-    limits of ``redress.admin.money``."""
+    limits of ``redress.money``."""
     check_date(entry.booked_on, f"entry {entry.key}: booked on", DateKind.PLAN)
     rows = session.execute(select(ProtectionPosting.account, func.sum(ProtectionPosting.amount_fen),
                                   func.sum(func.abs(ProtectionPosting.amount_fen)))

@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from redress.admin.ipf import board, book, firms, investments, levies, reports
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.admin.simulate import _write_csv as _csv
 from redress.store.db import unit_of_work
 

@@ -32,7 +32,7 @@ from redress.admin.cases import require_user
 from redress.admin.errors import AdminError, BadInput, Forbidden, NotFound, valid_id
 from redress.admin.fund import read_new_csv
 from redress.admin.ipf import board, book
-from redress.admin.money import parse_yuan, yuan
+from redress.money import parse_yuan, yuan
 from redress.admin.payments import (RESULT_COLUMNS, ImportReport, check_results, mark_pending, settle_batches,
                                     write_instructions)
 from redress.ledger.core import Posting

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from redress.admin.cases import require_user
 from redress.admin.errors import AdminError, BadInput, NotFound, valid_id
 from redress.admin.ipf import board, book
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.ids import IdKind
 from redress.ledger.core import LedgerError, Posting
 from redress.protection.book import FundEntry, ProtectionAccount, pa, transfer

@@ -29,7 +29,7 @@ from redress.admin.cases import require_user
 from redress.admin.errors import AdminError, BadInput, NotFound, valid_id
 from redress.admin.fund import file_date, read_csv
 from redress.admin.ipf import book
-from redress.admin.money import MAX_AMOUNT_FEN, parse_yuan, yuan
+from redress.money import MAX_AMOUNT_FEN, parse_yuan, yuan
 from redress.ledger.core import LedgerError
 from redress.ids import IdKind
 from redress.protection import (Grade, LevyRate, ProtectionError, annual_settlement, exchange_fee_share_fen,

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from redress.admin.errors import AdminError, BadInput
 from redress.admin.ipf import book
 from redress.admin.ipf.investments import holdings
-from redress.admin.money import yuan
+from redress.money import yuan
 from redress.ledger.core import LedgerError
 from redress.protection.book import INCOME, ProtectionAccount, ProtectionStatement, kind_of, statement
 from redress.protection.investments import investment_rules
